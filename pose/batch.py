@@ -1,0 +1,354 @@
+"""Batch pose extraction: many videos, N worker processes, resumable, shardable.
+
+Each worker process keeps one MediaPipe graph alive for all its videos (reset between videos).
+Videos are dispatched longest first to whichever worker is free, so the batch does not end with
+one worker grinding through a long video while the others idle. Outputs are written atomically,
+finished outputs are skipped on a rerun, and a failing video is logged and summarized without
+stopping the batch.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import multiprocessing as mp
+import os
+import queue
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .config import ExtractConfig
+from .errors import InputError
+from .holistic import quiet_mediapipe
+from .io import atomic_output, remove_partials, write_pose
+from .video import VIDEO_SUFFIXES, probe
+
+log = logging.getLogger("pose.batch")
+MANIFEST_SUFFIXES = (".txt", ".lst", ".tsv", ".csv")
+MANIFEST_COLUMNS = ("video_path", "path", "video", "VIDEO_PATH", "PATH")
+PROGRESS_EVERY = 8  # frames between progress messages from a worker
+
+
+@dataclass
+class Job:
+    video: Path
+    output: Path
+    est_frames: int = 0
+
+
+@dataclass
+class Outcome:
+    video: str
+    output: str
+    status: str  # done | failed
+    frames: int = 0
+    seconds: float = 0.0
+    error: str = ""
+    warning: str = ""
+
+
+@dataclass
+class BatchReport:
+    done: list[Outcome] = field(default_factory=list)
+    failed: list[Outcome] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    wall_seconds: float = 0.0
+
+    @property
+    def frames(self) -> int:
+        return sum(o.frames for o in self.done)
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.wall_seconds if self.wall_seconds > 0 else 0.0
+
+    def summary(self) -> str:
+        lines = [
+            f"{len(self.done)} extracted, {len(self.skipped)} already done (skipped), {len(self.failed)} failed; "
+            f"{self.frames} frames in {self.wall_seconds:.1f} s ({self.fps:.1f} frames/s)"
+        ]
+        lines += [f"  failed: {o.error}" for o in self.failed]
+        lines += [f"  warning: {o.warning}" for o in self.done if o.warning]
+        return "\n".join(lines)
+
+
+# --- planning ------------------------------------------------------------------------------------
+
+
+def _is_video(path: Path) -> bool:
+    return path.suffix.lower() in VIDEO_SUFFIXES
+
+
+def read_manifest(path: Path) -> list[Path]:
+    """Video paths from a manifest: one per line (.txt/.lst) or a ``video_path``/``path`` column
+    (.tsv/.csv). Relative paths are relative to the manifest's folder."""
+    if not path.is_file():
+        raise InputError(path, "manifest not found")
+    text = path.read_text(encoding="utf-8-sig")
+    if path.suffix.lower() in (".tsv", ".csv"):
+        delimiter = "\t" if path.suffix.lower() == ".tsv" or "\t" in text.splitlines()[0] else ","
+        rows = list(csv.DictReader(text.splitlines(), delimiter=delimiter))
+        columns = rows[0].keys() if rows else []
+        column = next((c for c in MANIFEST_COLUMNS if c in columns), None)
+        if column is None:
+            raise InputError(path, f"manifest has no video path column (expected one of {', '.join(MANIFEST_COLUMNS)})")
+        entries = [(i + 2, (r[column] or "").strip()) for i, r in enumerate(rows)]
+    else:
+        entries = [(i + 1, line.strip()) for i, line in enumerate(text.splitlines())]
+    videos = []
+    for row, entry in entries:
+        if not entry or entry.startswith("#"):
+            continue
+        p = Path(entry)
+        videos.append(p if p.is_absolute() else path.parent / p)
+        if not _is_video(p):
+            raise InputError(path, f"row {row}: {entry!r} is not a video file name ({', '.join(VIDEO_SUFFIXES)})")
+    return videos
+
+
+def _sources(inputs: Sequence[str | os.PathLike], recursive: bool) -> Iterator[tuple[Path, Path]]:
+    """Yield ``(video, relative output path)`` for each input folder, manifest or video."""
+    for item in map(Path, inputs):
+        if item.is_dir():
+            pattern = item.rglob("*") if recursive else item.glob("*")
+            for video in sorted(p for p in pattern if p.is_file() and _is_video(p)):
+                yield video, video.relative_to(item).with_suffix(".pose")
+        elif item.suffix.lower() in MANIFEST_SUFFIXES:
+            for video in read_manifest(item):
+                try:
+                    rel = video.resolve().relative_to(item.parent.resolve())
+                except ValueError:
+                    rel = Path(video.name)
+                yield video, rel.with_suffix(".pose")
+        elif item.exists() or _is_video(item):
+            # a missing single video is reported as that video's failure, not as a bad argument
+            yield item, Path(item.name).with_suffix(".pose")
+        else:
+            raise InputError(item, "not found (expected a video, a folder of videos or a manifest)")
+
+
+def plan(inputs: Sequence[str | os.PathLike], output_dir: str | os.PathLike, config: ExtractConfig) -> list[Job]:
+    """All jobs of this shard, before skipping finished ones. Sorted by output path."""
+    out = Path(output_dir)
+    by_output: dict[Path, Path] = {}
+    for video, rel in _sources(inputs, config.recursive):
+        target = out / rel
+        if target in by_output and by_output[target] != video:
+            raise InputError(video, f"output name collides with {by_output[target]} (both would write {target})")
+        by_output[target] = video
+    jobs = [Job(video, target) for target, video in sorted(by_output.items())]
+    return jobs[config.shard :: config.num_shards]
+
+
+# --- workers -------------------------------------------------------------------------------------
+
+_extractor = None
+_progress: mp.Queue | None = None
+_video_config = None
+
+
+def _init_worker(config: ExtractConfig, progress_queue, mute_fd2: bool = False) -> None:
+    global _extractor, _progress, _video_config
+    from .holistic import HolisticExtractor  # imported here: MediaPipe starts only in workers
+
+    if mute_fd2 and os.environ.get("SIGNLLAVA_MEDIAPIPE_LOGS") != "1":
+        # a pool worker reports through its return values; its fd 2 only carries MediaPipe's logs
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+
+    _extractor = HolisticExtractor(config.holistic)
+    _video_config = config.video
+    _progress = progress_queue
+
+
+def _report_progress(n: int) -> None:
+    if _progress is not None:
+        _progress.put(n)
+
+
+def _extract_one(job: Job) -> Outcome:
+    start = time.perf_counter()
+    pending = [0]
+
+    def on_frame(n: int) -> None:
+        pending[0] += n
+        if pending[0] >= PROGRESS_EVERY:
+            _report_progress(pending[0])
+            pending[0] = 0
+
+    outcome = Outcome(str(job.video), str(job.output), "done")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            pose = _extractor.process_video(job.video, _video_config, on_frame=on_frame)
+        write_pose(pose, job.output)
+        outcome.frames = len(pose.body.data)
+        outcome.warning = "; ".join(str(w.message) for w in caught if "no signer" in str(w.message))
+    except InputError as err:
+        outcome.status, outcome.error = "failed", str(err)
+    except Exception as err:  # one bad video must not stop the batch
+        outcome.status, outcome.error = "failed", f"{job.video}: {type(err).__name__}: {err}"
+    _report_progress(pending[0])
+    outcome.seconds = time.perf_counter() - start
+    return outcome
+
+
+# --- driver --------------------------------------------------------------------------------------
+
+
+def _estimate_frames(job: Job, config: ExtractConfig) -> int:
+    """Frames the job will produce (for ordering and the progress bar); 0 if the probe fails."""
+    try:
+        info = probe(job.video, config.video.backend)
+    except Exception:
+        return 0  # the worker will report the real error
+    fps = config.video.target_fps or info.fps
+    return max(1, round(info.num_frames * fps / info.fps))
+
+
+def _drain(progress_queue, bar: tqdm) -> None:
+    while True:
+        try:
+            bar.update(progress_queue.get_nowait())
+        except queue.Empty:
+            return
+
+
+def _record(outcome: Outcome, report: BatchReport, bar: tqdm) -> None:
+    if outcome.status == "done":
+        report.done.append(outcome)
+        if outcome.warning:
+            bar.write(f"warning: {outcome.warning}")
+    else:
+        report.failed.append(outcome)
+        bar.write(f"failed: {outcome.error}")
+        log.warning("failed: %s", outcome.error)
+    bar.set_postfix(videos=len(report.done), failed=len(report.failed), refresh=False)
+
+
+class _BarSink:
+    """Progress sink for in-process extraction (the pool uses a multiprocessing queue)."""
+
+    def __init__(self, bar: tqdm):
+        self.bar = bar
+
+    def put(self, n: int) -> None:
+        self.bar.update(n)
+
+
+def _run_in_process(jobs: list[Job], config: ExtractConfig, report: BatchReport, bar: tqdm) -> None:
+    global _extractor
+    _init_worker(config, _BarSink(bar))
+    try:
+        for job in jobs:
+            _record(_extract_one(job), report, bar)
+    finally:
+        _extractor.close()
+        _extractor = None
+
+
+def _run_pool(jobs: list[Job], config: ExtractConfig, workers: int, report: BatchReport, bar: tqdm) -> list[Job]:
+    """Run ``jobs`` on a process pool; return the jobs lost to a crashed worker (to retry)."""
+    ctx = mp.get_context("spawn")  # MediaPipe and fork do not mix
+    progress_queue = ctx.Queue()
+    lost: list[Job] = []
+    with ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=_init_worker, initargs=(config, progress_queue, True)
+    ) as pool:
+        futures = {pool.submit(_extract_one, job): job for job in jobs}
+        pending = set(futures)
+        try:
+            while pending:
+                done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+                _drain(progress_queue, bar)
+                for future in done:
+                    try:
+                        _record(future.result(), report, bar)
+                    except BrokenProcessPool:
+                        lost.append(futures[future])
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    _drain(progress_queue, bar)
+    return lost
+
+
+def run_batch(
+    inputs: Sequence[str | os.PathLike],
+    output_dir: str | os.PathLike,
+    config: ExtractConfig | None = None,
+    progress: bool = True,
+) -> BatchReport:
+    """Extract every video of this shard that has no ``.pose`` yet under ``output_dir``."""
+    config = config or ExtractConfig()
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    jobs = plan(inputs, out, config)
+    remove_partials(out, owned={job.output for job in jobs})
+    report = BatchReport()
+    todo = []
+    for job in jobs:
+        if job.output.exists() and not config.overwrite:
+            report.skipped.append(str(job.output))
+        else:
+            todo.append(job)
+    for job in todo:
+        job.est_frames = _estimate_frames(job, config)
+    todo.sort(key=lambda j: -j.est_frames)  # longest first: the tail of the batch stays balanced
+    workers = config.workers or os.cpu_count() or 1
+    workers = max(1, min(workers, len(todo)))
+    start = time.perf_counter()
+    desc = f"poses ({workers} worker{'s' if workers > 1 else ''})"
+    with (
+        quiet_mediapipe(),
+        tqdm(
+            total=sum(j.est_frames for j in todo),
+            unit="frame",
+            desc=desc,
+            disable=not progress or not todo,
+            dynamic_ncols=True,
+            smoothing=0.1,
+        ) as bar,
+    ):
+        if workers == 1:
+            _run_in_process(todo, config, report, bar)
+        else:
+            lost = _run_pool(todo, config, workers, report, bar)
+            if lost and not report.done and not report.failed:
+                raise RuntimeError(
+                    "pose worker processes died before finishing any video; if run_batch is called from a "
+                    "script, put the call under `if __name__ == '__main__':` (workers are spawned); "
+                    "set SIGNLLAVA_MEDIAPIPE_LOGS=1 to see MediaPipe's own messages"
+                )
+            if lost:  # a worker died (e.g. out of memory): retry its videos once in a fresh pool
+                bar.write(f"a worker process died; retrying {len(lost)} video(s)")
+                for job in _run_pool(lost, config, min(workers, len(lost)), report, bar):
+                    _record(
+                        Outcome(
+                            str(job.video),
+                            str(job.output),
+                            "failed",
+                            error=f"{job.video}: worker process died while extracting it",
+                        ),
+                        report,
+                        bar,
+                    )
+    report.wall_seconds = time.perf_counter() - start
+    return report
+
+
+def write_failures(report: BatchReport, path: str | os.PathLike) -> None:
+    """Write failed videos as TSV (video, error), atomically."""
+    with atomic_output(path) as tmp, open(tmp, "w", newline="") as f:
+        writer = csv.writer(f, delimiter="\t")
+        writer.writerow(["video", "error"])
+        for o in report.failed:
+            writer.writerow([o.video, o.error])

@@ -1,0 +1,181 @@
+"""MediaPipe Holistic on a video stream, written as pose-format ``Pose`` objects.
+
+The header (components, point names and order, limbs, colours) is pose-format's own Holistic
+header, so ``pose_info``, ``visualize_pose`` and pose-format's normalization read our files and
+theirs alike: POSE_LANDMARKS (33), FACE_LANDMARKS (468, or 478 refined), LEFT_HAND_LANDMARKS (21),
+RIGHT_HAND_LANDMARKS (21), POSE_WORLD_LANDMARKS (33); point format XYZC; x and y in pixels, z as
+MediaPipe gives it. A part that MediaPipe did not find in a frame has confidence 0, which
+pose-format reads as masked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import warnings
+from collections.abc import Callable, Iterable
+
+import numpy as np
+from pose_format import Pose
+from pose_format.numpy.pose_body import NumPyPoseBody
+from pose_format.pose_header import PoseHeader, PoseHeaderDimensions
+from pose_format.utils.holistic import holistic_components
+
+from .config import HolisticConfig, VideoConfig
+from .video import VideoStream
+
+BODY_POINTS = 33
+HAND_POINTS = 21
+IRIS_POINTS = 10
+
+
+@contextlib.contextmanager
+def quiet_mediapipe():
+    """Mute MediaPipe's C++ logging, which writes straight to file descriptor 2.
+
+    Inside the block fd 2 points at /dev/null while ``sys.stderr`` (Python warnings, progress
+    bars created inside the block) still reaches the terminal through a copy of the old fd 2.
+    MediaPipe failures still surface as Python exceptions. Set ``SIGNLLAVA_MEDIAPIPE_LOGS=1``
+    to see the native logs when debugging.
+    """
+    if os.environ.get("SIGNLLAVA_MEDIAPIPE_LOGS") == "1":
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    old_stderr = sys.stderr
+    sys.stderr = os.fdopen(os.dup(saved), "w", buffering=1, encoding=getattr(old_stderr, "encoding", None))
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        sys.stderr.close()
+        sys.stderr = old_stderr
+        os.close(saved)
+        os.close(devnull)
+
+
+class NoSignerWarning(UserWarning):
+    """No person was found in any frame of a video."""
+
+
+def face_points(config: HolisticConfig) -> int:
+    return 468 + (IRIS_POINTS if config.refine_face_landmarks else 0)
+
+
+def holistic_header(width: int, height: int, config: HolisticConfig) -> PoseHeader:
+    """pose-format's Holistic header for a ``width`` x ``height`` video."""
+    extra = IRIS_POINTS if config.refine_face_landmarks else 0
+    return PoseHeader(
+        version=0.2,
+        dimensions=PoseHeaderDimensions(width=width, height=height, depth=0),
+        components=holistic_components("XYZC", extra),
+    )
+
+
+def _landmarks(component, n: int, scale: np.ndarray, with_visibility: bool) -> tuple[np.ndarray, np.ndarray]:
+    """One MediaPipe landmark list as ``(n, 3)`` coordinates and ``(n,)`` confidences."""
+    if component is None:
+        return np.zeros((n, 3), np.float32), np.zeros(n, np.float32)
+    lm = component.landmark
+    xyz = np.array([(p.x, p.y, p.z) for p in lm], np.float32) * scale
+    if with_visibility:
+        conf = np.array([p.visibility for p in lm], np.float32)
+    else:
+        conf = np.ones(n, np.float32)
+    return xyz, conf
+
+
+class HolisticExtractor:
+    """One live MediaPipe Holistic graph, reused across videos (reset in between).
+
+    ``reset()`` restarts tracking and smoothing, so the landmarks of a video do not depend on the
+    videos processed before it (checked bit-exact against a fresh graph in the tests).
+    """
+
+    def __init__(self, config: HolisticConfig | None = None):
+        import mediapipe as mp
+
+        self.config = config or HolisticConfig()
+        self._graph = mp.solutions.holistic.Holistic(**self.config.mediapipe_kwargs())
+        self._face_n = face_points(self.config)
+
+    def close(self) -> None:
+        self._graph.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def frame_arrays(self, results, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+        """Holistic results of one frame as ``(P, 3)`` data and ``(P,)`` confidence (P = 576)."""
+        px = np.array([width, height, 1.0], np.float32)
+        parts = [
+            _landmarks(results.pose_landmarks, BODY_POINTS, px, True),
+            _landmarks(results.face_landmarks, self._face_n, px, False),
+            _landmarks(results.left_hand_landmarks, HAND_POINTS, px, False),
+            _landmarks(results.right_hand_landmarks, HAND_POINTS, px, False),
+            # world landmarks are in metres; pose-format scales them like image points (kept for parity)
+            _landmarks(results.pose_world_landmarks, BODY_POINTS, px, True),
+        ]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+    def process_frames(
+        self,
+        frames: Iterable[np.ndarray],
+        fps: float,
+        width: int,
+        height: int,
+        on_frame: Callable[[int], None] | None = None,
+        name: str = "video",
+    ) -> Pose:
+        """Run the graph over RGB frames of one video and return its Pose (tracking reset first)."""
+        self._graph.reset()
+        data, conf = [], []
+        for frame in frames:
+            results = self._graph.process(frame)
+            d, c = self.frame_arrays(results, width, height)
+            data.append(d)
+            conf.append(c)
+            if on_frame is not None:
+                on_frame(1)
+        header = holistic_header(width, height, self.config)
+        n_points = header.total_points()
+        if data:
+            body_data = np.stack(data)[:, None]  # (T, 1, P, 3)
+            body_conf = np.stack(conf)[:, None]  # (T, 1, P)
+        else:
+            body_data = np.zeros((0, 1, n_points, 3), np.float32)
+            body_conf = np.zeros((0, 1, n_points), np.float32)
+        if not body_conf[..., : n_points - BODY_POINTS].any():
+            warnings.warn(
+                f"{name}: no signer found in any of {len(data)} frames; every point is masked",
+                NoSignerWarning,
+                stacklevel=2,
+            )
+        return Pose(header, NumPyPoseBody(fps=fps, data=body_data, confidence=body_conf))
+
+    def process_video(
+        self,
+        path: str | os.PathLike,
+        video: VideoConfig | None = None,
+        on_frame: Callable[[int], None] | None = None,
+    ) -> Pose:
+        """Decode ``path`` frame by frame (never whole) and return its Pose."""
+        video = video or VideoConfig()
+        stream = VideoStream(path, video.backend, video.target_fps)
+        return self.process_frames(stream.frames(), stream.fps, stream.width, stream.height, on_frame, str(path))
+
+
+def extract_pose(
+    path: str | os.PathLike, holistic: HolisticConfig | None = None, video: VideoConfig | None = None
+) -> Pose:
+    """Extract one video's Pose with a fresh graph (use :class:`HolisticExtractor` for many)."""
+    with quiet_mediapipe(), HolisticExtractor(holistic) as extractor:
+        return extractor.process_video(path, video)

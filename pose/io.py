@@ -1,0 +1,81 @@
+"""Reading and atomically writing ``.pose`` files (pose-format's container)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from pose_format import Pose
+
+from .errors import InputError
+
+TMP_PREFIX = ".partial-"
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one rename.
+
+    A kill or an error leaves the old file (or none), never half a file; the temporary file is
+    removed on errors and carries :data:`TMP_PREFIX` so :func:`remove_partials` finds leftovers.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX + path.name + ".", dir=path.parent)
+    os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_pose(pose: Pose, path: str | os.PathLike) -> Path:
+    """Write ``pose`` to ``path`` atomically: a kill leaves the old file or none, never half a file."""
+    with atomic_output(path) as tmp, open(tmp, "wb") as f:
+        pose.write(f)
+        f.flush()
+        os.fsync(f.fileno())
+    return Path(path)
+
+
+def read_pose(path: str | os.PathLike) -> Pose:
+    """Read a ``.pose`` file; a missing or malformed file raises a one-line InputError."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "pose file not found")
+    try:
+        return Pose.read(path.read_bytes())
+    except Exception as err:
+        raise InputError(path, f"not a readable .pose file ({type(err).__name__}: {err})") from err
+
+
+def partial_target(tmp: Path) -> Path:
+    """The output a temporary file from :func:`write_pose` was meant to become."""
+    name = tmp.name[len(TMP_PREFIX) :]
+    return tmp.with_name(name.rsplit(".", 1)[0])
+
+
+def remove_partials(folder: str | os.PathLike, owned: set[Path] | None = None) -> int:
+    """Delete temporary files left by a killed writer under ``folder``; return how many.
+
+    With ``owned``, only partials of those outputs are removed, so concurrent jobs writing other
+    outputs into the same folder (a SLURM array) keep theirs.
+    """
+    n = 0
+    for tmp in Path(folder).rglob(TMP_PREFIX + "*"):
+        if owned is None or partial_target(tmp) in owned:
+            tmp.unlink(missing_ok=True)
+            n += 1
+    return n

@@ -1,0 +1,127 @@
+"""The ``signllava`` command line. Each stage is one sub-command; bad input exits with one line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from pose.errors import InputError
+
+from .config import load_config, save_config
+
+app = typer.Typer(
+    name="signllava",
+    help="SignLLaVA: American Sign Language video -> poses and sign features -> a frozen Llama -> English.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.command("extract-poses")
+def extract_poses(
+    inputs: list[Path] = typer.Argument(..., help="Videos, folders of videos, or manifests (.txt/.tsv/.csv)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Folder for the .pose files (mirrors input folders)."),
+    workers: int | None = typer.Option(None, "--workers", "-w", help="Worker processes (0 = one per core)."),
+    shard: int | None = typer.Option(None, help="This job's shard index (SLURM array task)."),
+    num_shards: int | None = typer.Option(None, help="Number of shards the video list is split into."),
+    fps: float | None = typer.Option(None, help="Resample to this frame rate (e.g. 25); default keeps the source."),
+    model_complexity: int | None = typer.Option(None, help="MediaPipe pose model: 0, 1 or 2."),
+    refine_face: bool | None = typer.Option(None, "--refine-face/--no-refine-face", help="Add iris points."),
+    backend: str | None = typer.Option(None, help="Video decoder: auto, decord, pyav or opencv."),
+    overwrite: bool = typer.Option(False, help="Re-extract videos whose .pose already exists."),
+    config: Path | None = typer.Option(None, help="YAML config (see `signllava show-config extract-poses`)."),
+    set_: list[str] = typer.Option([], "--set", help="Config override key=value (repeatable)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Extract MediaPipe Holistic poses from videos into pose-format .pose files (resumable)."""
+    from pose.batch import run_batch, write_failures
+    from pose.config import ExtractConfig
+
+    flags = {
+        "workers": workers,
+        "shard": shard,
+        "num_shards": num_shards,
+        "video.target_fps": fps,
+        "holistic.model_complexity": model_complexity,
+        "holistic.refine_face_landmarks": refine_face,
+        "video.backend": backend,
+        "overwrite": overwrite or None,
+    }
+    overrides = [*set_, *(f"{k}={v}" for k, v in flags.items() if v is not None)]
+    cfg = load_config(ExtractConfig, config, overrides)
+    tag = f".shard{cfg.shard}of{cfg.num_shards}" if cfg.num_shards > 1 else ""
+    output.mkdir(parents=True, exist_ok=True)
+    save_config(cfg, output / f"extract_poses{tag}.yaml")
+    report = run_batch(inputs, output, cfg, progress=not quiet)
+    typer.echo(report.summary())
+    if report.failed:
+        failures = output / f"extract_poses{tag}.failures.tsv"
+        write_failures(report, failures)
+        typer.echo(f"failures listed in {failures}", err=True)
+        raise typer.Exit(1)
+
+
+@app.command("visualize-pose")
+def visualize_pose(
+    pose_file: Path = typer.Argument(..., help="A .pose file."),
+    output: Path = typer.Option(..., "--output", "-o", help="Output .mp4 (all frames) or .png/.jpg (a sheet)."),
+    video: Path | None = typer.Option(None, "--video", "-v", help="Draw over this video (else white)."),
+    frames: int = typer.Option(6, help="Frames on an image's contact sheet."),
+    frame: int | None = typer.Option(None, help="Draw only this frame index (images only)."),
+) -> None:
+    """Draw a .pose skeleton over its video, to look at what was extracted."""
+    from pose.visualize import render
+
+    typer.echo(f"wrote {render(pose_file, output, video, frames=frames, frame_index=frame)}")
+
+
+@app.command("demo")
+def demo(
+    output: Path = typer.Option(Path("out/demo"), "--output", "-o", help="Folder for the demo's files."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Run the pose stage end to end on a generated sample video, offline (no data needed)."""
+    from .demo import run_demo
+
+    result = run_demo(output, progress=not quiet)
+    typer.echo(f"sample video : {result.video}")
+    typer.echo(f"poses        : {result.pose} ({result.frames} frames, pose-format .pose)")
+    typer.echo("found in     : " + ", ".join(f"{k} {v:.0%} of frames" for k, v in result.found.items()))
+    typer.echo(f"pose features: {result.feature_shape[0]} x {result.feature_shape[1]} (frames x values)")
+    typer.echo(f"picture      : {result.picture} (skeleton drawn over the video)")
+
+
+STAGE_CONFIGS = {"extract-poses": "pose.config:ExtractConfig"}
+
+
+@app.command("show-config")
+def show_config(
+    stage: str = typer.Argument(..., help=f"One of: {', '.join(STAGE_CONFIGS)}."),
+    config: Path | None = typer.Option(None, help="YAML config to merge over the defaults."),
+    set_: list[str] = typer.Option([], "--set", help="Config override key=value (repeatable)."),
+) -> None:
+    """Print a stage's resolved config as YAML (defaults, then --config, then --set)."""
+    import importlib
+
+    from .config import config_yaml
+
+    if stage not in STAGE_CONFIGS:
+        raise InputError(None, f"unknown stage {stage!r}; choose one of {', '.join(STAGE_CONFIGS)}")
+    module, name = STAGE_CONFIGS[stage].split(":")
+    schema = getattr(importlib.import_module(module), name)
+    typer.echo(config_yaml(load_config(schema, config, set_)), nl=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except InputError as err:
+        typer.echo(f"error: {err}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

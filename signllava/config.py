@@ -1,0 +1,64 @@
+"""Loading and saving typed configs: dataclass defaults <- YAML file <- ``key=value`` overrides.
+
+Every stage's config is a small dataclass tree validated in ``__post_init__``; OmegaConf merges
+the layers and type-checks them, and the resolved config is saved next to the stage's outputs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from pose.errors import InputError
+from pose.io import atomic_output
+
+T = TypeVar("T")
+
+
+def _one_line(err: Exception) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__
+
+
+def load_config(schema: type[T], path: str | os.PathLike | None = None, overrides: Sequence[str] = ()) -> T:
+    """Build ``schema`` from its defaults, an optional YAML file and dotlist overrides
+    (``holistic.model_complexity=2``). Unknown keys and wrong types are one-line InputErrors."""
+    try:
+        merged = OmegaConf.structured(schema)
+        if path is not None:
+            path = Path(path)
+            if not path.is_file():
+                raise InputError(path, "config file not found")
+            try:
+                merged = OmegaConf.merge(merged, OmegaConf.load(path))
+            except OmegaConfBaseException as err:
+                raise InputError(path, _one_line(err)) from err
+            except Exception as err:  # YAML syntax errors
+                raise InputError(path, f"not a valid YAML config ({_one_line(err)})") from err
+        if overrides:
+            bad = [o for o in overrides if "=" not in o]
+            if bad:
+                raise InputError(None, f"override {bad[0]!r} must look like key=value")
+            merged = OmegaConf.merge(merged, OmegaConf.from_dotlist(list(overrides)))
+        return OmegaConf.to_object(merged)
+    except OmegaConfBaseException as err:
+        raise InputError(None, f"bad config: {_one_line(err)}") from err
+
+
+def config_yaml(config) -> str:
+    return OmegaConf.to_yaml(OmegaConf.structured(config))
+
+
+def save_config(config, path: str | os.PathLike) -> Path:
+    """Write the resolved config as YAML, atomically."""
+    if not dataclasses.is_dataclass(config):
+        raise TypeError("save_config expects a dataclass instance")
+    with atomic_output(path) as tmp:
+        tmp.write_text(config_yaml(config))
+    return Path(path)

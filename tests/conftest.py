@@ -1,0 +1,47 @@
+"""Shared fixtures: generated videos (always available) and the real data (skipped if absent)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+REALDATA = ROOT.parent / "shared" / "realdata"
+
+
+def write_video(
+    path: Path, frames: int = 20, fps: float = 25, size: tuple[int, int] = (96, 64), codec: str = "libx264"
+) -> Path:
+    """A small video of a moving square (no person in it)."""
+    import av
+
+    w, h = size
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(codec, rate=int(fps) if float(fps).is_integer() else fps)
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        for i in range(frames):
+            img = np.full((h, w, 3), 40, np.uint8)
+            x = (i * 3) % (w - 16)
+            img[20:36, x : x + 16] = (220, 180, 30)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")))
+        container.mux(stream.encode())
+    return path
+
+
+@pytest.fixture
+def make_video(tmp_path):
+    def make(name: str = "clip.mp4", **kwargs) -> Path:
+        return write_video(tmp_path / name, **kwargs)
+
+    return make
+
+
+def realdata(*parts: str) -> Path:
+    """A path under ../shared/realdata, or skip the test with the reason."""
+    path = REALDATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real test data not present: {path} (it lives in ../shared/realdata beside the checkout)")
+    return path
