@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from .config import ExtractConfig
 from .errors import InputError
-from .holistic import quiet_mediapipe
+from .holistic import HolisticExtractor, NoSignerWarning, quiet_mediapipe
 from .io import atomic_output, remove_partials, write_pose
 from .video import VIDEO_SUFFIXES, probe
 
@@ -40,7 +40,7 @@ PROGRESS_EVERY = 8  # frames between progress messages from a worker
 class Job:
     video: Path
     output: Path
-    est_frames: int = 0
+    est_frames: float = 0.0  # for ordering (longest first) and the progress bar
 
 
 @dataclass
@@ -156,7 +156,6 @@ _video_config = None
 
 def _init_worker(config: ExtractConfig, progress_queue, mute_fd2: bool = False) -> None:
     global _extractor, _progress, _video_config
-    from .holistic import HolisticExtractor  # imported here: MediaPipe starts only in workers
 
     if mute_fd2 and os.environ.get("SIGNLLAVA_MEDIAPIPE_LOGS") != "1":
         # a pool worker reports through its return values; its fd 2 only carries MediaPipe's logs
@@ -191,7 +190,7 @@ def _extract_one(job: Job) -> Outcome:
             pose = _extractor.process_video(job.video, _video_config, on_frame=on_frame)
         write_pose(pose, job.output)
         outcome.frames = len(pose.body.data)
-        outcome.warning = "; ".join(str(w.message) for w in caught if "no signer" in str(w.message))
+        outcome.warning = "; ".join(str(w.message) for w in caught if issubclass(w.category, NoSignerWarning))
     except InputError as err:
         outcome.status, outcome.error = "failed", str(err)
     except Exception as err:  # one bad video must not stop the batch
@@ -204,14 +203,48 @@ def _extract_one(job: Job) -> Outcome:
 # --- driver --------------------------------------------------------------------------------------
 
 
-def _estimate_frames(job: Job, config: ExtractConfig) -> int:
-    """Frames the job will produce (for ordering and the progress bar); 0 if the probe fails."""
+def _probe_frames(job: Job, config: ExtractConfig) -> int:
+    """Frames the job will produce according to the container; 0 if the probe fails."""
     try:
         info = probe(job.video, config.video.backend)
     except Exception:
         return 0  # the worker will report the real error
     fps = config.video.target_fps or info.fps
     return max(1, round(info.num_frames * fps / info.fps))
+
+
+class _Estimate:
+    """Frames still to come, estimated from file sizes: probing every container costs ~9 ms a
+    video (5 minutes for How2Sign), so a few are probed for frames per byte, and finished videos
+    refine it."""
+
+    SAMPLE = 16
+
+    def __init__(self, jobs: list[Job], config: ExtractConfig):
+        self.size = {id(j): (j.video.stat().st_size if j.video.is_file() else 0) for j in jobs}
+        sample = jobs[:: max(1, len(jobs) // self.SAMPLE)][: self.SAMPLE]
+        probed = [(_probe_frames(j, config), self.size[id(j)]) for j in sample]
+        self.frames = sum(f for f, _ in probed)
+        self.bytes = sum(b for f, b in probed if f)
+        self.remaining = sum(self.size.values())
+        self.done_frames = 0
+        for job in jobs:
+            job.est_frames = self.per_byte * self.size[id(job)]
+
+    @property
+    def per_byte(self) -> float:
+        return self.frames / self.bytes if self.bytes else 0.0
+
+    def total(self) -> int:
+        return round(self.done_frames + self.per_byte * self.remaining)
+
+    def finished(self, job: Job, frames: int) -> None:
+        size = self.size.get(id(job), 0)
+        self.remaining -= size
+        self.done_frames += frames
+        if frames and size:
+            self.frames += frames
+            self.bytes += size
 
 
 def _drain(progress_queue, bar: tqdm) -> None:
@@ -222,7 +255,12 @@ def _drain(progress_queue, bar: tqdm) -> None:
             return
 
 
-def _record(outcome: Outcome, report: BatchReport, bar: tqdm) -> None:
+def _record(
+    outcome: Outcome, report: BatchReport, bar: tqdm, estimate: _Estimate | None = None, job: Job | None = None
+) -> None:
+    if estimate is not None and job is not None:
+        estimate.finished(job, outcome.frames)
+        bar.total = max(estimate.total(), bar.n)
     if outcome.status == "done":
         report.done.append(outcome)
         if outcome.warning:
@@ -244,18 +282,22 @@ class _BarSink:
         self.bar.update(n)
 
 
-def _run_in_process(jobs: list[Job], config: ExtractConfig, report: BatchReport, bar: tqdm) -> None:
+def _run_in_process(
+    jobs: list[Job], config: ExtractConfig, report: BatchReport, bar: tqdm, estimate: _Estimate
+) -> None:
     global _extractor
     _init_worker(config, _BarSink(bar))
     try:
         for job in jobs:
-            _record(_extract_one(job), report, bar)
+            _record(_extract_one(job), report, bar, estimate, job)
     finally:
         _extractor.close()
         _extractor = None
 
 
-def _run_pool(jobs: list[Job], config: ExtractConfig, workers: int, report: BatchReport, bar: tqdm) -> list[Job]:
+def _run_pool(
+    jobs: list[Job], config: ExtractConfig, workers: int, report: BatchReport, bar: tqdm, estimate: _Estimate
+) -> list[Job]:
     """Run ``jobs`` on a process pool; return the jobs lost to a crashed worker (to retry)."""
     ctx = mp.get_context("spawn")  # MediaPipe and fork do not mix
     progress_queue = ctx.Queue()
@@ -271,7 +313,7 @@ def _run_pool(jobs: list[Job], config: ExtractConfig, workers: int, report: Batc
                 _drain(progress_queue, bar)
                 for future in done:
                     try:
-                        _record(future.result(), report, bar)
+                        _record(future.result(), report, bar, estimate, futures[future])
                     except BrokenProcessPool:
                         lost.append(futures[future])
         except BaseException:
@@ -300,17 +342,18 @@ def run_batch(
             report.skipped.append(str(job.output))
         else:
             todo.append(job)
-    for job in todo:
-        job.est_frames = _estimate_frames(job, config)
+    estimate = _Estimate(todo, config)
     todo.sort(key=lambda j: -j.est_frames)  # longest first: the tail of the batch stays balanced
     workers = config.workers or os.cpu_count() or 1
     workers = max(1, min(workers, len(todo)))
     start = time.perf_counter()
+    if not todo:
+        return report
     desc = f"poses ({workers} worker{'s' if workers > 1 else ''})"
     with (
         quiet_mediapipe(),
         tqdm(
-            total=sum(j.est_frames for j in todo),
+            total=estimate.total(),
             unit="frame",
             desc=desc,
             disable=not progress or not todo,
@@ -319,9 +362,9 @@ def run_batch(
         ) as bar,
     ):
         if workers == 1:
-            _run_in_process(todo, config, report, bar)
+            _run_in_process(todo, config, report, bar, estimate)
         else:
-            lost = _run_pool(todo, config, workers, report, bar)
+            lost = _run_pool(todo, config, workers, report, bar, estimate)
             if lost and not report.done and not report.failed:
                 raise RuntimeError(
                     "pose worker processes died before finishing any video; if run_batch is called from a "
@@ -330,7 +373,7 @@ def run_batch(
                 )
             if lost:  # a worker died (e.g. out of memory): retry its videos once in a fresh pool
                 bar.write(f"a worker process died; retrying {len(lost)} video(s)")
-                for job in _run_pool(lost, config, min(workers, len(lost)), report, bar):
+                for job in _run_pool(lost, config, min(workers, len(lost)), report, bar, estimate):
                     _record(
                         Outcome(
                             str(job.video),
