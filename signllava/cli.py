@@ -20,6 +20,42 @@ app = typer.Typer(
 )
 
 
+data_app = typer.Typer(
+    help="Datasets: How2Sign metadata checks and manifests, synthetic signing data.", no_args_is_help=True
+)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("check")
+def data_check(
+    metadata: list[Path] = typer.Argument(..., help="How2Sign realigned metadata files (.csv/.tsv), any splits."),
+    videos: Path | None = typer.Option(None, help="Folder of full videos or pre-cut clips to check against."),
+    output: Path = typer.Option(Path("out/how2sign/manifest.tsv"), "--output", "-o", help="Manifest to write."),
+    min_duration: float = typer.Option(0.1, help="Drop sentences shorter than this (seconds)."),
+) -> None:
+    """Validate How2Sign metadata, report counts and dropped rows, and write a manifest of usable sentences."""
+    import csv
+
+    from pose.io import atomic_output
+
+    from .data.how2sign import check, find_media, read_realigned, write_manifest
+
+    durations, media = None, None
+    if videos is not None:
+        sentences = [s for path in metadata for s in read_realigned(path)[0]]
+        durations, media = find_media(sentences, videos)
+    report = check(metadata, durations, min_duration)
+    typer.echo(report.summary())
+    write_manifest(report.kept, output, media)
+    dropped = output.with_name(output.stem + ".dropped.tsv")
+    with atomic_output(dropped) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, delimiter="\t", lineterminator="\n")
+        writer.writerow(["file", "row", "SENTENCE_NAME", "reason"])
+        for d in report.dropped:
+            writer.writerow([d.source, d.row, d.sentence_name, d.reason])
+    typer.echo(f"manifest: {output} ({len(report.kept)} sentences); dropped rows: {dropped}")
+
+
 @app.command("extract-poses")
 def extract_poses(
     inputs: list[Path] = typer.Argument(..., help="Videos, folders of videos, or manifests (.txt/.tsv/.csv)."),

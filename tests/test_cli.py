@@ -98,3 +98,33 @@ def test_extract_real_clip_folder(tmp_path):
     for p in poses:
         pose = read_pose(p)
         assert pose.header.dimensions.width == 1280 and pose.body.confidence.any()
+
+
+def test_data_check_on_official_metadata(tmp_path):
+    meta = realdata("how2sign_metadata")
+    out = tmp_path / "manifest.tsv"
+    result = runner.invoke(
+        app,
+        [
+            "data",
+            "check",
+            str(meta / "how2sign_realigned_val.csv"),
+            str(meta / "how2sign_realigned_test.csv"),
+            "-o",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "test        2357    2357        0" in result.output
+    assert "val         1741    1740        1" in result.output and "1 x too short" in result.output
+    assert len(out.read_text().splitlines()) == 1 + 2357 + 1740
+    dropped = (tmp_path / "manifest.dropped.tsv").read_text().splitlines()
+    assert len(dropped) == 2 and "a5yNwUSiYpA_12-5-rgb_front" in dropped[1]
+
+
+def test_data_check_bad_file_is_one_line(tmp_path):
+    bad = tmp_path / "broken.csv"
+    bad.write_text("A,B\n1,2\n")
+    result = signllava("data", "check", str(bad), "-o", str(tmp_path / "m.tsv"))
+    assert result.returncode == 2 and "broken.csv: not How2Sign realigned metadata" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -1,0 +1,339 @@
+"""How2Sign "realigned" metadata: reading, repairing, validating, and a manifest of usable sentences.
+
+The official files are tab-separated despite the ``.csv`` name, use CRLF line endings, quote
+fields CSV-style with doubled quotes inside (``"with ""Lips and More""."``), and have IDs that
+start with ``-``, ``--`` or ``_``; copies in the wild are comma-separated, LF, or carry mojibake
+(``â€™`` for ``’``). :func:`read_realigned` accepts all of these; :func:`check` drops rows that
+cannot be used and says why, so a training run never meets them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from pose.errors import InputError
+from pose.io import atomic_output
+
+REQUIRED = ("VIDEO_ID", "VIDEO_NAME", "SENTENCE_ID", "SENTENCE_NAME", "START_REALIGNED", "END_REALIGNED", "SENTENCE")
+ALIASES = {"START": "START_REALIGNED", "END": "END_REALIGNED"}  # the non-realigned release's names
+PARAPHRASE_PREFIX = "PARAPHRASE"  # extra columns named PARAPHRASE*, SENTENCE_PARAPHRASE* ... are alternatives
+SPLIT_RE = re.compile(r"(train|val|dev|test)", re.IGNORECASE)
+MOJIBAKE = re.compile("[ÂÃâ][\x80-\xbf€™œž\u0080-\u00bf\u2018-\u201e\u2020-\u2030]")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One row: a sentence of a How2Sign video with its realigned time span (seconds)."""
+
+    video_id: str
+    video_name: str
+    sentence_id: str
+    sentence_name: str  # unique key; the pre-cut clip's file name without extension
+    start: float
+    end: float
+    text: str
+    split: str = ""
+    paraphrases: tuple[str, ...] = ()
+    row: int = 0  # line of the row in its file (1 = header), for messages
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass
+class Dropped:
+    sentence_name: str
+    reason: str
+    row: int
+    source: str
+
+
+@dataclass
+class CheckReport:
+    """Kept sentences and dropped rows of one or more metadata files."""
+
+    kept: list[Sentence] = field(default_factory=list)
+    dropped: list[Dropped] = field(default_factory=list)
+    clipped: int = 0  # rows whose END ran past the video's end and were cut to it
+    read: Counter = field(default_factory=Counter)  # rows read per split
+
+    def summary(self) -> str:
+        kept = Counter(s.split for s in self.kept)
+        lines = [f"{'split':8s} {'rows':>7s} {'kept':>7s} {'dropped':>8s}"]
+        for split in sorted(self.read):
+            lines.append(f"{split:8s} {self.read[split]:7d} {kept[split]:7d} {self.read[split] - kept[split]:8d}")
+        reasons = Counter(_reason_kind(d.reason) for d in self.dropped)
+        lines += [f"dropped: {n} x {reason}" for reason, n in reasons.most_common()]
+        if self.clipped:
+            lines.append(f"clipped: {self.clipped} rows whose END ran past the end of their video")
+        return "\n".join(lines)
+
+
+def _reason_kind(reason: str) -> str:
+    return reason.split(":")[0]
+
+
+def fix_mojibake(text: str) -> str:
+    """Undo UTF-8 read as Windows-1252 (``â€™`` -> ``’``); other text is returned unchanged."""
+    if not MOJIBAKE.search(text):
+        return text
+    try:
+        return text.encode("cp1252").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return text
+
+
+def _decode(path: Path) -> str:
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InputError(path, "not UTF-8 or Windows-1252 text")
+
+
+def split_of(path: str | os.PathLike) -> str:
+    """``train``/``val``/``test`` from a file name like ``how2sign_realigned_val.csv``."""
+    found = SPLIT_RE.findall(Path(path).stem)
+    split = found[-1].lower() if found else ""
+    return "val" if split == "dev" else split
+
+
+def read_realigned(path: str | os.PathLike, split: str | None = None) -> tuple[list[Sentence], list[Dropped]]:
+    """All rows of a realigned metadata file, and the rows that could not be parsed (with why)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "metadata file not found")
+    text = _decode(path)
+    if not text.strip():
+        raise InputError(path, "metadata file is empty")
+    header_line = text.splitlines()[0]
+    delimiter = "\t" if "\t" in header_line else ","
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
+    header = [h.strip().upper() for h in next(rows)]
+    header = [ALIASES.get(h, h) for h in header]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise InputError(
+            path, f"not How2Sign realigned metadata: missing column(s) {', '.join(missing)} (found {', '.join(header)})"
+        )
+    col = {name: header.index(name) for name in REQUIRED}
+    para_cols = [i for i, h in enumerate(header) if PARAPHRASE_PREFIX in h]
+    split = split if split is not None else split_of(path)
+    sentences, bad = [], []
+    for row_no, fields in enumerate(rows, start=2):
+        if not fields or all(not f.strip() for f in fields):
+            continue
+        name = fields[col["SENTENCE_NAME"]].strip() if len(fields) > col["SENTENCE_NAME"] else "?"
+        if len(fields) != len(header):
+            bad.append(Dropped(name, f"malformed row: {len(fields)} fields, expected {len(header)}", row_no, str(path)))
+            continue
+        try:
+            start, end = float(fields[col["START_REALIGNED"]]), float(fields[col["END_REALIGNED"]])
+        except ValueError:
+            bad.append(Dropped(name, "malformed row: START/END is not a number", row_no, str(path)))
+            continue
+        paraphrases = tuple(fix_mojibake(fields[i].strip()) for i in para_cols if fields[i].strip())
+        sentences.append(
+            Sentence(
+                video_id=fields[col["VIDEO_ID"]].strip(),
+                video_name=fields[col["VIDEO_NAME"]].strip(),
+                sentence_id=fields[col["SENTENCE_ID"]].strip(),
+                sentence_name=name,
+                start=start,
+                end=end,
+                text=fix_mojibake(fields[col["SENTENCE"]].strip()),
+                split=split,
+                paraphrases=paraphrases,
+                row=row_no,
+            )
+        )
+    return sentences, bad
+
+
+def check(
+    paths: Iterable[str | os.PathLike],
+    durations: Mapping[str, float] | None = None,
+    min_duration: float = 0.1,
+) -> CheckReport:
+    """Read metadata files and keep only usable sentences.
+
+    Dropped, with the reason: malformed rows, empty text, duplicate SENTENCE_NAME (the later row),
+    negative start, zero-length or inverted intervals, spans shorter than ``min_duration``
+    seconds. With ``durations`` (VIDEO_NAME or SENTENCE_NAME -> seconds; the media found by the
+    caller): sentences whose media is missing are dropped, an END past the video's end is clipped to
+    it, and a START at or past it is dropped.
+    """
+    report = CheckReport()
+    seen: dict[str, Sentence] = {}
+    for path in paths:
+        sentences, bad = read_realigned(path)
+        split = split_of(path)
+        report.read[split] += len(sentences) + len(bad)
+        report.dropped += bad
+        for s in sentences:
+            reason = _problem(s, seen, min_duration)
+            if reason is None and durations is not None:
+                s, reason = _fit_media(s, durations, report)
+            if reason is not None:
+                report.dropped.append(Dropped(s.sentence_name, reason, s.row, str(path)))
+                continue
+            seen[s.sentence_name] = s
+            report.kept.append(s)
+    return report
+
+
+def _problem(s: Sentence, seen: Mapping[str, Sentence], min_duration: float) -> str | None:
+    if not s.sentence_name:
+        return "malformed row: empty SENTENCE_NAME"
+    if s.sentence_name in seen:
+        first = seen[s.sentence_name]
+        return f"duplicate name: {s.sentence_name} already at row {first.row} ({first.split})"
+    if not s.text:
+        return "empty sentence"
+    if not (math.isfinite(s.start) and math.isfinite(s.end)):
+        return "bad interval: START/END not finite"
+    if s.start < 0:
+        return f"bad interval: negative START {s.start}"
+    if s.end <= s.start:
+        return f"bad interval: END {s.end} <= START {s.start}"
+    if s.duration < min_duration:
+        return f"too short: {s.duration:.2f} s < {min_duration} s"
+    return None
+
+
+def _fit_media(s: Sentence, durations: Mapping[str, float], report: CheckReport) -> tuple[Sentence, str | None]:
+    if s.sentence_name in durations:  # a pre-cut clip: the whole clip is the sentence
+        return s, None
+    if s.video_name not in durations:
+        return s, f"missing video: neither {s.video_name} nor {s.sentence_name} found"
+    length = durations[s.video_name]
+    if s.start >= length:
+        return s, f"past the end: START {s.start} >= video length {length:.2f} s"
+    if s.end > length:
+        report.clipped += 1
+        return replace(s, end=length), None
+    return s, None
+
+
+MANIFEST_COLUMNS = (
+    "split",
+    "VIDEO_ID",
+    "VIDEO_NAME",
+    "SENTENCE_ID",
+    "SENTENCE_NAME",
+    "START_REALIGNED",
+    "END_REALIGNED",
+    "SENTENCE",
+    "media",
+)
+
+
+def write_manifest(
+    sentences: Iterable[Sentence], path: str | os.PathLike, media: Mapping[str, str] | None = None
+) -> Path:
+    """The kept sentences as one TSV (atomically), sorted by split, video and start time; ``media``
+    maps SENTENCE_NAME to the video (full video or pre-cut clip) it is cut from."""
+    media = media or {}
+    ordered = sorted(sentences, key=lambda s: (s.split, s.video_id, s.start, s.sentence_name))
+    with atomic_output(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, delimiter="\t", lineterminator="\n")
+        writer.writerow(MANIFEST_COLUMNS)
+        for s in ordered:
+            writer.writerow(
+                [
+                    s.split,
+                    s.video_id,
+                    s.video_name,
+                    s.sentence_id,
+                    s.sentence_name,
+                    f"{s.start:.3f}",
+                    f"{s.end:.3f}",
+                    s.text,
+                    media.get(s.sentence_name, ""),
+                ]
+            )
+    return Path(path)
+
+
+def read_manifest(path: str | os.PathLike) -> list[Sentence]:
+    """Sentences from a manifest written by :func:`write_manifest`."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "manifest not found")
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f, delimiter="\t")
+        missing = [c for c in MANIFEST_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise InputError(path, f"not a SignLLaVA manifest: missing column(s) {', '.join(missing)}")
+        out = []
+        for row_no, r in enumerate(reader, start=2):
+            try:
+                start, end = float(r["START_REALIGNED"]), float(r["END_REALIGNED"])
+            except (TypeError, ValueError):
+                raise InputError(path, f"row {row_no}: START/END is not a number") from None
+            out.append(
+                Sentence(
+                    r["VIDEO_ID"],
+                    r["VIDEO_NAME"],
+                    r["SENTENCE_ID"],
+                    r["SENTENCE_NAME"],
+                    start,
+                    end,
+                    r["SENTENCE"],
+                    r["split"],
+                    row=row_no,
+                )
+            )
+    return out
+
+
+def find_media(sentences: Iterable[Sentence], folder: str | os.PathLike) -> tuple[dict[str, float], dict[str, str]]:
+    """Look for each sentence's media under ``folder``: its full video ``VIDEO_NAME.mp4`` or its
+    pre-cut clip ``SENTENCE_NAME.mp4`` (searched recursively). Returns durations (name -> s) for
+    :func:`check` and SENTENCE_NAME -> media path for the manifest. Unreadable videos count as
+    missing."""
+    from pose.video import VIDEO_SUFFIXES, probe
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(folder, "video folder not found")
+    files = {p.stem: p for p in folder.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES}
+    durations: dict[str, float] = {}
+    media: dict[str, str] = {}
+
+    def duration(name: str) -> float | None:
+        if name not in durations and name in files:
+            try:
+                info = probe(files[name])
+                durations[name] = info.num_frames / info.fps
+            except InputError:
+                return None
+        return durations.get(name)
+
+    for s in sentences:
+        for name in (s.sentence_name, s.video_name):
+            if duration(name) is not None:
+                media[s.sentence_name] = str(files[name])
+                break
+    return durations, media
+
+
+def by_video(sentences: Iterable[Sentence]) -> dict[str, list[Sentence]]:
+    """Sentences grouped per VIDEO_ID, each group in time order."""
+    groups: dict[str, list[Sentence]] = {}
+    for s in sentences:
+        groups.setdefault(s.video_id, []).append(s)
+    for group in groups.values():
+        group.sort(key=lambda s: (s.start, s.end, s.sentence_name))
+    return groups
