@@ -170,3 +170,11 @@ def sign2vec_view_255(pose: Pose) -> tuple[np.ndarray, np.ndarray]:
     z = pts[..., 2:] * width / size[:, None, None]
     feats = np.where(found[..., None], np.concatenate([xy, z], -1), 0)
     return feats.reshape(len(pts), -1).astype(np.float32), found
+
+
+def frame_span(fps: float, start: float, end: float, num_frames: int) -> tuple[int, int]:
+    """Frames ``[first, last)`` of a ``num_frames``-long sequence at ``fps`` inside ``[start, end)``
+    seconds (nearest frame boundaries, clipped to the sequence)."""
+    first = min(num_frames, max(0, round(start * fps)))
+    last = min(num_frames, max(first, round(end * fps)))
+    return first, last

@@ -20,6 +20,7 @@ import torch
 from torch.utils.data import Dataset
 
 from pose.errors import InputError
+from pose.features import frame_span
 
 from .how2sign import Sentence
 from .tasks import Task, TaskBuilder
@@ -53,8 +54,7 @@ class StreamSource:
                     None, f"stream {stream!r} has no features for video {key} (clip {sentence.sentence_name})"
                 )
             video = self.store[key]
-            first = max(0, round(sentence.start * self.per_video_fps))
-            last = min(len(video), round(sentence.end * self.per_video_fps))
+            first, last = frame_span(self.per_video_fps, sentence.start, sentence.end, len(video))
             if last <= first:
                 raise InputError(
                     None,

@@ -1,0 +1,65 @@
+"""Sentence-level pose features from a folder of ``.pose`` files (pre-cut clips or full videos).
+
+For each sentence, ``<SENTENCE_NAME>.pose`` (a pre-cut clip) is used when present; otherwise
+``<VIDEO_NAME>.pose`` (the full video, extracted once) is cut by the realigned times at the
+frame level — no video is re-encoded. Full videos are read once and shared by their sentences.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from pose.errors import InputError
+from pose.features import frame_span, pose_view_208, sign2vec_view_255
+from pose.io import read_pose
+
+from .how2sign import Sentence, by_video
+
+VIEWS = {"pose": pose_view_208, "sign2vec_input": sign2vec_view_255}
+
+
+def _index(folder: Path) -> dict[str, Path]:
+    return {p.stem: p for p in folder.rglob("*.pose")}
+
+
+def sentence_features(
+    sentences: Iterable[Sentence], poses_dir: str | os.PathLike, view: str = "pose"
+) -> Iterator[tuple[Sentence, np.ndarray]]:
+    """Yield ``(sentence, features (T, D) float32)`` for every sentence, in video order.
+
+    Raises InputError naming the sentence when neither its clip nor its video has a .pose file,
+    or when its time span holds no frame of the video's pose.
+    """
+    if view not in VIEWS:
+        raise InputError(None, f"unknown pose view {view!r}; choose one of {', '.join(VIEWS)}")
+    folder = Path(poses_dir)
+    if not folder.is_dir():
+        raise InputError(folder, "pose folder not found")
+    files = _index(folder)
+    to_features = VIEWS[view]
+    for video_sentences in by_video(sentences).values():
+        video_features = None  # read lazily, once per video
+        for s in video_sentences:
+            if s.sentence_name in files:
+                features, _ = to_features(read_pose(files[s.sentence_name]))
+                yield s, features
+                continue
+            if s.video_name not in files:
+                raise InputError(
+                    folder,
+                    f"no pose for sentence {s.sentence_name}: neither {s.sentence_name}.pose nor {s.video_name}.pose",
+                )
+            if video_features is None:
+                pose = read_pose(files[s.video_name])
+                fps = float(pose.body.fps)
+                video_features, _ = to_features(pose)
+            first, last = frame_span(fps, s.start, s.end, len(video_features))
+            if last <= first:
+                raise InputError(
+                    files[s.video_name], f"sentence {s.sentence_name} ({s.start}-{s.end} s) has no frames in this pose"
+                )
+            yield s, video_features[first:last]
