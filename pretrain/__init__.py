@@ -2,3 +2,19 @@
 
 Depends on :mod:`pose`; :mod:`signllava` depends on it. The encoders land with their own issue.
 """
+
+from .jsalt import JsaltFeatures, import_jsalt
+from .store import STREAM_DIMS, FeatureStore, StreamSummary, describe, format_summary, open_features
+from .store_writer import ShardWriter
+
+__all__ = [
+    "STREAM_DIMS",
+    "FeatureStore",
+    "JsaltFeatures",
+    "ShardWriter",
+    "StreamSummary",
+    "describe",
+    "format_summary",
+    "import_jsalt",
+    "open_features",
+]

@@ -1,0 +1,223 @@
+"""The original JSALT 2024 SignLLaVA feature layout: read it in place, or import it into our store.
+
+Per dataset, stream and split: HDF5 shards ``<dataset>.<stream>.<split>.<n>.h5`` holding
+``{video_id: {clip_name: float16 (T, D)}}`` (a group per video, a dataset per clip) and a JSON
+index ``<dataset>.<stream>.<split>.json`` mapping video_id -> shard number n.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import numpy as np
+
+from pose.errors import InputError
+
+from .store import DTYPE
+from .store_writer import ShardWriter
+
+
+def _h5py():
+    try:
+        import h5py
+    except ImportError as err:  # only this layout needs it
+        raise InputError(None, "reading the JSALT HDF5 layout needs h5py: pip install h5py") from err
+    return h5py
+
+
+def _glob_escape(text: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", text)
+
+
+def _locate(path: Path) -> tuple[Path | None, dict[int, Path]]:
+    """The JSON index (if any) and the shard files ``{n: path}`` for a .json or one .h5 given."""
+    if not path.is_file():
+        raise InputError(path, "not found (expected a JSALT .json index or .h5 feature shard)")
+    if path.suffix == ".json":
+        prefix = str(path)[: -len(".json")]
+        try:
+            index = json.loads(path.read_text())
+            numbers = {int(n) for n in index.values()}
+        except (ValueError, TypeError, AttributeError) as err:
+            raise InputError(path, f"not a JSALT index {{video_id: shard number}} ({err})") from err
+        return path, {n: Path(f"{prefix}.{n}.h5") for n in sorted(numbers)}
+    stem, _, number = path.stem.rpartition(".")
+    if not number.isdigit():  # a lone file: read all of it
+        return None, {0: path}
+    prefix = path.with_name(stem)
+    index = Path(f"{prefix}.json")
+    if index.is_file():
+        return _locate(index)
+    found = {}
+    for p in path.parent.glob(f"{_glob_escape(stem)}.*{path.suffix}"):
+        n = p.stem.rpartition(".")[2]
+        if n.isdigit():
+            found[int(n)] = p
+    return None, dict(sorted(found.items()))
+
+
+def _datasets(f, videos: list[str]) -> Iterator[tuple[str, object]]:
+    """(clip, HDF5 object) for each clip of ``videos``; a video stored as one dataset is one clip."""
+    for video in videos:
+        group = f.get(video)
+        if group is None:
+            raise InputError(f.filename, f"video {video!r} is indexed in this shard but the file has no such group")
+        if hasattr(group, "items"):
+            yield from group.items()
+        else:
+            yield video, group
+
+
+class JsaltFeatures(Mapping):
+    """Read-only JSALT-layout features with the :class:`~pretrain.store.FeatureStore` read API.
+
+    Opening lists every video group once to map clip -> (shard, video); HDF5 files are then opened
+    lazily in each process (HDF5 handles must not cross a fork).
+    """
+
+    def __init__(self, name: str, files: dict[int, Path], clips: dict[str, tuple[int, str, int]], dim: int):
+        self.name, self.dim = name, dim
+        self._paths = files
+        self._clips = clips  # clip -> (shard number, HDF5 path "video/clip", frames)
+        self._files: dict = {}
+        self._pid = os.getpid()
+
+    @property
+    def stream(self) -> str | None:
+        """The stream part of ``<dataset>.<stream>.<split>``, when the name has that form."""
+        parts = self.name.split(".")
+        return parts[1] if len(parts) == 3 else None
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> JsaltFeatures:
+        """Open from the ``.json`` index, or from one ``.h5`` shard (its siblings are found)."""
+        h5py = _h5py()
+        path = Path(path)
+        index_path, files = _locate(path)
+        index = json.loads(index_path.read_text()) if index_path else None
+        clips: dict[str, tuple[int, str, int]] = {}
+        where: dict[str, str] = {}  # clip -> "file:video/clip", for error messages
+        dim, dim_from = None, None
+        for n, file in files.items():
+            if not file.is_file():
+                raise InputError(index_path or path, f"shard {n} is indexed but {file} does not exist")
+            with h5py.File(file, "r") as f:
+                videos = [v for v, s in index.items() if int(s) == n] if index else list(f.keys())
+                for clip, ds in _datasets(f, videos):
+                    here = f"{file.name}:{ds.name.lstrip('/')}"
+                    if clip in where:
+                        raise InputError(file, f"clip {clip!r} is stored twice: {where[clip]} and {here}")
+                    if not isinstance(ds, h5py.Dataset) or len(ds.shape) != 2:
+                        raise InputError(file, f"{here} is not a 2-D (frames, dim) dataset")
+                    if dim is None:
+                        dim, dim_from = ds.shape[1], here
+                    elif ds.shape[1] != dim:
+                        raise InputError(file, f"{here} has dim {ds.shape[1]} but {dim_from} has dim {dim}")
+                    where[clip] = here
+                    clips[clip] = (n, ds.name, ds.shape[0])
+        if not clips:
+            raise InputError(path, "no features found in the JSALT layout")
+        stem, _, number = path.stem.rpartition(".")
+        name = index_path.stem if index_path else stem if number.isdigit() else path.stem
+        return cls(name, files, clips, dim)
+
+    def _file(self, n: int):
+        if os.getpid() != self._pid:  # forked: never use the parent's HDF5 handles
+            self._files, self._pid = {}, os.getpid()
+        f = self._files.get(n)
+        if f is None:
+            f = self._files[n] = _h5py().File(self._paths[n], "r")
+        return f
+
+    def __getitem__(self, clip: str) -> np.ndarray:
+        try:
+            n, h5path, _ = self._clips[clip]
+        except (KeyError, TypeError):
+            raise KeyError(f"clip {clip!r} is not in {self.name}") from None
+        return np.asarray(self._file(n)[h5path][()]).astype(DTYPE, copy=False)  # (T, D)
+
+    read = __getitem__
+
+    def __contains__(self, clip: object) -> bool:
+        return clip in self._clips
+
+    def __len__(self) -> int:
+        return len(self._clips)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._clips)
+
+    def clips(self) -> list[str]:
+        return list(self._clips)
+
+    def frames(self, clip: str) -> int:
+        """Number of frames of ``clip`` (from the dataset shape, read once on open)."""
+        try:
+            return self._clips[clip][2]
+        except KeyError:
+            raise KeyError(f"clip {clip!r} is not in {self.name}") from None
+
+    def video(self, clip: str) -> str:
+        """The video id ``clip`` is stored under."""
+        return self._clips[clip][1].strip("/").split("/")[0]
+
+    @property
+    def total_frames(self) -> int:
+        return sum(c[2] for c in self._clips.values())
+
+    @property
+    def shards(self) -> list[str]:
+        return [p.name for p in self._paths.values()]
+
+    @property
+    def nbytes(self) -> int:
+        return sum(p.stat().st_size for p in self._paths.values())
+
+    def close(self) -> None:
+        if self._pid == os.getpid():
+            for f in self._files.values():
+                f.close()
+        self._files = {}
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_files"] = {}
+        return state
+
+    def __repr__(self) -> str:
+        return f"JsaltFeatures({self.name!r}: {len(self)} clips, dim {self.dim})"
+
+    __eq__ = object.__eq__  # Mapping's __eq__ would read every clip
+    __hash__ = object.__hash__
+
+
+def import_jsalt(
+    path: str | os.PathLike,
+    dst_root: str | os.PathLike,
+    stream: str,
+    *,
+    shard: str | None = None,
+    clips_per_part: int | None = 2000,
+) -> int:
+    """Copy JSALT-layout features (``path``: the .json index or an .h5 shard) into ``dst_root/stream``.
+
+    Resumable: clips already in the destination stream are skipped, and a part is committed every
+    ``clips_per_part`` clips. Returns the number of clips written.
+    """
+    src = JsaltFeatures.open(path)
+    shard = shard or re.sub(r"[^A-Za-z0-9_.+-]", "_", f"jsalt.{src.name}")
+    order = sorted(src.clips(), key=lambda c: src._clips[c][:2])  # file by file, group by group
+    written = 0
+    try:
+        with ShardWriter(dst_root, stream, shard, dim=src.dim, clips_per_part=clips_per_part) as w:
+            for clip in order:
+                if clip not in w:
+                    w.add(clip, src[clip])
+                    written += 1
+    finally:
+        src.close()
+    return written
