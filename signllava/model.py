@@ -71,6 +71,7 @@ class SignLLaVA(nn.Module):
         with torch.no_grad():  # new token embeddings start at the mean of the existing ones
             mean = embed.weight.float().mean(0)
         self.delimiters = nn.Parameter(torch.stack([mean, mean]).clone())  # (2, H): start, end
+        self.last_tokens = 0
         self.to(device=embed.weight.device)
 
     # --- state ---------------------------------------------------------------------------------
@@ -151,16 +152,27 @@ class SignLLaVA(nn.Module):
 
     # --- training and inference ----------------------------------------------------------------
 
-    def forward(self, tasks: Sequence[Task], streams, stream_mask) -> torch.Tensor:
+    def forward(self, tasks: Sequence[Task], streams, stream_mask, label_smoothing: float = 0.0) -> torch.Tensor:
         """Mean cross-entropy of the answer tokens (teacher forcing)."""
         batch = self.encode(tasks, streams, stream_mask, with_answer=True)
-        out = self.llm(
-            inputs_embeds=batch["inputs_embeds"],
-            attention_mask=batch["attention_mask"],
-            labels=batch["labels"],
-            use_cache=False,
+        self.last_tokens = int(batch["attention_mask"].sum())  # for tokens/s logging
+        if label_smoothing == 0:
+            out = self.llm(
+                inputs_embeds=batch["inputs_embeds"],
+                attention_mask=batch["attention_mask"],
+                labels=batch["labels"],
+                use_cache=False,
+            )
+            return out.loss
+        out = self.llm(inputs_embeds=batch["inputs_embeds"], attention_mask=batch["attention_mask"], use_cache=False)
+        logits = out.logits[:, :-1].float()  # (B, L-1, V): position t predicts token t+1
+        targets = batch["labels"][:, 1:]
+        return nn.functional.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]),
+            targets.reshape(-1),
+            ignore_index=IGNORE,
+            label_smoothing=label_smoothing,
         )
-        return out.loss
 
     def stop_ids(self) -> list[int]:
         """Token ids that end an answer: the chat template's end-of-turn marker(s) and eos."""

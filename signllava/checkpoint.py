@@ -1,0 +1,127 @@
+"""Checkpoints hold only the trainable state, written atomically, and load strictly.
+
+Layout of a checkpoint folder::
+
+    model.safetensors   projectors + delimiters (+ LoRA weights when stage 2 is on)
+    meta.json           what the weights were made for: LLM, hidden size, streams and dims, step
+    config.yaml         the resolved training config
+    training.pt         optimizer, scheduler, step and RNG state (only in ``last/``, for resuming)
+
+A checkpoint made for another LLM (hidden size or name) or another stream set is refused with
+one line naming the folder and the mismatch, before any weight is touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from pose.errors import InputError
+
+WEIGHTS, META, CONFIG, TRAINING = "model.safetensors", "meta.json", "config.yaml", "training.pt"
+
+
+def model_meta(model) -> dict:
+    return {
+        "format": "signllava-checkpoint-1",
+        "llm": model.config.llm,
+        "hidden_size": int(model.delimiters.shape[-1]),
+        "vocab_size": int(model.vocab_size),
+        "streams": {
+            name: {"dim": s.dim, "projector": s.projector, "pool": s.pool, "stride": s.stride}
+            for name, s in model.config.streams.items()
+        },
+        "lora": any("lora_" in k for k in model.trainable_state()),
+    }
+
+
+def save_checkpoint(
+    folder: str | os.PathLike, model, config_yaml: str = "", step: int = 0, training_state: dict | None = None
+) -> Path:
+    """Write a checkpoint folder atomically (a new folder, then one rename over the old one)."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".partial-" + folder.name + ".", dir=folder.parent))
+    try:
+        state = {k: v.detach().to("cpu").contiguous() for k, v in model.trainable_state().items()}
+        save_file(state, tmp / WEIGHTS)
+        meta = model_meta(model) | {"step": step}
+        (tmp / META).write_text(json.dumps(meta, indent=2) + "\n")
+        (tmp / CONFIG).write_text(config_yaml)
+        if training_state is not None:
+            torch.save(training_state, tmp / TRAINING)
+        old = folder.with_name(".old-" + folder.name)
+        if folder.exists():
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(folder, old)
+        os.replace(tmp, folder)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
+
+
+def read_meta(folder: str | os.PathLike) -> dict:
+    folder = Path(folder)
+    if not (folder / META).is_file() or not (folder / WEIGHTS).is_file():
+        raise InputError(folder, "not a SignLLaVA checkpoint (no meta.json / model.safetensors)")
+    try:
+        return json.loads((folder / META).read_text())
+    except json.JSONDecodeError as err:
+        raise InputError(folder / META, f"corrupt checkpoint metadata ({err.msg})") from err
+
+
+def check_compatible(folder: str | os.PathLike, model, allow_lora_subset: bool = False) -> dict:
+    """Refuse a checkpoint made for another LLM or stream set; return its metadata."""
+    meta = read_meta(folder)
+    ours = model_meta(model)
+    if meta.get("hidden_size") != ours["hidden_size"] or meta.get("vocab_size") != ours["vocab_size"]:
+        raise InputError(
+            folder,
+            f"checkpoint is for LLM {meta.get('llm')!r} (hidden size {meta.get('hidden_size')}, "
+            f"vocab {meta.get('vocab_size')}), not for {ours['llm']!r} (hidden size "
+            f"{ours['hidden_size']}, vocab {ours['vocab_size']})",
+        )
+    if meta.get("streams") != ours["streams"]:
+        raise InputError(folder, f"checkpoint has streams {meta.get('streams')}, the model has {ours['streams']}")
+    if meta.get("lora") and not ours["lora"]:
+        raise InputError(folder, "checkpoint has LoRA weights but the model has no LoRA adapter (enable lora)")
+    if ours["lora"] and not meta.get("lora") and not allow_lora_subset:
+        raise InputError(folder, "checkpoint has no LoRA weights; load it as the stage-1 initialization instead")
+    return meta
+
+
+def load_checkpoint(folder: str | os.PathLike, model, stage1_init: bool = False) -> dict:
+    """Load the trainable weights strictly into ``model``; return the checkpoint's metadata.
+
+    ``stage1_init``: loading stage-1 weights (no LoRA) into a stage-2 model with fresh LoRA.
+    """
+    folder = Path(folder)
+    meta = check_compatible(folder, model, allow_lora_subset=stage1_init)
+    state = load_file(folder / WEIGHTS)
+    expected = set(model.trainable_state())
+    if stage1_init:
+        expected = {k for k in expected if "lora_" not in k}
+    if set(state) != expected:
+        missing, extra = sorted(expected - set(state)), sorted(set(state) - expected)
+        raise InputError(
+            folder, f"checkpoint weights do not match the model (missing {missing[:3]}, unexpected {extra[:3]})"
+        )
+    params = dict(model.named_parameters())
+    buffers = dict(model.named_buffers())
+    with torch.no_grad():
+        for key, value in state.items():
+            target = params.get(key, buffers.get(key))
+            if target.shape != value.shape:
+                raise InputError(
+                    folder, f"weight {key} has shape {tuple(value.shape)}, the model {tuple(target.shape)}"
+                )
+            target.copy_(value.to(target.device, target.dtype))
+    return meta

@@ -1,0 +1,85 @@
+"""Where training and evaluation data come from: metadata files and one source per stream."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from pose.errors import InputError
+
+from .data.dataset import StreamSource
+from .data.how2sign import Sentence, check, read_manifest
+from .data.poses import sentence_features
+from .data.tasks import ContextWindow, TaskWeights
+
+
+@dataclass
+class StreamData:
+    """One stream's features: a feature store (per clip or per full video) or a folder of .pose files."""
+
+    store: str | None = None  # feature store root (pretrain.FeatureStore), stream name = the key
+    poses: str | None = None  # folder of .pose files (clips or full videos); the pose view is computed on load
+    per_video_fps: float | None = None  # the store holds whole videos at this fps (cut by realigned times)
+
+    def __post_init__(self):
+        if (self.store is None) == (self.poses is None):
+            raise InputError(None, "each data stream needs exactly one of store or poses")
+
+
+@dataclass
+class DataConfig:
+    """Sentences, splits, streams and tasks for training and evaluation."""
+
+    metadata: list[str] = field(default_factory=list)  # realigned .csv/.tsv files or `data check` manifests
+    streams: dict[str, StreamData] = field(default_factory=dict)
+    train_split: str = "train"
+    eval_split: str = "val"
+    tasks: TaskWeights = field(default_factory=TaskWeights)
+    context: ContextWindow = field(default_factory=ContextWindow)
+    use_context: bool = True  # prelude + preceding sentences in the translation prompt
+    num_workers: int = 0  # DataLoader worker processes
+
+
+def load_sentences(data: DataConfig, split: str) -> list[Sentence]:
+    """The usable sentences of ``split`` from the configured metadata (checked as `data check` does)."""
+    if not data.metadata:
+        raise InputError(None, "config value data.metadata is empty: give realigned metadata files or a manifest")
+    sentences: list[Sentence] = []
+    realigned = []
+    for path in map(Path, data.metadata):
+        if path.is_file() and path.read_text(encoding="utf-8", errors="replace").startswith("split\t"):
+            sentences += read_manifest(path)
+        else:
+            realigned.append(path)
+    if realigned:
+        sentences += check(realigned).kept
+    return [s for s in sentences if s.split == split]
+
+
+def build_streams(data: DataConfig, sentences: list[Sentence], model_config) -> dict[str, StreamSource]:
+    """A :class:`StreamSource` for every stream the model uses."""
+    missing = [name for name in model_config.streams if name not in data.streams]
+    if missing:
+        raise InputError(None, f"data.streams has no source for model stream(s) {', '.join(missing)}")
+    sources = {}
+    for name in model_config.streams:
+        spec = data.streams[name]
+        if spec.poses is not None:
+            view = "sign2vec_input" if model_config.streams[name].dim == 255 else "pose"
+            clips = {s.sentence_name: f.astype(np.float16) for s, f in sentence_features(sentences, spec.poses, view)}
+            sources[name] = StreamSource(clips)
+        else:
+            from pretrain import FeatureStore
+
+            sources[name] = StreamSource(FeatureStore.open(spec.store, name), spec.per_video_fps)
+        dim = model_config.streams[name].dim
+        got = _dim_of(sources[name], sentences[0], name) if sentences else dim
+        if got != dim:
+            raise InputError(None, f"stream {name!r}: the data has {got} values per frame, the model expects {dim}")
+    return sources
+
+
+def _dim_of(source: StreamSource, sentence: Sentence, name: str) -> int:
+    return int(source.clip(sentence, name).shape[1])

@@ -1,0 +1,307 @@
+"""Training: stage 1 (projectors only, LLM frozen) and stage 2 (+ LoRA through peft).
+
+One config object (:class:`TrainConfig`) drives a run; the run folder receives the resolved
+config, ``metrics.jsonl`` (one line per logged step), ``loss.png`` and the checkpoint ``last/``,
+rewritten atomically every ``save_every`` steps with optimizer, scheduler, data position and RNG
+state, so a rerun of the same command (or a requeued job) resumes exactly where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from pose.errors import InputError
+
+from .checkpoint import TRAINING, load_checkpoint, save_checkpoint
+from .config import config_yaml
+from .data.dataset import SignCollator, SignDataset
+from .data.tasks import ContextWindow, TaskBuilder
+from .llm import load_llm
+from .model import ModelConfig, SignLLaVA
+from .sources import DataConfig, build_streams, load_sentences
+
+LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+
+@dataclass
+class OptimConfig:
+    """Optimizer and schedule (defaults: the original stage 1)."""
+
+    lr: float = 2e-3  # peak learning rate (stage 2 with LoRA: 2e-5)
+    weight_decay: float = 0.1  # on weight matrices only
+    warmup_ratio: float = 0.03  # of max_steps, linear warmup before the cosine decay
+    max_steps: int = 1000  # optimizer steps
+    batch_size: int = 8  # samples per micro-batch
+    grad_accum: int = 1  # micro-batches per optimizer step
+    grad_clip: float = 1.0  # max gradient norm (0 = off)
+    label_smoothing: float = 0.0
+    bf16: bool = True  # autocast to bfloat16 on CUDA (CPU runs stay float32)
+    gradient_checkpointing: bool = False  # trade compute for LLM activation memory
+
+    def __post_init__(self):
+        checks = {
+            "lr": self.lr > 0,
+            "max_steps": self.max_steps > 0,
+            "batch_size": self.batch_size > 0,
+            "grad_accum": self.grad_accum > 0,
+            "warmup_ratio": 0 <= self.warmup_ratio < 1,
+            "label_smoothing": 0 <= self.label_smoothing < 1,
+            "weight_decay": self.weight_decay >= 0,
+            "grad_clip": self.grad_clip >= 0,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise InputError(None, f"config value optim.{name}={getattr(self, name)!r} is invalid")
+
+
+@dataclass
+class LoraSettings:
+    """Stage 2: LoRA on the LLM (peft), projectors initialized from a stage-1 checkpoint."""
+
+    enabled: bool = False
+    r: int = 64
+    alpha: int = 16
+    dropout: float = 0.05
+    target_modules: list[str] = field(default_factory=lambda: list(LORA_TARGETS))
+    init_from: str | None = None  # stage-1 checkpoint folder (its projectors and delimiters)
+
+
+@dataclass
+class TrainConfig:
+    """A training run."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    lora: LoraSettings = field(default_factory=LoraSettings)
+    output_dir: str = "runs/stage1"
+    seed: int = 0
+    device: str = "auto"  # auto (cuda if available), cpu, cuda, cuda:1 ...
+    log_every: int = 10
+    save_every: int = 200
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def build_model(cfg: TrainConfig, device: torch.device) -> SignLLaVA:
+    llm, tokenizer = load_llm(cfg.model.llm, device)
+    return attach(cfg, SignLLaVA(cfg.model, llm, tokenizer))
+
+
+def attach(cfg: TrainConfig, model: SignLLaVA) -> SignLLaVA:
+    """Add LoRA (stage 2) and the stage-1 initialization when the config asks for them."""
+    if cfg.lora.enabled:
+        from peft import LoraConfig, get_peft_model
+
+        model.llm = get_peft_model(
+            model.llm,
+            LoraConfig(
+                r=cfg.lora.r,
+                lora_alpha=cfg.lora.alpha,
+                lora_dropout=cfg.lora.dropout,
+                target_modules=list(cfg.lora.target_modules),
+            ),
+        )
+    if cfg.lora.init_from:
+        load_checkpoint(cfg.lora.init_from, model, stage1_init=True)
+    if cfg.optim.gradient_checkpointing:
+        model.llm.gradient_checkpointing_enable()
+        model.llm.enable_input_require_grads() if hasattr(model.llm, "enable_input_require_grads") else None
+    return model
+
+
+def make_optimizer(model: SignLLaVA, cfg: OptimConfig):
+    from transformers import get_cosine_schedule_with_warmup
+
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        if p.requires_grad:
+            (decay if p.dim() >= 2 and "delimiters" not in name else no_decay).append(p)
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=cfg.lr,
+        betas=(0.9, 0.999),
+    )
+    warmup = int(cfg.warmup_ratio * cfg.max_steps)
+    return optimizer, get_cosine_schedule_with_warmup(optimizer, warmup, cfg.max_steps)
+
+
+def _rng_state() -> dict:
+    return {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+
+
+def _set_rng_state(state: dict) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+
+
+def _batches(dataset: SignDataset, cfg: TrainConfig, epoch: int, skip: int):
+    """Batches of one epoch in a seeded order, skipping the first ``skip`` (exact resume)."""
+    dataset.set_epoch(epoch)
+    order = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
+    loader = DataLoader(
+        dataset,
+        batch_size=cfg.optim.batch_size,
+        shuffle=True,
+        generator=order,
+        num_workers=cfg.data.num_workers,
+        collate_fn=SignCollator(),
+        drop_last=False,
+        persistent_workers=False,
+    )
+    for i, batch in enumerate(loader):
+        if i >= skip:
+            yield i, batch
+
+
+def _plot(metrics: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = [m["step"] for m in metrics]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(steps, [m["loss"] for m in metrics], label="train loss")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def train(cfg: TrainConfig, progress: bool = True, should_stop=None) -> dict:
+    """Run (or resume) training; returns a summary: steps, final loss, tokens/s, run folder.
+
+    ``should_stop(step)`` is asked after every optimizer step; when it returns True the run saves
+    ``last/`` and returns early (a preemption or time-limit handler), and the next call resumes.
+    """
+    from tqdm import tqdm
+
+    out = Path(cfg.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    device = pick_device(cfg.device)
+    torch.manual_seed(cfg.seed)
+    random.seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    sentences = load_sentences(cfg.data, cfg.data.train_split)
+    if not sentences:
+        raise InputError(None, f"no sentences in split {cfg.data.train_split!r} of {cfg.data.metadata}")
+    builder = TaskBuilder(
+        sentences,
+        weights=cfg.data.tasks,
+        window=cfg.data.context if cfg.data.use_context else ContextWindow(0, 0),
+        seed=cfg.seed,
+    )
+    dataset = SignDataset(sentences, build_streams(cfg.data, sentences, cfg.model), builder)
+    model = build_model(cfg, device)
+    optimizer, scheduler = make_optimizer(model, cfg.optim)
+    step, epoch, position, metrics = 0, 0, 0, []
+    last = out / "last"
+    if (last / TRAINING).is_file():  # resume exactly
+        load_checkpoint(last, model)
+        state = torch.load(last / TRAINING, weights_only=False)
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        step, epoch, position = state["step"], state["epoch"], state["position"]
+        _set_rng_state(state["rng"])
+        metrics = state.get("metrics", [])
+    (out / "config.yaml").write_text(config_yaml(cfg))
+    steps_per_epoch = math.ceil(len(dataset) / cfg.optim.batch_size)
+    use_bf16 = cfg.optim.bf16 and device.type == "cuda"
+    model.train()
+    model.llm.train(cfg.lora.enabled)  # LoRA dropout needs train mode; a frozen LLM stays in eval
+    bar = tqdm(total=cfg.optim.max_steps, initial=step, desc="train", unit="step", disable=not progress)
+    tokens, t0, micro, running = 0, time.perf_counter(), 0, []
+    log = open(out / "metrics.jsonl", "a")
+    try:
+        stopping = False
+        while step < cfg.optim.max_steps and not stopping:
+            for i, batch in _batches(dataset, cfg, epoch, position):
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
+                    loss = model(
+                        batch["tasks"],
+                        batch["streams"],
+                        batch["stream_mask"],
+                        label_smoothing=cfg.optim.label_smoothing,
+                    )
+                (loss / cfg.optim.grad_accum).backward()
+                running.append(loss.item())
+                tokens += model.last_tokens
+                micro += 1
+                position = i + 1
+                if micro % cfg.optim.grad_accum:
+                    continue
+                if cfg.optim.grad_clip:
+                    torch.nn.utils.clip_grad_norm_(
+                        [p for p in model.parameters() if p.requires_grad], cfg.optim.grad_clip
+                    )
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                step += 1
+                bar.update(1)
+                if step % cfg.log_every == 0 or step == cfg.optim.max_steps:
+                    elapsed = time.perf_counter() - t0
+                    record = {
+                        "step": step,
+                        "loss": float(np.mean(running)),
+                        "lr": scheduler.get_last_lr()[0],
+                        "tokens_per_s": tokens / elapsed if elapsed else 0.0,
+                        "epoch": epoch,
+                    }
+                    metrics.append(record)
+                    log.write(json.dumps(record) + "\n")
+                    log.flush()
+                    bar.set_postfix(loss=f"{record['loss']:.3f}", tok_s=f"{record['tokens_per_s']:.0f}")
+                    running, tokens, t0 = [], 0, time.perf_counter()
+                stopping = should_stop is not None and should_stop(step)
+                if step % cfg.save_every == 0 or step == cfg.optim.max_steps or stopping:
+                    save_checkpoint(
+                        last,
+                        model,
+                        config_yaml(cfg),
+                        step,
+                        {
+                            "optimizer": optimizer.state_dict(),
+                            "scheduler": scheduler.state_dict(),
+                            "step": step,
+                            "epoch": epoch,
+                            "position": position,
+                            "rng": _rng_state(),
+                            "metrics": metrics,
+                        },
+                    )
+                if step >= cfg.optim.max_steps or stopping:
+                    break
+            else:
+                epoch, position = epoch + 1, 0
+                if steps_per_epoch == 0:
+                    break
+    finally:
+        bar.close()
+        log.close()
+    if metrics:
+        _plot(metrics, out / "loss.png")
+    return {
+        "steps": step,
+        "loss": metrics[-1]["loss"] if metrics else float("nan"),
+        "output_dir": str(out),
+        "tokens_per_s": metrics[-1]["tokens_per_s"] if metrics else 0.0,
+    }

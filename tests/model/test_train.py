@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from pose.errors import InputError
+from pretrain import FeatureStore
+from signllava.checkpoint import load_checkpoint, read_meta
+from signllava.model import ModelConfig, SignLLaVA, StreamConfig
+from signllava.sources import DataConfig, StreamData
+from signllava.train import LoraSettings, OptimConfig, TrainConfig, train
+
+HEADER = "VIDEO_ID\tVIDEO_NAME\tSENTENCE_ID\tSENTENCE_NAME\tSTART_REALIGNED\tEND_REALIGNED\tSENTENCE\n"
+TEXTS = ["hello there", "good morning", "thank you", "see you later", "nice to meet you", "good night"]
+
+
+@pytest.fixture(scope="module")
+def llm_dir(tmp_path_factory, tokenizer_dir):
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    torch.manual_seed(0)
+    llm = LlamaForCausalLM(
+        LlamaConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            initializer_range=0.2,
+            tie_word_embeddings=True,
+        )
+    )
+    path = tmp_path_factory.mktemp("tiny-llm")
+    llm.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return str(path)
+
+
+@pytest.fixture
+def dataset(tmp_path):
+    meta = tmp_path / "toy_train.csv"
+    rows = [
+        f"v{i // 3}\tv{i // 3}-1\tv{i // 3}_{i % 3}\tc{i}\t{i % 3}.0\t{i % 3}.5\t{t}\n" for i, t in enumerate(TEXTS)
+    ]
+    meta.write_text(HEADER + "".join(rows))
+    rng = np.random.default_rng(0)
+    with FeatureStore.writer(tmp_path / "store", "pose", "job0", dim=8) as w:
+        for i in range(len(TEXTS)):
+            w.add(f"c{i}", rng.standard_normal((4 + i, 8)))
+    return DataConfig(metadata=[str(meta)], streams={"pose": StreamData(store=str(tmp_path / "store"))})
+
+
+def config(llm_dir, data, out, steps=6, **optim) -> TrainConfig:
+    return TrainConfig(
+        model=ModelConfig(llm=llm_dir, streams={"pose": StreamConfig(8)}),
+        data=data,
+        optim=OptimConfig(max_steps=steps, batch_size=3, lr=3e-2, warmup_ratio=0.0, **optim),
+        output_dir=str(out),
+        device="cpu",
+        log_every=1,
+        save_every=100,
+    )
+
+
+def test_stage1_trains_and_saves_only_trainable_state(llm_dir, dataset, tmp_path):
+    summary = train(config(llm_dir, dataset, tmp_path / "run"), progress=False)
+    metrics = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert summary["steps"] == 6 and len(metrics) == 6
+    assert metrics[-1]["loss"] < metrics[0]["loss"]
+    assert (tmp_path / "run" / "loss.png").stat().st_size > 0
+    meta = read_meta(tmp_path / "run" / "last")
+    assert meta["step"] == 6 and meta["streams"]["pose"]["dim"] == 8 and not meta["lora"]
+    weights = (tmp_path / "run" / "last" / "model.safetensors").stat().st_size
+    assert weights < 200_000  # projectors + delimiters, not the LLM
+
+
+def test_resume_continues_the_same_curve(llm_dir, dataset, tmp_path):
+    straight = train(config(llm_dir, dataset, tmp_path / "a"), progress=False)
+    train(config(llm_dir, dataset, tmp_path / "b"), progress=False, should_stop=lambda step: step == 3)
+    resumed = train(config(llm_dir, dataset, tmp_path / "b"), progress=False)
+    a = [json.loads(x)["loss"] for x in (tmp_path / "a" / "metrics.jsonl").read_text().splitlines()]
+    b = [json.loads(x)["loss"] for x in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
+    assert len(b) == 6 and resumed["steps"] == straight["steps"] == 6
+    np.testing.assert_allclose(b, a, rtol=1e-4)
+
+
+def test_stage2_lora_from_stage1(llm_dir, dataset, tmp_path):
+    train(config(llm_dir, dataset, tmp_path / "s1", steps=2), progress=False)
+    cfg = config(llm_dir, dataset, tmp_path / "s2", steps=3, label_smoothing=0.1)
+    cfg.lora = LoraSettings(enabled=True, r=4, alpha=8, init_from=str(tmp_path / "s1" / "last"))
+    train(cfg, progress=False)
+    meta = read_meta(tmp_path / "s2" / "last")
+    assert meta["lora"] and meta["step"] == 3
+
+
+def test_mismatched_checkpoint_is_refused(llm_dir, dataset, tmp_path):
+    from signllava.llm import load_llm
+
+    train(config(llm_dir, dataset, tmp_path / "s1", steps=1), progress=False)
+    llm, tok = load_llm(llm_dir)
+    other = SignLLaVA(ModelConfig(llm=llm_dir, streams={"pose": StreamConfig(16)}), llm, tok)
+    with pytest.raises(InputError, match="last: checkpoint has streams"):
+        load_checkpoint(tmp_path / "s1" / "last", other)
+    with pytest.raises(InputError, match="not a SignLLaVA checkpoint"):
+        load_checkpoint(tmp_path, other)
