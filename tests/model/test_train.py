@@ -108,3 +108,32 @@ def test_mismatched_checkpoint_is_refused(llm_dir, dataset, tmp_path):
         load_checkpoint(tmp_path / "s1" / "last", other)
     with pytest.raises(InputError, match="not a SignLLaVA checkpoint"):
         load_checkpoint(tmp_path, other)
+
+
+def test_evaluate_writes_report(llm_dir, dataset, tmp_path):
+    from signllava.evaluate import EvalConfig, evaluate
+
+    train(config(llm_dir, dataset, tmp_path / "run", steps=2), progress=False)
+    report = evaluate(
+        EvalConfig(
+            checkpoint=str(tmp_path / "run" / "last"),
+            split="train",
+            num_beams=2,
+            max_new_tokens=5,
+            context="own",
+            qa=["sign_present", "reversed"],
+        ),
+        progress=False,
+    )
+    assert report["sentences"] == 6 and len(report["hypotheses"]) == 6
+    t = report["translation"]
+    assert {"bleu1", "bleu4", "chrf", "rougeL", "repetition_rate", "distinct1"} <= set(t)
+    assert t["bleu_signature"].startswith("nrefs:1|case:mixed")
+    assert report["qa"]["reversed"]["n"] == 6
+    assert report["sign_tokens"]["pose"]["effective_rank"] >= 1
+    saved = json.loads((tmp_path / "run" / "eval-train.json").read_text())
+    assert saved["translation"]["bleu4"] == t["bleu4"]
+    # with own outputs as context, a sentence's context holds the model's earlier outputs
+    hyps = {h["sentence_name"]: h["hypothesis"] for h in saved["hypotheses"]}
+    second = next(h for h in saved["hypotheses"] if h["sentence_name"] == "c1")
+    assert second["context"] == [hyps["c0"]] or hyps["c0"] == ""

@@ -1,0 +1,209 @@
+"""Evaluation: batched generation over a split, hypotheses JSON and a metrics report.
+
+Context for translation can be ``gold`` (the reference sentences), ``none``, ``own`` (the model's
+own previous outputs: the sentences of every video are translated in time order, one position of
+all videos per batch), or a path to a hypotheses file (TSV or JSON, see ``ContextSource``).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import yaml
+
+from pose.errors import InputError
+from pose.io import atomic_output
+
+from .checkpoint import load_checkpoint, read_meta
+from .config import config_yaml, load_config
+from .data.dataset import SignCollator, SignDataset
+from .data.how2sign import by_video
+from .data.tasks import ContextSource, ContextWindow, Task, TaskBuilder
+from .llm import load_llm
+from .metrics import collapse_metrics, effective_rank, translation_metrics, yes_no_metrics
+from .model import SignLLaVA
+from .sources import DataConfig, build_streams, load_sentences
+from .train import TrainConfig, attach, pick_device
+
+QA_TASKS = ("sign_present", "signs_present", "reversed", "is_question")
+
+
+@dataclass
+class EvalConfig:
+    """An evaluation run."""
+
+    checkpoint: str = "runs/stage1/last"  # checkpoint folder (its config names the LLM and streams)
+    data: DataConfig | None = None  # default: the data section the checkpoint was trained with
+    split: str = "test"
+    context: str = "gold"  # gold, none, own, or a hypotheses file
+    qa: list[str] = field(default_factory=lambda: ["sign_present", "reversed"])  # QA tasks also evaluated
+    batch_size: int = 8
+    num_beams: int = 5
+    max_new_tokens: int = 100
+    repetition_penalty: float = 1.0
+    no_repeat_ngram_size: int = 0
+    output: str = ""  # JSON report path; default: <checkpoint>/../eval-<split>.json
+    device: str = "auto"
+    seed: int = 0
+    limit: int = 0  # evaluate only the first N sentences (0 = all)
+
+    def __post_init__(self):
+        bad = [t for t in self.qa if t not in QA_TASKS]
+        if bad:
+            raise InputError(None, f"config value qa={bad} is invalid: choose from {', '.join(QA_TASKS)}")
+        if self.batch_size < 1 or self.num_beams < 1 or self.max_new_tokens < 1:
+            raise InputError(None, "batch_size, num_beams and max_new_tokens must be >= 1")
+
+
+def load_trained(checkpoint: str | Path, device: str = "auto"):
+    """``(model, train_config)`` rebuilt from a checkpoint folder, weights loaded strictly."""
+    folder = Path(checkpoint)
+    read_meta(folder)
+    cfg_path = folder / "config.yaml"
+    cfg = load_config(TrainConfig, cfg_path) if cfg_path.is_file() else TrainConfig()
+    cfg.lora.init_from = None  # the checkpoint itself holds everything
+    llm, tokenizer = load_llm(cfg.model.llm, pick_device(device))
+    model = attach(cfg, SignLLaVA(cfg.model, llm, tokenizer))
+    load_checkpoint(folder, model)
+    model.eval()
+    return model, cfg
+
+
+def _generate(
+    model,
+    dataset: SignDataset,
+    indices: list[int],
+    tasks: list[Task],
+    cfg: EvalConfig,
+    num_beams: int | None = None,
+    max_new_tokens: int | None = None,
+) -> list[str]:
+    items = []
+    for i, task in zip(indices, tasks, strict=True):
+        item = dataset[i]
+        if task.reversed:
+            item["streams"] = {k: v.flip(0) for k, v in item["streams"].items()}
+        item["task"] = task
+        items.append(item)
+    batch = SignCollator()(items)
+    return model.generate(
+        batch["tasks"],
+        batch["streams"],
+        batch["stream_mask"],
+        max_new_tokens=max_new_tokens or cfg.max_new_tokens,
+        num_beams=num_beams or cfg.num_beams,
+        repetition_penalty=cfg.repetition_penalty,
+        no_repeat_ngram_size=cfg.no_repeat_ngram_size,
+    )
+
+
+def evaluate(cfg: EvalConfig, progress: bool = True) -> dict:
+    """Translate (and answer QA on) a split; write the JSON report; return it."""
+    from tqdm import tqdm
+
+    model, train_cfg = load_trained(cfg.checkpoint, cfg.device)
+    data = cfg.data or train_cfg.data
+    sentences = load_sentences(data, cfg.split)
+    if cfg.limit:
+        sentences = sentences[: cfg.limit]
+    if not sentences:
+        raise InputError(None, f"no sentences in split {cfg.split!r} of {data.metadata}")
+    dataset = SignDataset(sentences, build_streams(data, sentences, model.config), translation_only=True)
+    index = {s.sentence_name: i for i, s in enumerate(sentences)}
+    if cfg.context in ("gold", "own", "none"):
+        source = ContextSource.gold(sentences) if cfg.context == "gold" else ContextSource()
+    else:
+        source = ContextSource.from_file(cfg.context)
+    window = data.context if cfg.context != "none" and data.use_context else ContextWindow(0, 0)
+    builder = TaskBuilder(sentences, window=window, source=source, seed=cfg.seed)
+    hyps: dict[str, str] = {}
+    # translation in rounds of "k-th sentence of every video": own outputs are ready as context
+    videos = list(by_video(sentences).values())
+    rounds = max(len(v) for v in videos)
+    bar = tqdm(total=len(sentences), desc=f"translate {cfg.split}", unit="sent", disable=not progress)
+    with torch.no_grad():
+        for k in range(rounds):
+            todo = [v[k] for v in videos if k < len(v)]
+            for start in range(0, len(todo), cfg.batch_size):
+                chunk = todo[start : start + cfg.batch_size]
+                tasks = [builder.translation(s) for s in chunk]
+                for s, text in zip(
+                    chunk, _generate(model, dataset, [index[s.sentence_name] for s in chunk], tasks, cfg), strict=True
+                ):
+                    hyps[s.sentence_name] = text
+                    if cfg.context == "own":
+                        source.set(s.sentence_name, text)
+                bar.update(len(chunk))
+        bar.close()
+        qa_results = _qa(model, dataset, builder, sentences, index, cfg)
+        tokens = _sign_tokens(model, dataset)
+    refs = [s.text for s in sentences]
+    hyp_list = [hyps[s.sentence_name] for s in sentences]
+    report = {
+        "checkpoint": str(cfg.checkpoint),
+        "split": cfg.split,
+        "context": cfg.context,
+        "sentences": len(sentences),
+        "translation": translation_metrics(hyp_list, refs) | collapse_metrics(hyp_list),
+        "qa": {
+            task: yes_no_metrics([r["prediction"] for r in rs], [r["answer"] for r in rs])
+            for task, rs in qa_results.items()
+        },
+        "sign_tokens": tokens,
+        "config": yaml.safe_load(config_yaml(cfg)),
+        "hypotheses": [
+            {
+                "sentence_name": s.sentence_name,
+                "reference": s.text,
+                "hypothesis": hyps[s.sentence_name],
+                "context": list(builder.translation(s).context),
+            }
+            for s in sentences
+        ],
+        "qa_answers": qa_results,
+    }
+    out = Path(cfg.output) if cfg.output else Path(cfg.checkpoint).parent / f"eval-{cfg.split}.json"
+    with atomic_output(out) as tmp:
+        tmp.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+    report["output"] = str(out)
+    return report
+
+
+def _qa(model, dataset, builder, sentences, index, cfg: EvalConfig) -> dict[str, list[dict]]:
+    results: dict[str, list[dict]] = {}
+    rng = random.Random(cfg.seed)
+    for task_name in cfg.qa:
+        tasks = [t for s in sentences if (t := builder.make(s, task_name, rng)) is not None]
+        rows = []
+        for start in range(0, len(tasks), cfg.batch_size):
+            chunk = tasks[start : start + cfg.batch_size]
+            preds = _generate(
+                model, dataset, [index[t.sentence] for t in chunk], chunk, cfg, num_beams=1, max_new_tokens=16
+            )
+            rows += [
+                {"sentence_name": t.sentence, "question": t.question, "answer": t.answer, "prediction": p}
+                for t, p in zip(chunk, preds, strict=True)
+            ]
+        results[task_name] = rows
+    return results
+
+
+def _sign_tokens(model, dataset: SignDataset, max_items: int = 256) -> dict:
+    """Effective rank of projected sign tokens and their norm against text-token embeddings."""
+    items = [dataset[i] for i in range(min(len(dataset), max_items))]
+    batch = SignCollator()(items)
+    projected = model.project(batch["streams"], batch["stream_mask"])
+    out = {}
+    text_norm = float(model.llm.get_input_embeddings().weight.float().norm(dim=-1).mean())
+    for name, (tokens, mask) in projected.items():
+        valid = tokens[mask].float()  # (N, H)
+        out[name] = {
+            "effective_rank": effective_rank(valid),
+            "tokens": int(valid.shape[0]),
+            "norm_ratio_to_text": float(valid.norm(dim=-1).mean()) / text_norm,
+        }
+    return out

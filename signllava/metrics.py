@@ -1,0 +1,76 @@
+"""Metrics as the field reports them, plus the collapse checks the original system needed.
+
+Translation: sacreBLEU BLEU-1..4 and chrF with their signatures, ROUGE-L (F1), all 0-100.
+QA: accuracy and F1 of "yes" for yes/no answers (multi-word answers count per word).
+Collapse: repetition rate (share of outputs equal to the most frequent output), distinct-1/2,
+and the effective rank of the projected sign tokens (exp of the entropy of their normalized
+singular values: 1 means every token points the same way).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+
+def translation_metrics(hypotheses: Sequence[str], references: Sequence[str]) -> dict:
+    from rouge_score import rouge_scorer
+    from sacrebleu.metrics import BLEU, CHRF
+
+    out: dict = {}
+    for n in (1, 2, 3, 4):
+        bleu = BLEU(max_ngram_order=n)
+        out[f"bleu{n}"] = bleu.corpus_score(list(hypotheses), [list(references)]).score
+        if n == 4:
+            out["bleu_signature"] = str(bleu.get_signature())
+    chrf = CHRF()
+    out["chrf"] = chrf.corpus_score(list(hypotheses), [list(references)]).score
+    out["chrf_signature"] = str(chrf.get_signature())
+    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
+    scores = [scorer.score(r, h)["rougeL"].fmeasure for h, r in zip(hypotheses, references, strict=True)]
+    out["rougeL"] = 100 * float(np.mean(scores)) if scores else 0.0
+    return out
+
+
+def collapse_metrics(hypotheses: Sequence[str]) -> dict:
+    if not hypotheses:
+        return {"repetition_rate": 0.0, "distinct1": 0.0, "distinct2": 0.0, "most_common_output": ""}
+    counts = Counter(h.strip() for h in hypotheses)
+    top, n_top = counts.most_common(1)[0]
+    out = {"repetition_rate": n_top / len(hypotheses), "most_common_output": top}
+    for n in (1, 2):
+        grams = [tuple(w[i : i + n]) for h in hypotheses for w in [h.split()] for i in range(len(w) - n + 1)]
+        out[f"distinct{n}"] = len(set(grams)) / len(grams) if grams else 0.0
+    return out
+
+
+def yes_no_metrics(predictions: Sequence[str], answers: Sequence[str]) -> dict:
+    """Accuracy and F1 (positive class "yes") over yes/no answers, word by word."""
+    pairs = []
+    for p, a in zip(predictions, answers, strict=True):
+        gold = [x.strip().lower() for x in a.split(",")]
+        pred = [x.strip().strip(".").lower() for x in p.split(",")]
+        pred += [""] * (len(gold) - len(pred))
+        pairs += list(zip(pred[: len(gold)], gold, strict=True))
+    if not pairs:
+        return {"accuracy": 0.0, "f1": 0.0, "n": 0}
+    correct = sum(p == g for p, g in pairs)
+    tp = sum(p == "yes" and g == "yes" for p, g in pairs)
+    fp = sum(p == "yes" and g != "yes" for p, g in pairs)
+    fn = sum(p != "yes" and g == "yes" for p, g in pairs)
+    f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+    return {"accuracy": 100 * correct / len(pairs), "f1": 100 * f1, "n": len(pairs)}
+
+
+def effective_rank(tokens: torch.Tensor) -> float:
+    """exp(entropy) of the normalized singular values of ``tokens (N, H)``, centred."""
+    if tokens.shape[0] < 2:
+        return float(tokens.shape[0])
+    x = tokens.float() - tokens.float().mean(0, keepdim=True)
+    s = torch.linalg.svdvals(x)
+    p = s / s.sum().clamp(min=1e-12)
+    p = p[p > 0]
+    return float(torch.exp(-(p * p.log()).sum()))
