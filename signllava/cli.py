@@ -130,7 +130,77 @@ def demo(
     typer.echo(f"picture      : {result.picture} (skeleton drawn over the video)")
 
 
-STAGE_CONFIGS = {"extract-poses": "pose.config:ExtractConfig"}
+@app.command("train")
+def train_command(
+    config: Path | None = typer.Option(None, help="YAML training config (see `signllava show-config train`)."),
+    set_: list[str] = typer.Option([], "--set", help="Config override key=value (repeatable)."),
+    stage: int = typer.Option(1, help="1: projectors only; 2: + LoRA, initialized from --init-from."),
+    init_from: Path | None = typer.Option(None, help="Stage-1 checkpoint folder to start stage 2 from."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Train SignLLaVA's projectors (stage 1) or projectors + LoRA (stage 2); reruns resume from last/."""
+    from .train import TrainConfig, train
+
+    if stage not in (1, 2):
+        raise InputError(None, f"--stage must be 1 or 2, got {stage}")
+    preset = []
+    if stage == 2:
+        if init_from is None and not any(o.startswith("lora.init_from=") for o in set_):
+            raise InputError(None, "stage 2 starts from a stage-1 checkpoint: give --init-from RUN/last")
+        preset = ["lora.enabled=true", "optim.lr=2e-5"] + ([f"lora.init_from={init_from}"] if init_from else [])
+    cfg = load_config(TrainConfig, config, [*preset, *set_])
+    summary = train(cfg, progress=not quiet)
+    typer.echo(
+        f"trained {summary['steps']} steps, last loss {summary['loss']:.4f}, "
+        f"{summary['tokens_per_s']:.0f} tokens/s; checkpoint {summary['output_dir']}/last, "
+        f"curve {summary['output_dir']}/loss.png"
+    )
+
+
+@app.command("evaluate")
+def evaluate_command(
+    checkpoint: Path = typer.Argument(..., help="Checkpoint folder (e.g. runs/stage1/last)."),
+    split: str = typer.Option("test", help="Split to evaluate."),
+    context: str = typer.Option("gold", help="Context: gold, none, own (the model's outputs), or a hypotheses file."),
+    beam: int = typer.Option(5, help="Beam size (1 = greedy)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="JSON report (default beside the checkpoint)."),
+    set_: list[str] = typer.Option([], "--set", help="Config override key=value (repeatable)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Translate a split (and answer QA), write hypotheses + metrics JSON, print the scores."""
+    from .evaluate import EvalConfig, evaluate
+
+    flags = [f"checkpoint={checkpoint}", f"split={split}", f"context={context}", f"num_beams={beam}"]
+    if output is not None:
+        flags.append(f"output={output}")
+    cfg = load_config(EvalConfig, None, [*flags, *set_])
+    report = evaluate(cfg, progress=not quiet)
+    t = report["translation"]
+    typer.echo(f"{report['split']}: {report['sentences']} sentences, context {report['context']}")
+    typer.echo(
+        "BLEU-1/2/3/4 "
+        + " / ".join(f"{t[f'bleu{n}']:.2f}" for n in (1, 2, 3, 4))
+        + f"  chrF {t['chrf']:.2f}  ROUGE-L {t['rougeL']:.2f}"
+    )
+    typer.echo(f"  {t['bleu_signature']}")
+    typer.echo(
+        f"repetition rate {t['repetition_rate']:.2f}, distinct-1 {t['distinct1']:.2f}, distinct-2 {t['distinct2']:.2f}"
+    )
+    for task, m in report["qa"].items():
+        typer.echo(f"QA {task}: accuracy {m['accuracy']:.1f}, F1 {m['f1']:.1f} (n={m['n']})")
+    for name, m in report["sign_tokens"].items():
+        typer.echo(
+            f"sign tokens {name}: effective rank {m['effective_rank']:.1f}, "
+            f"norm / text-token norm {m['norm_ratio_to_text']:.2f}"
+        )
+    typer.echo(f"report: {report['output']}")
+
+
+STAGE_CONFIGS = {
+    "extract-poses": "pose.config:ExtractConfig",
+    "train": "signllava.train:TrainConfig",
+    "evaluate": "signllava.evaluate:EvalConfig",
+}
 
 
 @app.command("show-config")

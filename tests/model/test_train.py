@@ -137,3 +137,45 @@ def test_evaluate_writes_report(llm_dir, dataset, tmp_path):
     hyps = {h["sentence_name"]: h["hypothesis"] for h in saved["hypotheses"]}
     second = next(h for h in saved["hypotheses"] if h["sentence_name"] == "c1")
     assert second["context"] == [hyps["c0"]] or hyps["c0"] == ""
+
+
+def test_cli_train_then_evaluate(llm_dir, dataset, tmp_path):
+    from typer.testing import CliRunner
+
+    from signllava.cli import app
+
+    meta, store = dataset.metadata[0], dataset.streams["pose"].store
+    common = [
+        f"model.llm={llm_dir}",
+        "model.streams.pose.dim=8",
+        f"data.metadata=[{meta}]",
+        f"data.streams.pose.store={store}",
+        "optim.max_steps=2",
+        "optim.batch_size=3",
+        "device=cpu",
+        f"output_dir={tmp_path / 'run'}",
+    ]
+    runner = CliRunner()
+    result = runner.invoke(app, ["train", "-q", *[a for c in common for a in ("--set", c)]])
+    assert result.exit_code == 0, result.output
+    assert "trained 2 steps" in result.output
+    result = runner.invoke(
+        app,
+        [
+            "evaluate",
+            str(tmp_path / "run" / "last"),
+            "--split",
+            "train",
+            "--beam",
+            "1",
+            "-q",
+            "--set",
+            "max_new_tokens=4",
+            "--set",
+            "qa=[]",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "BLEU-1/2/3/4" in result.output and "nrefs:1" in result.output
+    result = runner.invoke(app, ["train", "--stage", "2"])
+    assert isinstance(result.exception, InputError) and "--init-from" in str(result.exception)
