@@ -56,6 +56,34 @@ def data_check(
     typer.echo(f"manifest: {output} ({len(report.kept)} sentences); dropped rows: {dropped}")
 
 
+features_app = typer.Typer(
+    help="Feature stores: inspect them, bring features from the original JSALT layout.", no_args_is_help=True
+)
+app.add_typer(features_app, name="features")
+
+
+@features_app.command("describe")
+def features_describe(root: Path = typer.Argument(..., help="Feature store root.")) -> None:
+    """Clips, frames, dim, shards and size of every stream in a feature store."""
+    from pretrain import describe, format_summary
+
+    if not root.is_dir():
+        raise InputError(root, "feature store not found")
+    typer.echo(format_summary(describe(root)))
+
+
+@features_app.command("import-jsalt")
+def features_import_jsalt(
+    source: Path = typer.Argument(..., help="The JSALT .json index (or one .h5 shard)."),
+    root: Path = typer.Argument(..., help="Destination feature store root."),
+    stream: str = typer.Option(..., help="Stream name to store them as (pose, sign2vec, dino, mae, ...)."),
+) -> None:
+    """Copy features stored in the original JSALT 2024 HDF5 layout into a feature store (resumable)."""
+    from pretrain import import_jsalt
+
+    typer.echo(f"imported {import_jsalt(source, root, stream)} clips into {root}/{stream}")
+
+
 @app.command("extract-poses")
 def extract_poses(
     inputs: list[Path] = typer.Argument(..., help="Videos, folders of videos, or manifests (.txt/.tsv/.csv)."),

@@ -19,7 +19,7 @@ from .data.tasks import ContextWindow, TaskWeights
 class StreamData:
     """One stream's features: a feature store (per clip or per full video) or a folder of .pose files."""
 
-    store: str | None = None  # feature store root (pretrain.FeatureStore), stream name = the key
+    store: str | None = None  # feature store root (stream name = the key), or a JSALT .json/.h5 index
     poses: str | None = None  # folder of .pose files (clips or full videos); the pose view is computed on load
     per_video_fps: float | None = None  # the store holds whole videos at this fps (cut by realigned times)
 
@@ -71,9 +71,9 @@ def build_streams(data: DataConfig, sentences: list[Sentence], model_config) -> 
             clips = {s.sentence_name: f.astype(np.float16) for s, f in sentence_features(sentences, spec.poses, view)}
             sources[name] = StreamSource(clips)
         else:
-            from pretrain import FeatureStore
+            from pretrain import open_features
 
-            sources[name] = StreamSource(FeatureStore.open(spec.store, name), spec.per_video_fps)
+            sources[name] = StreamSource(open_features(spec.store, name), spec.per_video_fps)
         dim = model_config.streams[name].dim
         got = _dim_of(sources[name], sentences[0], name) if sentences else dim
         if got != dim:

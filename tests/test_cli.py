@@ -128,3 +128,16 @@ def test_data_check_bad_file_is_one_line(tmp_path):
     result = signllava("data", "check", str(bad), "-o", str(tmp_path / "m.tsv"))
     assert result.returncode == 2 and "broken.csv: not How2Sign realigned metadata" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_features_describe(tmp_path):
+    import numpy as np
+
+    from pretrain import FeatureStore
+
+    with FeatureStore.writer(tmp_path / "store", "pose", "job0") as w:
+        w.add("clip1", np.zeros((5, 208)))
+    result = runner.invoke(app, ["features", "describe", str(tmp_path / "store")])
+    assert result.exit_code == 0 and "pose" in result.output and "208" in result.output
+    result = signllava("features", "describe", str(tmp_path / "nothing"))
+    assert result.returncode == 2 and "nothing: feature store not found" in result.stderr
