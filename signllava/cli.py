@@ -56,6 +56,34 @@ def data_check(
     typer.echo(f"manifest: {output} ({len(report.kept)} sentences); dropped rows: {dropped}")
 
 
+@data_app.command("synth")
+def data_synth(
+    output: Path = typer.Option(Path("out/synthsign"), "--output", "-o", help="Folder to create."),
+    size: str = typer.Option("tiny", help="Preset: tiny (~50 sentences), small (~420), medium (~2,200), large."),
+    seed: int = typer.Option(0, help="Everything derives from it: same seed, same data."),
+    render: bool = typer.Option(False, "--render/--no-render", help="Also draw each sentence as an .mp4."),
+    documents: bool = typer.Option(True, "--documents/--no-documents", help="Also write full-document poses."),
+    workers: int = typer.Option(1, "--workers", "-w", help="Worker processes (0 = one per core)."),
+    overwrite: bool = typer.Option(False, help="Replace an existing output folder."),
+    set_: list[str] = typer.Option([], "--set", help="Any SynthConfig field key=value (repeatable)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Generate synthsign: synthetic signing documents in How2Sign's layout (poses, metadata, videos)."""
+    from pose.synth import SynthConfig, generate
+
+    flags = [
+        f"size={size}",
+        f"seed={seed}",
+        f"render={render}",
+        f"documents={documents}",
+        f"workers={workers}",
+        f"overwrite={overwrite}",
+        f"progress={not quiet}",
+    ]
+    summary = generate(output, load_config(SynthConfig, None, [*flags, *set_]))
+    typer.echo(summary.summary())
+
+
 features_app = typer.Typer(
     help="Feature stores: inspect them, bring features from the original JSALT layout.", no_args_is_help=True
 )
@@ -226,6 +254,7 @@ def evaluate_command(
 
 STAGE_CONFIGS = {
     "extract-poses": "pose.config:ExtractConfig",
+    "synth": "pose.synth:SynthConfig",
     "train": "signllava.train:TrainConfig",
     "evaluate": "signllava.evaluate:EvalConfig",
 }

@@ -141,3 +141,36 @@ def test_features_describe(tmp_path):
     assert result.exit_code == 0 and "pose" in result.output and "208" in result.output
     result = signllava("features", "describe", str(tmp_path / "nothing"))
     assert result.returncode == 2 and "nothing: feature store not found" in result.stderr
+
+
+def test_data_synth_then_check(tmp_path):
+    out = tmp_path / "synth"
+    result = runner.invoke(
+        app,
+        [
+            "data",
+            "synth",
+            "-o",
+            str(out),
+            "--size",
+            "tiny",
+            "--seed",
+            "3",
+            "-q",
+            "--no-documents",
+            "--set",
+            "train_docs=2",
+            "--set",
+            "val_docs=1",
+            "--set",
+            "test_docs=1",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "train:" in result.output and (out / "how2sign_realigned_test.csv").is_file()
+    result = runner.invoke(
+        app, ["data", "check", *map(str, sorted(out.glob("how2sign_realigned_*.csv"))), "-o", str(tmp_path / "m.tsv")]
+    )
+    assert result.exit_code == 0 and "dropped:" not in result.output  # no row dropped
+    again = signllava("data", "synth", "-o", str(out), "--size", "tiny", "-q")
+    assert again.returncode == 2 and "synth" in again.stderr and len(again.stderr.strip().splitlines()) == 1

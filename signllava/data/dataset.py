@@ -70,7 +70,7 @@ class StreamSource:
 
 
 class SignDataset(Dataset):
-    """One item per sentence: ``{"sentence", "task", "streams": {name: float32 tensor (T, D)}}``.
+    """One item per sentence: ``{"sentence", "task", "streams": {name: tensor (T, D)}}`` (float16 or 32).
 
     The task of an item is drawn from the builder's weights, deterministically per (seed, epoch,
     sentence); call :meth:`set_epoch` between epochs to draw new tasks.
@@ -108,9 +108,12 @@ class SignDataset(Dataset):
         task = self.task(index)
         streams = {}
         for name, source in self.streams.items():
-            features = np.asarray(source.clip(sentence, name), dtype=np.float32)  # (T, D)
+            features = source.clip(sentence, name)  # (T, D), float16 from a feature store
+            if features.dtype not in (np.float16, np.float32):
+                features = features.astype(np.float32)
             if task.reversed:
                 features = features[::-1]
+            # kept in its stored precision: the model casts once per batch on its device
             streams[name] = torch.from_numpy(np.ascontiguousarray(features))
         return {"sentence": sentence.sentence_name, "task": task, "streams": streams}
 

@@ -223,7 +223,8 @@ class TaskBuilder:
             return Task(name, task, words[0], QUESTIONS[task]) if words else None
         reference = rng.choice([sentence.text, *sentence.paraphrases])
         present = content_words(reference)
-        absent = [w for w in self.vocabulary if w not in set(content_words(sentence.text))]
+        own = set(content_words(sentence.text))
+        absent = [w for w in self.vocabulary if w not in own]
         if task == "sign_present":
             if present and (not absent or rng.random() < 0.5):
                 word, answer = rng.choice(present), "yes"
