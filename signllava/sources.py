@@ -39,6 +39,7 @@ class DataConfig:
     tasks: TaskWeights = field(default_factory=TaskWeights)
     context: ContextWindow = field(default_factory=ContextWindow)
     use_context: bool = True  # prelude + preceding sentences in the translation prompt
+    paraphrase_rate: float = 0.0  # share of training translations that target a paraphrase column instead
     num_workers: int = 0  # DataLoader worker processes
 
 

@@ -183,6 +183,7 @@ class TaskBuilder:
     source: ContextSource | None = None  # default: gold references
     vocabulary: Sequence[str] | None = None  # negatives for sign_present; default: all content words
     words_per_question: int = 3
+    paraphrase_rate: float = 0.0  # share of sampled translations whose target is a paraphrase (when there is one)
     seed: int = 0
 
     def __post_init__(self):
@@ -212,7 +213,10 @@ class TaskBuilder:
         """A task of the given kind, or None when the sentence cannot support it."""
         name = sentence.sentence_name
         if task == "translate":
-            return self.translation(sentence)
+            plain = self.translation(sentence)
+            if sentence.paraphrases and rng.random() < self.paraphrase_rate:
+                return Task(name, task, rng.choice(sentence.paraphrases), None, plain.context)
+            return plain
         if task == "reversed":
             flipped = rng.random() < 0.5
             return Task(name, task, "yes" if flipped else "no", QUESTIONS[task], reversed=flipped)

@@ -132,3 +132,12 @@ def test_paraphrases_can_be_targets_of_word_questions():
     builder = TaskBuilder([s], vocabulary=["zebra"])
     words = {builder.make(s, "sign_present", random.Random(i)).question.split("'")[1] for i in range(60)}
     assert {"cat", "kitten"} <= words
+
+
+def test_paraphrase_targets_for_translation():
+    s = Sentence("v", "v-1", "v_0", "v_0", 0, 1, "The cat sleeps.", paraphrases=("A kitten naps.",))
+    never = TaskBuilder([s], paraphrase_rate=0.0)
+    always = TaskBuilder([s], paraphrase_rate=1.0)
+    assert {never.make(s, "translate", random.Random(i)).answer for i in range(10)} == {"The cat sleeps."}
+    assert {always.make(s, "translate", random.Random(i)).answer for i in range(10)} == {"A kitten naps."}
+    assert always.translation(s).answer == "The cat sleeps."  # evaluation always uses the reference
