@@ -8,8 +8,8 @@ state, so a rerun of the same command (or a requeued job) resumes exactly where 
 
 from __future__ import annotations
 
+import contextlib
 import json
-import math
 import random
 import time
 from dataclasses import dataclass, field
@@ -149,23 +149,54 @@ def _set_rng_state(state: dict) -> None:
     torch.set_rng_state(state["torch"])
 
 
-def _batches(dataset: SignDataset, cfg: TrainConfig, epoch: int, skip: int):
-    """Batches of one epoch in a seeded order, skipping the first ``skip`` (exact resume)."""
+def _batches(dataset: SignDataset, cfg: TrainConfig, epoch: int, skip: int, rank: int = 0, world: int = 1):
+    """Batches of one epoch in a seeded order (this rank's share), skipping the first ``skip``."""
+    from torch.utils.data.distributed import DistributedSampler
+
     dataset.set_epoch(epoch)
-    order = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
+    sampler = DistributedSampler(
+        dataset, num_replicas=world, rank=rank, shuffle=True, seed=cfg.seed * 100_003, drop_last=False
+    )
+    sampler.set_epoch(epoch)
     loader = DataLoader(
         dataset,
         batch_size=cfg.optim.batch_size,
-        shuffle=True,
-        generator=order,
+        sampler=sampler,
         num_workers=cfg.data.num_workers,
         collate_fn=SignCollator(),
         drop_last=False,
-        persistent_workers=False,
     )
     for i, batch in enumerate(loader):
         if i >= skip:
             yield i, batch
+
+
+def distributed_setup(device_name: str) -> tuple[int, int, torch.device]:
+    """``(rank, world size, device)``; joins the process group when launched with WORLD_SIZE > 1
+    (torchrun, or submitit's TorchDistributedEnvironment().export() on SLURM): NCCL on GPUs,
+    gloo on CPUs. Each rank takes the GPU of its LOCAL_RANK."""
+    import os
+
+    import torch.distributed as dist
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    device = pick_device(device_name)
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    if world > 1 and device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+    return (dist.get_rank() if world > 1 else 0), world, device
+
+
+def _all_mean(values: list[float], world: int) -> list[float]:
+    if world == 1:
+        return values
+    import torch.distributed as dist
+
+    t = torch.tensor(values, dtype=torch.float64)
+    dist.all_reduce(t)
+    return (t / world).tolist()
 
 
 def _plot(metrics: list[dict], path: Path) -> None:
@@ -189,25 +220,26 @@ def _plot(metrics: list[dict], path: Path) -> None:
 def train(cfg: TrainConfig, progress: bool = True, should_stop=None) -> dict:
     """Run (or resume) training; returns a summary: steps, final loss, tokens/s, run folder.
 
+    Under torch.distributed (WORLD_SIZE > 1) every rank trains on its share of each batch order and
+    DDP averages the gradients of the trainable parameters; rank 0 writes logs and checkpoints.
     ``should_stop(step)`` is asked after every optimizer step; when it returns True the run saves
     ``last/`` and returns early (a preemption or time-limit handler), and the next call resumes.
     """
+    from torch.nn.parallel import DistributedDataParallel
     from tqdm import tqdm
 
+    rank, world, device = distributed_setup(cfg.device)
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    device = pick_device(cfg.device)
     torch.manual_seed(cfg.seed)
     random.seed(cfg.seed)
     np.random.seed(cfg.seed)
     sentences = load_sentences(cfg.data, cfg.data.train_split)
     if not sentences:
         raise InputError(None, f"no sentences in split {cfg.data.train_split!r} of {cfg.data.metadata}")
+    window = cfg.data.context if cfg.data.use_context else ContextWindow(0, 0)
     builder = TaskBuilder(
-        sentences,
-        weights=cfg.data.tasks,
-        window=cfg.data.context if cfg.data.use_context else ContextWindow(0, 0),
-        seed=cfg.seed,
+        sentences, weights=cfg.data.tasks, window=window, seed=cfg.seed, paraphrase_rate=cfg.data.paraphrase_rate
     )
     dataset = SignDataset(sentences, build_streams(cfg.data, sentences, cfg.model), builder)
     model = build_model(cfg, device)
@@ -222,36 +254,43 @@ def train(cfg: TrainConfig, progress: bool = True, should_stop=None) -> dict:
         step, epoch, position = state["step"], state["epoch"], state["position"]
         _set_rng_state(state["rng"])
         metrics = state.get("metrics", [])
-    (out / "config.yaml").write_text(config_yaml(cfg))
-    steps_per_epoch = math.ceil(len(dataset) / cfg.optim.batch_size)
+    if rank == 0:
+        (out / "config.yaml").write_text(config_yaml(cfg))
     use_bf16 = cfg.optim.bf16 and device.type == "cuda"
     model.train()
     model.llm.train(cfg.lora.enabled)  # LoRA dropout needs train mode; a frozen LLM stays in eval
-    bar = tqdm(total=cfg.optim.max_steps, initial=step, desc="train", unit="step", disable=not progress)
+    # DDP sees only the trainable parameters (the frozen LLM has none that need syncing)
+    step_model = (
+        DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        if world > 1
+        else model
+    )
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    bar = tqdm(total=cfg.optim.max_steps, initial=step, desc="train", unit="step", disable=not progress or rank > 0)
     tokens, t0, micro, running = 0, time.perf_counter(), 0, []
-    log = open(out / "metrics.jsonl", "a")
+    log = open(out / "metrics.jsonl", "a") if rank == 0 else None
+    stopping = False
     try:
-        stopping = False
         while step < cfg.optim.max_steps and not stopping:
-            for i, batch in _batches(dataset, cfg, epoch, position):
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
-                    loss = model(
+            for i, batch in _batches(dataset, cfg, epoch, position, rank, world):
+                micro += 1
+                position = i + 1
+                syncing = micro % cfg.optim.grad_accum == 0
+                sync = contextlib.nullcontext() if syncing or world == 1 else step_model.no_sync()
+                with sync, torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
+                    loss = step_model(
                         batch["tasks"],
                         batch["streams"],
                         batch["stream_mask"],
                         label_smoothing=cfg.optim.label_smoothing,
                     )
-                (loss / cfg.optim.grad_accum).backward()
+                    (loss / cfg.optim.grad_accum).backward()
                 running.append(loss.item())
                 tokens += model.last_tokens
-                micro += 1
-                position = i + 1
-                if micro % cfg.optim.grad_accum:
+                if not syncing:
                     continue
                 if cfg.optim.grad_clip:
-                    torch.nn.utils.clip_grad_norm_(
-                        [p for p in model.parameters() if p.requires_grad], cfg.optim.grad_clip
-                    )
+                    torch.nn.utils.clip_grad_norm_(trainable, cfg.optim.grad_clip)
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
@@ -259,20 +298,22 @@ def train(cfg: TrainConfig, progress: bool = True, should_stop=None) -> dict:
                 bar.update(1)
                 if step % cfg.log_every == 0 or step == cfg.optim.max_steps:
                     elapsed = time.perf_counter() - t0
+                    mean_loss, all_tokens = _all_mean([float(np.mean(running)), float(tokens)], world)
                     record = {
                         "step": step,
-                        "loss": float(np.mean(running)),
+                        "loss": mean_loss,
                         "lr": scheduler.get_last_lr()[0],
-                        "tokens_per_s": tokens / elapsed if elapsed else 0.0,
+                        "tokens_per_s": all_tokens * world / elapsed if elapsed else 0.0,
                         "epoch": epoch,
                     }
                     metrics.append(record)
-                    log.write(json.dumps(record) + "\n")
-                    log.flush()
+                    if log is not None:
+                        log.write(json.dumps(record) + "\n")
+                        log.flush()
                     bar.set_postfix(loss=f"{record['loss']:.3f}", tok_s=f"{record['tokens_per_s']:.0f}")
                     running, tokens, t0 = [], 0, time.perf_counter()
                 stopping = should_stop is not None and should_stop(step)
-                if step % cfg.save_every == 0 or step == cfg.optim.max_steps or stopping:
+                if rank == 0 and (step % cfg.save_every == 0 or step == cfg.optim.max_steps or stopping):
                     save_checkpoint(
                         last,
                         model,
@@ -292,16 +333,17 @@ def train(cfg: TrainConfig, progress: bool = True, should_stop=None) -> dict:
                     break
             else:
                 epoch, position = epoch + 1, 0
-                if steps_per_epoch == 0:
-                    break
     finally:
         bar.close()
-        log.close()
-    if metrics:
+        if log is not None:
+            log.close()
+    if metrics and rank == 0:
         _plot(metrics, out / "loss.png")
     return {
         "steps": step,
         "loss": metrics[-1]["loss"] if metrics else float("nan"),
         "output_dir": str(out),
         "tokens_per_s": metrics[-1]["tokens_per_s"] if metrics else 0.0,
+        "rank": rank,
+        "world_size": world,
     }

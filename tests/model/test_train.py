@@ -6,53 +6,9 @@ import numpy as np
 import pytest
 
 from pose.errors import InputError
-from pretrain import FeatureStore
 from signllava.checkpoint import load_checkpoint, read_meta
 from signllava.model import ModelConfig, SignLLaVA, StreamConfig
-from signllava.sources import DataConfig, StreamData
 from signllava.train import LoraSettings, OptimConfig, TrainConfig, train
-
-HEADER = "VIDEO_ID\tVIDEO_NAME\tSENTENCE_ID\tSENTENCE_NAME\tSTART_REALIGNED\tEND_REALIGNED\tSENTENCE\n"
-TEXTS = ["hello there", "good morning", "thank you", "see you later", "nice to meet you", "good night"]
-
-
-@pytest.fixture(scope="module")
-def llm_dir(tmp_path_factory, tokenizer_dir):
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
-    torch.manual_seed(0)
-    llm = LlamaForCausalLM(
-        LlamaConfig(
-            vocab_size=len(tokenizer),
-            hidden_size=32,
-            intermediate_size=64,
-            num_hidden_layers=2,
-            num_attention_heads=4,
-            num_key_value_heads=2,
-            initializer_range=0.2,
-            tie_word_embeddings=True,
-        )
-    )
-    path = tmp_path_factory.mktemp("tiny-llm")
-    llm.save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return str(path)
-
-
-@pytest.fixture
-def dataset(tmp_path):
-    meta = tmp_path / "toy_train.csv"
-    rows = [
-        f"v{i // 3}\tv{i // 3}-1\tv{i // 3}_{i % 3}\tc{i}\t{i % 3}.0\t{i % 3}.5\t{t}\n" for i, t in enumerate(TEXTS)
-    ]
-    meta.write_text(HEADER + "".join(rows))
-    rng = np.random.default_rng(0)
-    with FeatureStore.writer(tmp_path / "store", "pose", "job0", dim=8) as w:
-        for i in range(len(TEXTS)):
-            w.add(f"c{i}", rng.standard_normal((4 + i, 8)))
-    return DataConfig(metadata=[str(meta)], streams={"pose": StreamData(store=str(tmp_path / "store"))})
 
 
 def config(llm_dir, data, out, steps=6, **optim) -> TrainConfig:
