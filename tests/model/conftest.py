@@ -17,14 +17,13 @@ def tokenizer_dir():
     return resolve(DEFAULT_LLM)  # converts the embedded GGUF once per cache folder
 
 
-@pytest.fixture
-def tiny_llm(tokenizer_dir):
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+def tiny_llama(tokenizer, **overrides):
+    """A 2-layer Llama with the tokenizer's vocabulary; large init weights so that a prefix of
+    projected tokens visibly moves the loss within a few steps."""
+    from transformers import LlamaConfig, LlamaForCausalLM
 
-    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
-    tokenizer.pad_token = tokenizer.eos_token
     torch.manual_seed(0)
-    config = LlamaConfig(
+    config = dict(
         vocab_size=len(tokenizer),
         hidden_size=32,
         intermediate_size=64,
@@ -33,10 +32,19 @@ def tiny_llm(tokenizer_dir):
         num_key_value_heads=2,
         max_position_embeddings=512,
         initializer_range=0.2,
-    )  # large weights: the prefix visibly moves the loss
-    llm = LlamaForCausalLM(config)
+    )
+    llm = LlamaForCausalLM(LlamaConfig(**(config | overrides)))
     llm.requires_grad_(False)
-    return llm, tokenizer
+    return llm
+
+
+@pytest.fixture
+def tiny_llm(tokenizer_dir):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    tokenizer.pad_token = tokenizer.eos_token
+    return tiny_llama(tokenizer), tokenizer
 
 
 HEADER = "VIDEO_ID\tVIDEO_NAME\tSENTENCE_ID\tSENTENCE_NAME\tSTART_REALIGNED\tEND_REALIGNED\tSENTENCE\n"
@@ -45,25 +53,12 @@ TEXTS = ["hello there", "good morning", "thank you", "see you later", "nice to m
 
 @pytest.fixture(scope="session")
 def llm_dir(tmp_path_factory, tokenizer_dir):
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+    """The tiny Llama saved as a local model folder, loaded through the real LLM loader."""
+    from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
-    torch.manual_seed(0)
-    llm = LlamaForCausalLM(
-        LlamaConfig(
-            vocab_size=len(tokenizer),
-            hidden_size=32,
-            intermediate_size=64,
-            num_hidden_layers=2,
-            num_attention_heads=4,
-            num_key_value_heads=2,
-            initializer_range=0.2,
-            tie_word_embeddings=True,
-        )
-    )
     path = tmp_path_factory.mktemp("tiny-llm")
-    llm.save_pretrained(path)
+    tiny_llama(tokenizer, tie_word_embeddings=True).save_pretrained(path)
     tokenizer.save_pretrained(path)
     return str(path)
 
