@@ -50,13 +50,18 @@ def load_sentences(data: DataConfig, split: str) -> list[Sentence]:
     sentences: list[Sentence] = []
     realigned = []
     for path in map(Path, data.metadata):
-        if path.is_file() and path.read_text(encoding="utf-8", errors="replace").startswith("split\t"):
+        if path.is_file() and _first_line(path).startswith("split\t"):
             sentences += read_manifest(path)
         else:
             realigned.append(path)
     if realigned:
         sentences += check(realigned).kept
     return [s for s in sentences if s.split == split]
+
+
+def _first_line(path: Path) -> str:
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return f.readline()
 
 
 def build_streams(data: DataConfig, sentences: list[Sentence], model_config) -> dict[str, StreamSource]:
