@@ -252,6 +252,62 @@ def evaluate_command(
     typer.echo(f"report: {report['output']}")
 
 
+def _translator(checkpoint: Path | None, device: str):
+    from .translator import Translator
+
+    if checkpoint is None:
+        raise InputError(None, "give --checkpoint RUN/last: no trained default model ships with this version yet")
+    return Translator.load(checkpoint, device)
+
+
+@app.command("translate")
+def translate_command(
+    video: Path = typer.Argument(..., help="A video file or a .pose file."),
+    checkpoint: Path | None = typer.Option(None, help="Trained checkpoint folder (e.g. runs/stage2/last)."),
+    context: str | None = typer.Option(None, help="Preceding text as context: the text itself or a text file."),
+    fmt: str = typer.Option("text", "--format", "-f", help="text, json, srt or vtt."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write here instead of printing."),
+    beam: int = typer.Option(5, help="Beam size (1 = greedy)."),
+    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Print a timing breakdown."),
+) -> None:
+    """Translate signing in a video into English (long videos become timed segments)."""
+    from pose.io import atomic_output
+
+    from .subtitles import FORMATS, render
+
+    if fmt not in FORMATS:
+        raise InputError(None, f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    translator = _translator(checkpoint, device)
+    prior = []
+    if context:
+        path = Path(context)
+        prior = [path.read_text(encoding="utf-8").strip()] if path.is_file() else [context]
+    segments = translator.translate(video, context=prior, num_beams=beam)
+    text = render(segments, fmt, str(video))
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        with atomic_output(output) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output} ({len(segments)} segments)")
+    if verbose:
+        typer.echo(translator.timings.summary(), err=True)
+
+
+@app.command("ask")
+def ask_command(
+    video: Path = typer.Argument(..., help="A video file or a .pose file."),
+    question: str = typer.Argument(..., help="e.g. \"Is the sign 'store' present?\""),
+    checkpoint: Path | None = typer.Option(None, help="Trained checkpoint folder (trained with QA tasks)."),
+    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+) -> None:
+    """Answer a question about the signing in a video."""
+    if not question.strip():
+        raise InputError(None, "the question is empty")
+    typer.echo(_translator(checkpoint, device).ask(video, question))
+
+
 STAGE_CONFIGS = {
     "extract-poses": "pose.config:ExtractConfig",
     "synth": "pose.synth:SynthConfig",

@@ -96,7 +96,9 @@ def load_llm(
     generation) and falls back to the eos token as pad token.
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # a 0.2 s load needs no bar; ours report what matters
     device = torch.device(device)
     source = resolve(name_or_path)
     dtype = dtype or default_dtype(device)

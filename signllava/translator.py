@@ -1,0 +1,176 @@
+"""The Python API behind ``signllava translate`` and ``ask``: a video (or .pose) in, English out.
+
+``Translator.load(checkpoint)`` rebuilds a trained model once; ``translate(path)`` runs
+decode -> poses -> the streams the checkpoint needs -> projectors -> LLM, segmenting long videos
+at pauses and carrying the previous outputs as context. Poses are cached by the video's content
+hash (``$SIGNLLAVA_CACHE/poses``), so a second run on the same video skips extraction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from pose_format import Pose
+
+from pose.config import HolisticConfig, VideoConfig
+from pose.errors import InputError
+from pose.features import pose_view_208, sign2vec_view_255
+from pose.io import read_pose, write_pose
+
+from .data.tasks import Task
+from .llm import cache_dir
+from .segment import SegmentConfig, segment
+from .subtitles import Segment
+
+POSE_STREAMS = {"pose": pose_view_208, "sign2vec_input": sign2vec_view_255}
+
+
+def _file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()[:32]
+
+
+@dataclass
+class Timings:
+    """Seconds spent per stage of the last call (for ``--verbose``)."""
+
+    stages: dict[str, float] = field(default_factory=dict)
+    cached_poses: bool = False
+
+    def add(self, stage: str, seconds: float) -> None:
+        self.stages[stage] = self.stages.get(stage, 0.0) + seconds
+
+    def summary(self) -> str:
+        total = sum(self.stages.values())
+        parts = ", ".join(f"{k} {v:.2f} s" for k, v in self.stages.items())
+        return f"{parts}; total {total:.2f} s" + (" (poses from cache)" if self.cached_poses else "")
+
+
+class Translator:
+    """A trained SignLLaVA ready for videos: reuse one instance for many calls."""
+
+    def __init__(
+        self,
+        model,
+        holistic: HolisticConfig | None = None,
+        segments: SegmentConfig | None = None,
+        cache: Path | None = None,
+        target_fps: float | None = 25.0,
+    ):
+        self.model = model
+        self.holistic = holistic or HolisticConfig()
+        self.segments = segments or SegmentConfig()
+        self.cache = Path(cache) if cache else cache_dir() / "poses"
+        self.target_fps = target_fps
+        self.timings = Timings()
+        unsupported = [n for n in model.config.streams if n not in POSE_STREAMS]
+        if unsupported:
+            raise InputError(
+                None,
+                f"the checkpoint needs stream(s) {', '.join(unsupported)}, which this installation "
+                f"cannot compute from a video yet (only {', '.join(POSE_STREAMS)}); give precomputed "
+                "features to the Python API instead",
+            )
+
+    @classmethod
+    def load(cls, checkpoint: str | os.PathLike, device: str = "auto", **kwargs) -> Translator:
+        from .evaluate import load_trained
+
+        model, _ = load_trained(checkpoint, device)
+        return cls(model, **kwargs)
+
+    # --- poses ---------------------------------------------------------------------------------
+
+    def poses(self, path: str | os.PathLike) -> Pose:
+        """The video's Holistic pose (from the cache when this exact file was seen before), or a .pose file."""
+        path = Path(path)
+        if path.suffix == ".pose":
+            return read_pose(path)
+        if not path.is_file():
+            raise InputError(path, "file not found")
+        start = time.perf_counter()
+        key = f"{_file_hash(path)}-mc{self.holistic.model_complexity}-fps{self.target_fps}.pose"
+        cached = self.cache / key
+        self.timings.add("hash", time.perf_counter() - start)
+        if cached.is_file():
+            self.timings.cached_poses = True
+            return read_pose(cached)
+        from pose.holistic import extract_pose
+
+        start = time.perf_counter()
+        pose = extract_pose(path, self.holistic, VideoConfig(target_fps=self.target_fps))
+        self.timings.add("poses", time.perf_counter() - start)
+        if not pose.body.confidence[:, 0, :-33].any():
+            raise InputError(path, "no signer found in any frame")
+        write_pose(pose, cached)
+        return pose
+
+    # --- model ---------------------------------------------------------------------------------
+
+    def _streams(self, pose: Pose, first: int, last: int) -> dict[str, torch.Tensor]:
+        out = {}
+        for name in self.model.config.streams:
+            features, _ = POSE_STREAMS[name](pose)
+            out[name] = torch.from_numpy(np.ascontiguousarray(features[first:last]))
+        return out
+
+    def _answer(self, tasks: Sequence[Task], streams: Sequence[dict], num_beams: int, max_new_tokens: int) -> list[str]:
+        from .data.dataset import SignCollator
+
+        items = [{"sentence": t.sentence, "task": t, "streams": s} for t, s in zip(tasks, streams, strict=True)]
+        batch = SignCollator()(items)
+        start = time.perf_counter()
+        with warnings.catch_warnings():  # the n-gram block is meant for the answer only, as transformers warns
+            warnings.filterwarnings("ignore", message=".*no_repeat_ngram_size")
+            out = self.model.generate(
+                batch["tasks"],
+                batch["streams"],
+                batch["stream_mask"],
+                num_beams=num_beams,
+                max_new_tokens=max_new_tokens,
+                no_repeat_ngram_size=3,
+            )
+        self.timings.add("llm", time.perf_counter() - start)
+        return out
+
+    def translate(
+        self,
+        path: str | os.PathLike,
+        context: Sequence[str] = (),
+        num_beams: int = 5,
+        max_new_tokens: int = 100,
+        max_context: int = 2,
+    ) -> list[Segment]:
+        """Translate a video or .pose file; long inputs become several timed segments."""
+        self.timings = Timings()
+        pose = self.poses(path)
+        fps = float(pose.body.fps)
+        spans = segment(pose, self.segments)
+        if not spans:
+            raise InputError(path, "the video has no frames")
+        results, previous = [], list(context)
+        for first, last in spans:
+            task = Task(f"{Path(path).stem}@{first}", "translate", "", None, tuple(previous[-max_context:]))
+            text = self._answer([task], [self._streams(pose, first, last)], num_beams, max_new_tokens)[0]
+            results.append(Segment(first / fps, last / fps, text))
+            if text:
+                previous.append(text)
+        return results
+
+    def ask(self, path: str | os.PathLike, question: str, max_new_tokens: int = 32) -> str:
+        """Answer a question about the signing in a video (the whole video as one clip)."""
+        self.timings = Timings()
+        pose = self.poses(path)
+        task = Task(Path(path).stem, "question", "", question.strip())
+        return self._answer([task], [self._streams(pose, 0, len(pose.body.data))], 1, max_new_tokens)[0]
