@@ -13,6 +13,7 @@ one line naming the folder and the mismatch, before any weight is touched.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -33,10 +34,7 @@ def model_meta(model) -> dict:
         "llm": model.config.llm,
         "hidden_size": int(model.delimiters.shape[-1]),
         "vocab_size": int(model.vocab_size),
-        "streams": {
-            name: {"dim": s.dim, "projector": s.projector, "pool": s.pool, "stride": s.stride}
-            for name, s in model.config.streams.items()
-        },
+        "streams": {name: dataclasses.asdict(s) for name, s in model.config.streams.items()},
         "lora": any("lora_" in k for k in model.trainable_state()),
     }
 

@@ -33,6 +33,7 @@ class StreamConfig:
     projector: str = "mlp2x_gelu"  # linear or mlpNx_gelu
     pool: str = "mean"  # temporal pooling: none, mean or stride
     stride: int = 1  # frames per LLM token
+    out_norm: str = "none"  # "rms": sign tokens RMS-normalized to the text embeddings' scale (learned gain)
 
 
 @dataclass
@@ -65,8 +66,13 @@ class SignLLaVA(nn.Module):
         )
         embed = llm.get_input_embeddings()
         self.vocab_size, hidden = embed.weight.shape
+        with torch.no_grad():  # typical per-dimension scale of the LLM's own token embeddings
+            text_rms = float(embed.weight.float().pow(2).mean().sqrt())
         self.projectors = nn.ModuleDict(
-            {name: StreamProjector(s.dim, hidden, s.projector, s.pool, s.stride) for name, s in config.streams.items()}
+            {
+                name: StreamProjector(s.dim, hidden, s.projector, s.pool, s.stride, s.out_norm, text_rms)
+                for name, s in config.streams.items()
+            }
         )
         with torch.no_grad():  # new token embeddings start at the mean of the existing ones
             mean = embed.weight.float().mean(0)

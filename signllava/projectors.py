@@ -19,6 +19,7 @@ from pose.errors import InputError
 PROJECTORS: dict[str, Callable[[int, int], nn.Module]] = {"linear": lambda i, o: nn.Linear(i, o)}
 MLP_RE = re.compile(r"^mlp(\d+)x_gelu$")
 POOLS = ("none", "mean", "stride")
+OUT_NORMS = ("none", "rms")
 
 
 def build_projector(kind: str, in_dim: int, out_dim: int) -> nn.Module:
@@ -60,14 +61,32 @@ def pool_time(x: torch.Tensor, mask: torch.Tensor, pool: str, stride: int) -> tu
 class StreamProjector(nn.Module):
     """Temporal pooling followed by the projector MLP, for one stream."""
 
-    def __init__(self, in_dim: int, out_dim: int, kind: str = "mlp2x_gelu", pool: str = "mean", stride: int = 1):
+    def __init__(
+        self,
+        in_dim: int,
+        out_dim: int,
+        kind: str = "mlp2x_gelu",
+        pool: str = "mean",
+        stride: int = 1,
+        out_norm: str = "none",
+        text_rms: float = 1.0,
+    ):
         super().__init__()
+        if out_norm not in OUT_NORMS:
+            raise InputError(None, f"unknown projector output norm {out_norm!r}; choose one of {', '.join(OUT_NORMS)}")
         if pool not in POOLS:
             raise InputError(None, f"unknown temporal pooling {pool!r}; choose one of {', '.join(POOLS)}")
         if stride < 1:
             raise InputError(None, f"temporal stride must be >= 1, got {stride}")
         self.in_dim, self.pool, self.stride = in_dim, pool, stride
         self.proj = build_projector(kind, in_dim, out_dim)
+        # "rms": RMS-normalize the sign tokens with a learned gain that starts at the text embeddings' RMS,
+        # so they enter the LLM at text-like norms (large norms drown the instruction: "LLM dormancy")
+        self.norm = None
+        if out_norm == "rms":
+            self.norm = nn.RMSNorm(out_dim, eps=1e-6)
+            with torch.no_grad():
+                self.norm.weight.fill_(text_rms)
 
     def tokens(self, frames: int) -> int:
         """How many LLM tokens a clip of ``frames`` real frames becomes."""
@@ -75,4 +94,5 @@ class StreamProjector(nn.Module):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x, mask = pool_time(x, mask, self.pool, self.stride)  # (B, T', D_in), (B, T')
-        return self.proj(x), mask  # (B, T', H)
+        x = self.proj(x)  # (B, T', H)
+        return (self.norm(x) if self.norm is not None else x), mask

@@ -83,3 +83,17 @@ def test_projector_registry_and_pooling():
     assert torch.allclose(pooled[0, 1], x[0, 4])  # the padded frame is not averaged in
     strided, _ = pool_time(x, mask, "stride", 4)
     assert torch.equal(strided[0, 1], x[0, 4])
+
+
+def test_rms_output_norm_matches_text_scale(tiny_llm):
+    llm, tok = tiny_llm
+    cfg = ModelConfig(llm="tiny", streams={"pose": StreamConfig(8, out_norm="rms")})
+    model = SignLLaVA(cfg, llm, tok)
+    tasks, streams, masks = batch(dims={"pose": 8})
+    tokens, mask = model.project({"pose": streams["pose"] * 100}, {"pose": masks["pose"]})["pose"]
+    text = llm.get_input_embeddings().weight
+    ratio = tokens[mask].norm(dim=-1).mean() / text.norm(dim=-1).mean()
+    assert 0.5 < float(ratio) < 2.0  # even for inputs 100x too large
+    plain = SignLLaVA(ModelConfig(llm="tiny", streams={"pose": StreamConfig(8)}), llm, tok)
+    assert "projectors.pose.norm.weight" in model.trainable_state()
+    assert "projectors.pose.norm.weight" not in plain.trainable_state()
