@@ -65,6 +65,7 @@ class CheckReport:
     dropped: list[Dropped] = field(default_factory=list)
     clipped: int = 0  # rows whose END ran past the video's end and were cut to it
     read: Counter = field(default_factory=Counter)  # rows read per split
+    ignored_columns: dict[str, list[str]] = field(default_factory=dict)  # file -> columns we do not use
 
     def summary(self) -> str:
         kept = Counter(s.split for s in self.kept)
@@ -75,6 +76,9 @@ class CheckReport:
         lines += [f"dropped: {n} x {reason}" for reason, n in reasons.most_common()]
         if self.clipped:
             lines.append(f"clipped: {self.clipped} rows whose END ran past the end of their video")
+        lines += [
+            f"ignored: {path}: unknown column(s) {', '.join(cols)}" for path, cols in self.ignored_columns.items()
+        ]
         return "\n".join(lines)
 
 
@@ -109,6 +113,19 @@ def split_of(path: str | os.PathLike) -> str:
     return "val" if split == "dev" else split
 
 
+def _header(text: str) -> list[str]:
+    line = text.splitlines()[0]
+    fields = next(csv.reader([line], delimiter="\t" if "\t" in line else ","))
+    return [ALIASES.get(h.strip().upper(), h.strip().upper()) for h in fields]
+
+
+def unknown_columns(path: str | os.PathLike) -> list[str]:
+    """Header columns of a metadata file that are neither required nor paraphrases (ignored on read)."""
+    with open(path, encoding="utf-8-sig", errors="replace") as f:
+        header = _header(f.readline() or "\n")
+    return [h for h in header if h and h not in REQUIRED and PARAPHRASE_PREFIX not in h]
+
+
 def read_realigned(path: str | os.PathLike, split: str | None = None) -> tuple[list[Sentence], list[Dropped]]:
     """All rows of a realigned metadata file, and the rows that could not be parsed (with why)."""
     path = Path(path)
@@ -117,11 +134,10 @@ def read_realigned(path: str | os.PathLike, split: str | None = None) -> tuple[l
     text = _decode(path)
     if not text.strip():
         raise InputError(path, "metadata file is empty")
-    header_line = text.splitlines()[0]
-    delimiter = "\t" if "\t" in header_line else ","
+    delimiter = "\t" if "\t" in text.splitlines()[0] else ","
     rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
-    header = [h.strip().upper() for h in next(rows)]
-    header = [ALIASES.get(h, h) for h in header]
+    next(rows)
+    header = _header(text)
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise InputError(
@@ -178,6 +194,9 @@ def check(
     seen: dict[str, Sentence] = {}
     for path in paths:
         sentences, bad = read_realigned(path)
+        unknown = unknown_columns(path)
+        if unknown:
+            report.ignored_columns[str(path)] = unknown
         split = split_of(path)
         report.read[split] += len(sentences) + len(bad)
         report.dropped += bad

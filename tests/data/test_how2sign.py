@@ -121,3 +121,14 @@ def test_missing_columns_and_files(tmp_path):
 
 def test_split_names():
     assert split_of("how2sign_realigned_train.csv") == "train" and split_of("x_dev.tsv") == "val"
+
+
+def test_unknown_columns_are_reported(tmp_path):
+    path = write(
+        tmp_path / "x_train.csv",
+        ["v\tv-1\tv_0\tv_0-1\t0\t1\thi\textra\tA paraphrase"],
+        header=HEADER + "\tGLOSS\tSENTENCE_PARAPHRASE_1",
+    )
+    report = check([path])
+    assert report.kept[0].paraphrases == ("A paraphrase",)
+    assert f"ignored: {path}: unknown column(s) GLOSS" in report.summary()
