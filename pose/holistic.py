@@ -23,7 +23,7 @@ from pose_format.pose_header import PoseHeader, PoseHeaderDimensions
 from pose_format.utils.holistic import holistic_components
 
 from .config import HolisticConfig, VideoConfig
-from .video import VideoStream
+from .video import VideoStream, prefetch
 
 BODY_POINTS = 33
 HAND_POINTS = 21
@@ -170,7 +170,8 @@ class HolisticExtractor:
         """Decode ``path`` frame by frame (never whole) and return its Pose."""
         video = video or VideoConfig()
         stream = VideoStream(path, video.backend, video.target_fps)
-        return self.process_frames(stream.frames(), stream.fps, stream.width, stream.height, on_frame, str(path))
+        frames = prefetch(stream.frames())  # decoding overlaps the graph
+        return self.process_frames(frames, stream.fps, stream.width, stream.height, on_frame, str(path))
 
 
 def extract_pose(

@@ -66,6 +66,14 @@ def save_checkpoint(
     return folder
 
 
+def _with_defaults(streams: dict) -> dict:
+    """Stream settings with defaults filled in, so checkpoints written before a field existed still match."""
+    from .model import StreamConfig
+
+    defaults = dataclasses.asdict(StreamConfig(dim=0))
+    return {name: {**defaults, **settings} for name, settings in streams.items()}
+
+
 def read_meta(folder: str | os.PathLike) -> dict:
     folder = Path(folder)
     if not (folder / META).is_file() or not (folder / WEIGHTS).is_file():
@@ -87,7 +95,7 @@ def check_compatible(folder: str | os.PathLike, model, allow_lora_subset: bool =
             f"vocab {meta.get('vocab_size')}), not for {ours['llm']!r} (hidden size "
             f"{ours['hidden_size']}, vocab {ours['vocab_size']})",
         )
-    if meta.get("streams") != ours["streams"]:
+    if _with_defaults(meta.get("streams") or {}) != _with_defaults(ours["streams"]):
         raise InputError(folder, f"checkpoint has streams {meta.get('streams')}, the model has {ours['streams']}")
     if meta.get("lora") and not ours["lora"]:
         raise InputError(folder, "checkpoint has LoRA weights but the model has no LoRA adapter (enable lora)")

@@ -135,3 +135,16 @@ def test_cli_train_then_evaluate(llm_dir, dataset, tmp_path):
     assert "BLEU-1/2/3/4" in result.output and "nrefs:1" in result.output
     result = runner.invoke(app, ["train", "--stage", "2"])
     assert isinstance(result.exception, InputError) and "--init-from" in str(result.exception)
+
+
+def test_checkpoint_from_before_a_stream_field_existed_still_loads(llm_dir, dataset, tmp_path):
+    from signllava.llm import load_llm
+
+    train(config(llm_dir, dataset, tmp_path / "s1", steps=1), progress=False)
+    meta_path = tmp_path / "s1" / "last" / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    del meta["streams"]["pose"]["out_norm"]  # as written before out_norm was added
+    meta_path.write_text(json.dumps(meta))
+    llm, tok = load_llm(llm_dir)
+    model = SignLLaVA(ModelConfig(llm=llm_dir, streams={"pose": StreamConfig(8)}), llm, tok)
+    assert load_checkpoint(tmp_path / "s1" / "last", model)["step"] == 1

@@ -1,0 +1,103 @@
+"""End-to-end `translate` latency on real clips: warm, cached and cold-start, in one run.
+
+* warm: one ``Translator`` reused; per clip, poses extracted (empty cache) then the model; the
+  real-time factor is processing time / clip duration, per stage;
+* cached: the same clips again (poses come from the content-hash cache): speed-up over warm;
+* cold start: ``signllava translate`` as a fresh process on one clip (poses not cached), wall time
+  from process start to output, against the warm in-process time of the same clip;
+* peak resident memory of that CLI process.
+
+  python benchmarks/translate_latency.py --checkpoint RUN/last [--clips ../shared/realdata/how2sign/clips]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from pose.video import probe
+from signllava.llm import cache_dir
+from signllava.translator import Translator
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkpoint", required=True, type=Path, help="a pose-stream checkpoint folder")
+    parser.add_argument("--clips", type=Path, default=Path("../shared/realdata/how2sign/clips"))
+    parser.add_argument("--limit", type=int, default=0, help="only the first N clips (0 = all)")
+    parser.add_argument("--beam", type=int, default=1)
+    args = parser.parse_args()
+    clips = sorted(args.clips.glob("*.mp4"))[: args.limit or None]
+    if not clips:
+        raise SystemExit(f"{args.clips}: no clips found (the shared real data is needed)")
+    duration = {c: probe(c).duration for c in clips}
+    with tempfile.TemporaryDirectory() as tmp:
+        translator = Translator.load(args.checkpoint, "cpu", cache=Path(tmp) / "poses")
+        warm, stages = {}, {}
+        for clip in clips:
+            start = time.perf_counter()
+            translator.translate(clip, num_beams=args.beam)
+            warm[clip] = time.perf_counter() - start
+            for k, v in translator.timings.stages.items():
+                stages[k] = stages.get(k, 0.0) + v
+        cached = {}
+        for clip in clips:
+            start = time.perf_counter()
+            translator.translate(clip, num_beams=args.beam)
+            cached[clip] = time.perf_counter() - start
+        # cold start: a fresh process, converted LLM available, this clip's poses not cached
+        env = dict(os.environ, SIGNLLAVA_CACHE=str(Path(tmp) / "cold"))
+        (Path(tmp) / "cold").mkdir()
+        os.symlink(cache_dir() / "llm", Path(tmp) / "cold" / "llm")
+        clip = clips[0]
+        start = time.perf_counter()
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "signllava",
+                "translate",
+                str(clip),
+                "--checkpoint",
+                str(args.checkpoint),
+                "--beam",
+                str(args.beam),
+                "--device",
+                "cpu",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        cold = time.perf_counter() - start
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        shutil.rmtree(Path(tmp) / "cold", ignore_errors=True)
+    if out.returncode:
+        raise SystemExit(out.stderr)
+    total_video = sum(duration.values())
+    print(f"{len(clips)} clips, {total_video:.1f} s of video, beam {args.beam}, {os.cpu_count()} CPU cores")
+    print(
+        "warm real-time factor (processing / video): "
+        f"{sum(warm.values()) / total_video:.2f} (target <= 1.0); per stage: "
+        + ", ".join(f"{k} {v / total_video:.2f}" for k, v in stages.items())
+    )
+    print(
+        f"cached second run: {sum(cached.values()):.2f} s vs {sum(warm.values()):.2f} s -> "
+        f"{sum(warm.values()) / sum(cached.values()):.1f}x faster (target >= 5)"
+    )
+    print(
+        f"cold start (fresh CLI process, {clip.name}): {cold:.2f} s vs warm {warm[clip]:.2f} s -> "
+        f"+{cold - warm[clip]:.2f} s (target <= 10)"
+    )
+    print(f"peak resident memory of the CLI process: {peak_mb:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
