@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,6 +42,45 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
+def _old(path: Path) -> Path:
+    return path.with_name(".old-" + path.name)
+
+
+def recover_folder(path: str | os.PathLike) -> Path:
+    """Undo a swap that :func:`atomic_folder` was killed in the middle of: if ``path`` is missing
+    but its previous version is still parked beside it, put that back."""
+    path = Path(path)
+    if not path.exists() and _old(path).is_dir():
+        os.replace(_old(path), path)
+    return path
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str | os.PathLike, keep_existing: bool = False) -> Iterator[Path]:
+    """Yield a temporary folder beside ``path``; on success it becomes ``path`` (the previous
+    folder, if any, is removed only after the new one is in place). An error removes the
+    temporary folder; a kill leaves the old folder or the new one, recoverable by
+    :func:`recover_folder` in the one instant between the two renames. With ``keep_existing``, a
+    folder that appeared meanwhile (another process finished first) is kept and ours discarded."""
+    path = recover_folder(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX + path.name + ".", dir=path.parent))
+    os.chmod(tmp, 0o777 & ~_umask())
+    try:
+        yield tmp
+        if path.exists() and keep_existing:
+            shutil.rmtree(tmp, ignore_errors=True)
+            return
+        if path.exists():
+            shutil.rmtree(_old(path), ignore_errors=True)
+            os.replace(path, _old(path))
+        os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    shutil.rmtree(_old(path), ignore_errors=True)
+
+
 def write_pose(pose: Pose, path: str | os.PathLike) -> Path:
     """Write ``pose`` to ``path`` atomically: a kill leaves the old file or none, never half a file."""
     with atomic_output(path) as tmp, open(tmp, "wb") as f:
@@ -75,6 +115,8 @@ def remove_partials(folder: str | os.PathLike, owned: set[Path] | None = None) -
     """
     n = 0
     for tmp in Path(folder).rglob(TMP_PREFIX + "*"):
+        if not tmp.is_file():  # a folder being written by atomic_folder is not ours to remove
+            continue
         if owned is None or partial_target(tmp) in owned:
             tmp.unlink(missing_ok=True)
             n += 1

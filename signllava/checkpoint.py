@@ -16,14 +16,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
 
 from pose.errors import InputError
+from pose.io import atomic_folder
 
 WEIGHTS, META, CONFIG, TRAINING = "model.safetensors", "meta.json", "config.yaml", "training.pt"
 
@@ -44,9 +43,7 @@ def save_checkpoint(
 ) -> Path:
     """Write a checkpoint folder atomically (a new folder, then one rename over the old one)."""
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".partial-" + folder.name + ".", dir=folder.parent))
-    try:
+    with atomic_folder(folder) as tmp:
         state = {k: v.detach().to("cpu").contiguous() for k, v in model.trainable_state().items()}
         save_file(state, tmp / WEIGHTS)
         meta = model_meta(model) | {"step": step}
@@ -54,15 +51,6 @@ def save_checkpoint(
         (tmp / CONFIG).write_text(config_yaml)
         if training_state is not None:
             torch.save(training_state, tmp / TRAINING)
-        old = folder.with_name(".old-" + folder.name)
-        if folder.exists():
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(folder, old)
-        os.replace(tmp, folder)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return folder
 
 

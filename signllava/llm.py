@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import torch
 
 from pose.errors import InputError
+from pose.io import atomic_folder
 
 DEFAULT_LLM = "smollm2-135m"
 DEFAULT_ALIASES = (DEFAULT_LLM, "default", "SmolLM2-135M-Instruct")
@@ -57,18 +56,9 @@ def _default_local_copy() -> Path:
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     model.load_state_dict(dequantized.state_dict(), strict=True)
     model.generation_config = dequantized.generation_config
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=target.parent))
-    try:
+    with atomic_folder(target, keep_existing=True) as tmp:  # several ranks converting at once: the first wins
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-        if target.exists():  # another process finished first
-            shutil.rmtree(tmp)
-        else:
-            os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return target
 
 

@@ -20,6 +20,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from pose.errors import InputError
+from pose.io import recover_folder
 
 from .checkpoint import TRAINING, load_checkpoint, save_checkpoint
 from .config import config_yaml
@@ -245,7 +246,7 @@ def train(cfg: TrainConfig, progress: bool = True, should_stop=None) -> dict:
     model = build_model(cfg, device)
     optimizer, scheduler = make_optimizer(model, cfg.optim)
     step, epoch, position, metrics = 0, 0, 0, []
-    last = out / "last"
+    last = recover_folder(out / "last")  # a kill mid-save leaves the previous last/ parked beside it
     if (last / TRAINING).is_file():  # resume exactly
         load_checkpoint(last, model)
         state = torch.load(last / TRAINING, weights_only=False)

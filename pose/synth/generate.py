@@ -21,8 +21,6 @@ import io
 import json
 import multiprocessing as mp
 import os
-import shutil
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -33,7 +31,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..errors import InputError
-from ..io import atomic_output, write_pose
+from ..io import atomic_folder, atomic_output, write_pose
 from .config import SPLITS, SynthConfig
 from .grammar import SynthSentence, sample_sentence
 from .lexicon import LEXICON_SIGNS
@@ -235,33 +233,15 @@ def _write_metadata(out: Path, config: SynthConfig, docs: list[DocumentPlan], re
     return files + 1
 
 
-def _prepare(out: Path, overwrite: bool) -> Path:
-    """Check the output folder and make the temporary folder the run writes into."""
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
-        raise InputError(out, "output folder exists and is not empty (set overwrite to replace it)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".partial-{out.name}.", dir=out.parent))
-
-
-def _publish(tmp: Path, out: Path) -> None:
-    """Move the finished folder into place: the old one (if any) goes only once the new one is complete."""
-    old = None
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".old-{out.name}.", dir=out.parent))
-        os.replace(out, old / out.name)
-    os.replace(tmp, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def generate(out_dir: str | os.PathLike, config: SynthConfig | None = None) -> SynthSummary:
     """Generate a synthsign dataset into ``out_dir`` (see the module doc for the layout)."""
     config = config or SynthConfig()
     started = time.perf_counter()
     out = Path(out_dir)
     docs = plan(config)
-    tmp = _prepare(out, config.overwrite)
-    try:
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not config.overwrite:
+        raise InputError(out, "output folder exists and is not empty (set overwrite to replace it)")
+    with atomic_folder(out) as tmp:  # the old folder (if any) goes only once the new one is complete
         results: list[dict | None] = [None] * len(docs)
         workers = min(config.workers or os.cpu_count() or 1, len(docs))
         total = sum(len(d.sentences) for d in docs)
@@ -285,10 +265,6 @@ def generate(out_dir: str | os.PathLike, config: SynthConfig | None = None) -> S
                             "workers != 1, put the call under `if __name__ == '__main__':` (workers are spawned)"
                         ) from err
         files = sum(r["files"] for r in results) + _write_metadata(tmp, config, docs, results)
-        _publish(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     summary = SynthSummary(str(out), files=files, seconds=time.perf_counter() - started)
     for split in SPLITS:
         mine = [(d, r) for d, r in zip(docs, results, strict=True) if d.split == split]
