@@ -262,20 +262,24 @@ def prefetch(frames: Iterator[np.ndarray], depth: int = 4) -> Iterator[np.ndarra
     done = object()
     stop = threading.Event()
 
+    def put(item) -> bool:
+        """Hand an item over unless the consumer has stopped (then never block)."""
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def work():
         try:
             for frame in frames:
-                while not stop.is_set():
-                    try:
-                        q.put(frame, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not put(frame):
                     return
-            q.put(done)
+            put(done)
         except BaseException as err:  # handed to the consumer
-            q.put(err)
+            put(err)
 
     thread = threading.Thread(target=work, name="video-prefetch", daemon=True)
     thread.start()

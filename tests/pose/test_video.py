@@ -101,3 +101,28 @@ def test_unreadable_fps(make_video, monkeypatch):
 def test_bad_target_fps(make_video):
     with pytest.raises(VideoError, match="target fps must be positive"):
         VideoStream(make_video(frames=3), target_fps=-5)
+
+
+def test_prefetch_passes_frames_errors_and_stops_early():
+    import time
+
+    from pose.video import prefetch
+
+    assert list(prefetch(iter(range(10)), depth=2)) == list(range(10))
+
+    def broken():
+        yield 1
+        raise ValueError("decoder broke")
+
+    with pytest.raises(ValueError, match="decoder broke"):
+        list(prefetch(broken()))
+
+    def endless():
+        while True:
+            yield 0
+
+    start = time.perf_counter()
+    gen = prefetch(endless(), depth=2)
+    next(gen)
+    gen.close()  # the consumer stops: the thread must not stay blocked on a full queue
+    assert time.perf_counter() - start < 2
