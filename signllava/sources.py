@@ -73,8 +73,8 @@ def build_streams(data: DataConfig, sentences: list[Sentence], model_config) -> 
     for name in model_config.streams:
         spec = data.streams[name]
         if spec.poses is not None:
-            view = "sign2vec_input" if model_config.streams[name].dim == 255 else "pose"
-            clips = {s.sentence_name: f.astype(np.float16) for s, f in sentence_features(sentences, spec.poses, view)}
+            dim = model_config.streams[name].dim
+            clips = {s.sentence_name: f.astype(np.float16) for s, f in sentence_features(sentences, spec.poses, dim)}
             sources[name] = StreamSource(clips)
         else:
             from pretrain import open_features

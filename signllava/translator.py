@@ -22,15 +22,13 @@ from pose_format import Pose
 
 from pose.config import HolisticConfig, VideoConfig
 from pose.errors import InputError
-from pose.features import pose_view_208, sign2vec_view_255
 from pose.io import read_pose, write_pose
 
+from .data.poses import view_for
 from .data.tasks import Task
 from .llm import cache_dir
 from .segment import SegmentConfig, segment
 from .subtitles import Segment
-
-POSE_STREAMS = {"pose": pose_view_208, "sign2vec_input": sign2vec_view_255}
 
 
 def _file_hash(path: Path) -> str:
@@ -74,14 +72,8 @@ class Translator:
         self.cache = Path(cache) if cache else cache_dir() / "poses"
         self.target_fps = target_fps
         self.timings = Timings()
-        unsupported = [n for n in model.config.streams if n not in POSE_STREAMS]
-        if unsupported:
-            raise InputError(
-                None,
-                f"the checkpoint needs stream(s) {', '.join(unsupported)}, which this installation "
-                f"cannot compute from a video yet (only {', '.join(POSE_STREAMS)}); give precomputed "
-                "features to the Python API instead",
-            )
+        # the same pose view per stream as training computed from .pose files (by its size)
+        self.views = {name: view_for(s.dim, name) for name, s in model.config.streams.items()}
 
     @classmethod
     def load(cls, checkpoint: str | os.PathLike, device: str = "auto", **kwargs) -> Translator:
@@ -121,7 +113,7 @@ class Translator:
     def _features(self, pose: Pose) -> dict[str, np.ndarray]:
         """Every stream the model needs, for the whole pose: ``{name: (T, D)}`` (computed once)."""
         start = time.perf_counter()
-        out = {name: POSE_STREAMS[name](pose)[0] for name in self.model.config.streams}
+        out = {name: view(pose)[0] for name, view in self.views.items()}
         self.timings.add("features", time.perf_counter() - start)
         return out
 

@@ -19,7 +19,19 @@ from pose.io import read_pose
 
 from .how2sign import Sentence, by_video
 
-VIEWS = {"pose": pose_view_208, "sign2vec_input": sign2vec_view_255}
+# the pose views a stream can be computed as, by the stream's per-frame size
+VIEWS = {208: pose_view_208, 255: sign2vec_view_255}
+
+
+def view_for(dim: int, stream: str = "pose"):
+    """The pose view giving ``dim`` values per frame; an InputError if no pose view has that size."""
+    if dim not in VIEWS:
+        raise InputError(
+            None,
+            f"stream {stream!r} has {dim} values per frame: no pose view has that size "
+            f"(they have {', '.join(map(str, VIEWS))}); it needs its encoder's features",
+        )
+    return VIEWS[dim]
 
 
 def _index(folder: Path) -> dict[str, Path]:
@@ -27,20 +39,18 @@ def _index(folder: Path) -> dict[str, Path]:
 
 
 def sentence_features(
-    sentences: Iterable[Sentence], poses_dir: str | os.PathLike, view: str = "pose"
+    sentences: Iterable[Sentence], poses_dir: str | os.PathLike, dim: int = 208
 ) -> Iterator[tuple[Sentence, np.ndarray]]:
     """Yield ``(sentence, features (T, D) float32)`` for every sentence, in video order.
 
     Raises InputError naming the sentence when neither its clip nor its video has a .pose file,
     or when its time span holds no frame of the video's pose.
     """
-    if view not in VIEWS:
-        raise InputError(None, f"unknown pose view {view!r}; choose one of {', '.join(VIEWS)}")
+    to_features = view_for(dim)
     folder = Path(poses_dir)
     if not folder.is_dir():
         raise InputError(folder, "pose folder not found")
     files = _index(folder)
-    to_features = VIEWS[view]
     for video_sentences in by_video(sentences).values():
         video_features = None  # read lazily, once per video
         for s in video_sentences:

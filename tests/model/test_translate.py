@@ -108,7 +108,7 @@ def test_translate_bad_inputs(checkpoint, tmp_path):
         translator.translate(empty)
     result = runner.invoke(app, ["translate", str(empty)])
     assert isinstance(result.exception, InputError) and "--checkpoint" in str(result.exception)
-    with pytest.raises(InputError, match="cannot compute from a video"):
+    with pytest.raises(InputError, match="no pose view has that size"):
         Translator(type("M", (), {"config": ModelConfig(streams={"dino": StreamConfig(1152)})})())
 
 
