@@ -342,13 +342,12 @@ def run_batch(
             report.skipped.append(str(job.output))
         else:
             todo.append(job)
-    estimate = _Estimate(todo, config)
-    todo.sort(key=lambda j: -j.est_frames)  # longest first: the tail of the batch stays balanced
-    workers = config.workers or os.cpu_count() or 1
-    workers = max(1, min(workers, len(todo)))
-    start = time.perf_counter()
     if not todo:
         return report
+    estimate = _Estimate(todo, config)
+    todo.sort(key=lambda j: -j.est_frames)  # longest first: the tail of the batch stays balanced
+    workers = max(1, min(config.workers or os.cpu_count() or 1, len(todo)))
+    start = time.perf_counter()
     desc = f"poses ({workers} worker{'s' if workers > 1 else ''})"
     with (
         quiet_mediapipe(),
@@ -356,7 +355,7 @@ def run_batch(
             total=estimate.total(),
             unit="frame",
             desc=desc,
-            disable=not progress or not todo,
+            disable=not progress,
             dynamic_ncols=True,
             smoothing=0.1,
         ) as bar,
