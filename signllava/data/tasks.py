@@ -209,6 +209,21 @@ class TaskBuilder:
         made = self.make(sentence, task, rng)
         return made if made is not None else self.translation(sentence)
 
+    def _absent(self, rng: random.Random, own: set[str], k: int) -> list[str]:
+        """Up to ``k`` distinct vocabulary words not in ``own``, drawn by rejection (the vocabulary of
+        a real dataset has thousands of words: filtering it whole for every sample is the slow way)."""
+        vocab, out = self.vocabulary, []
+        for _ in range(20 * k):
+            if len(out) == k or not vocab:
+                break
+            word = vocab[rng.randrange(len(vocab))]
+            if word not in own and word not in out:
+                out.append(word)
+        if len(out) < k:  # small vocabularies: fall back to the full filter
+            rest = [w for w in vocab if w not in own and w not in out]
+            out += rng.sample(rest, min(k - len(out), len(rest)))
+        return out
+
     def make(self, sentence: Sentence, task: str, rng: random.Random) -> Task | None:
         """A task of the given kind, or None when the sentence cannot support it."""
         name = sentence.sentence_name
@@ -227,23 +242,25 @@ class TaskBuilder:
             return Task(name, task, words[0], QUESTIONS[task]) if words else None
         reference = rng.choice([sentence.text, *sentence.paraphrases])
         present = content_words(reference)
-        own = set(content_words(sentence.text))
-        absent = [w for w in self.vocabulary if w not in own]
+        # words of the reference and of every paraphrase are all "present" in what was signed
+        own = {w for text in (sentence.text, *sentence.paraphrases) for w in content_words(text)}
         if task == "sign_present":
+            absent = self._absent(rng, own, 1)
             if present and (not absent or rng.random() < 0.5):
                 word, answer = rng.choice(present), "yes"
             elif absent:
-                word, answer = rng.choice(absent), "no"
+                word, answer = absent[0], "no"
             else:
                 return None
             return Task(name, task, answer, QUESTIONS[task].format(word=word))
         if task == "signs_present":
+            absent = self._absent(rng, own, self.words_per_question)
             k = min(self.words_per_question, len(present) + len(absent))
             if k == 0:
                 return None
             n_yes = min(len(present), rng.randint(0, k))
             asked = [(w, "yes") for w in rng.sample(present, n_yes)]
-            asked += [(w, "no") for w in rng.sample(absent, min(k - n_yes, len(absent)))]
+            asked += [(w, "no") for w in absent[: k - n_yes]]
             rng.shuffle(asked)
             words = ", ".join(f"'{w}'" for w, _ in asked)
             return Task(name, task, ", ".join(a for _, a in asked), QUESTIONS[task].format(words=words))
