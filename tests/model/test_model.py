@@ -97,3 +97,12 @@ def test_rms_output_norm_matches_text_scale(tiny_llm):
     plain = SignLLaVA(ModelConfig(llm="tiny", streams={"pose": StreamConfig(8)}), llm, tok)
     assert "projectors.pose.norm.weight" in model.trainable_state()
     assert "projectors.pose.norm.weight" not in plain.trainable_state()
+
+
+def test_answer_only_logits_give_the_full_loss(tiny_llm):
+    model = make(tiny_llm)
+    tasks, streams, masks = batch()
+    enc = model.encode(tasks, streams, masks)
+    full = model.llm(inputs_embeds=enc["inputs_embeds"], attention_mask=enc["attention_mask"], labels=enc["labels"])
+    assert model._keeps_logits
+    assert torch.allclose(model(tasks, streams, masks), full.loss, atol=1e-5)
