@@ -334,6 +334,43 @@ def show_config(
     typer.echo(config_yaml(load_config(schema, config, set_)), nl=False)
 
 
+@app.command("submit")
+def submit_command(
+    stage: str = typer.Argument(..., help="extract-poses, train or evaluate."),
+    profile: Path = typer.Option(..., "--profile", "-p", help="Cluster profile, e.g. slurm/cluster.yaml."),
+    config: Path | None = typer.Option(None, help="The stage's YAML config (as for its own command)."),
+    set_: list[str] = typer.Option([], "--set", help="Config override key=value (repeatable)."),
+    local: bool = typer.Option(False, "--local", help="Run the same job here, in this process (no scheduler)."),
+    wait: bool = typer.Option(False, "--wait", help="Wait for the job(s) to end and report how they ended."),
+) -> None:
+    """Submit a stage to SLURM through submitit (arrays for extraction, DDP for training, requeue on preemption)."""
+    from .jobs import wait as wait_for
+    from .launcher import submit
+
+    sub = submit(stage, profile, config, set_, local=local)
+    tasks = sub.record["tasks"]
+    where = "ran here" if local else f"submitted job {sub.job_ids[0]}"
+    typer.echo(f"{stage}: {where} ({tasks} task{'s' if tasks > 1 else ''}); outputs in {sub.run}")
+    typer.echo(f"logs: {sub.logs}/{sub.job_ids[0]}{'_*' if tasks > 1 else ''}/  status: signllava jobs {sub.run}")
+    if not wait or local:
+        return
+    status = wait_for(sub.logs, sub.record)
+    for task in status.tasks:
+        typer.echo(f"  {task.key}: {task.state}" + (f" ({task.error})" if task.error else ""))
+    if any(t.state != "COMPLETED" for t in status.tasks):
+        typer.echo(f"error: job {sub.job_ids[0]} did not complete: {status.counts()}", err=True)
+        raise typer.Exit(1)
+
+
+@app.command("jobs")
+def jobs_command(run: Path = typer.Argument(..., help="A run's output folder (where submit put its outputs).")) -> None:
+    """The jobs submitted for a run: state per job and array task, and done / failed / missing shards."""
+    from .jobs import describe
+
+    for line in describe(run):
+        typer.echo(line)
+
+
 def main() -> None:
     try:
         app()

@@ -20,7 +20,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from pose.errors import InputError
-from pose.io import recover_folder
+from pose.io import atomic_output, recover_folder
 
 from .checkpoint import TRAINING, load_checkpoint, save_checkpoint
 from .config import config_yaml
@@ -255,6 +255,10 @@ def train(cfg: TrainConfig, progress: bool = True, should_stop=None) -> dict:
         step, epoch, position = state["step"], state["epoch"], state["position"]
         _set_rng_state(state["rng"])
         metrics = state.get("metrics", [])
+        if rank == 0:  # the log holds exactly the checkpoint's steps: lines of a lost tail are dropped
+            with atomic_output(out / "metrics.jsonl") as tmp:
+                tmp.write_text("".join(json.dumps(m) + "\n" for m in metrics))
+            print(f"resumed from {last} at step {step}", flush=True)
     if rank == 0:
         (out / "config.yaml").write_text(config_yaml(cfg))
     use_bf16 = cfg.optim.bf16 and device.type == "cuda"
@@ -313,7 +317,8 @@ def train(cfg: TrainConfig, progress: bool = True, should_stop=None) -> dict:
                         log.flush()
                     bar.set_postfix(loss=f"{record['loss']:.3f}", tok_s=f"{record['tokens_per_s']:.0f}")
                     running, tokens, t0 = [], 0, time.perf_counter()
-                stopping = should_stop is not None and should_stop(step)
+                # every rank must stop at the same step (DDP): stop if any rank was asked to
+                stopping = should_stop is not None and _all_mean([float(should_stop(step))], world)[0] > 0
                 if rank == 0 and (step % cfg.save_every == 0 or step == cfg.optim.max_steps or stopping):
                     save_checkpoint(
                         last,
