@@ -41,6 +41,8 @@ class SynthConfig:
     hand_drop_rate: float = 0.03  # share of signing frames where a hand detection is lost (in bursts)
     rest_drop_rate: float = 0.3  # share of frames with a hand at rest (low, by the hip) where it is lost
     jitter: float = 1.0  # landmark noise multiplier (0: clean landmarks)
+    only_splits: list[str] | None = None  # write only these splits (what each split holds does not change)
+    only_documents: int | None = None  # write only the first N documents of each split (a preview, same content)
     workers: int = 1  # worker processes (0: one per CPU core); the output does not depend on it
     progress: bool = True  # tqdm progress bar
     overwrite: bool = False  # replace an existing non-empty output folder
@@ -66,6 +68,10 @@ class SynthConfig:
                 _fail(name, getattr(self, name), "a share in [0, 1]")
         if self.jitter < 0:
             _fail("jitter", self.jitter, "a non-negative number")
+        if self.only_splits is not None and (not self.only_splits or set(self.only_splits) - set(SPLITS)):
+            _fail("only_splits", self.only_splits, "null or a non-empty list of " + ", ".join(SPLITS))
+        if self.only_documents is not None and self.only_documents < 1:
+            _fail("only_documents", self.only_documents, "null or a positive number")
         if self.workers < 0:
             _fail("workers", self.workers, "0 (all cores) or a positive number")
         if sum(self.doc_counts().values()) == 0:

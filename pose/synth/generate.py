@@ -194,8 +194,8 @@ def _write_text(path: Path, text: str) -> None:
 
 def _write_metadata(out: Path, config: SynthConfig, docs: list[DocumentPlan], results: list[dict]) -> int:
     files = 0
-    counts: dict[str, dict[str, int]] = {s: {"documents": 0, "sentences": 0, "frames": 0} for s in SPLITS}
-    for split in SPLITS:
+    counts = {s: {"documents": 0, "sentences": 0, "frames": 0} for s in config.only_splits or SPLITS}
+    for split in config.only_splits or SPLITS:
         table = io.StringIO()
         writer = csv.writer(table, delimiter="\t", lineterminator="\n")
         writer.writerow(COLUMNS)
@@ -238,7 +238,12 @@ def generate(out_dir: str | os.PathLike, config: SynthConfig | None = None) -> S
     config = config or SynthConfig()
     started = time.perf_counter()
     out = Path(out_dir)
-    docs = plan(config)
+    docs = [
+        d
+        for d in plan(config)
+        if (config.only_splits is None or d.split in config.only_splits)
+        and (config.only_documents is None or d.index < config.only_documents)
+    ]
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not config.overwrite:
         raise InputError(out, "output folder exists and is not empty (set overwrite to replace it)")
     with atomic_folder(out) as tmp:  # the old folder (if any) goes only once the new one is complete
@@ -266,7 +271,7 @@ def generate(out_dir: str | os.PathLike, config: SynthConfig | None = None) -> S
                         ) from err
         files = sum(r["files"] for r in results) + _write_metadata(tmp, config, docs, results)
     summary = SynthSummary(str(out), files=files, seconds=time.perf_counter() - started)
-    for split in SPLITS:
+    for split in config.only_splits or SPLITS:
         mine = [(d, r) for d, r in zip(docs, results, strict=True) if d.split == split]
         summary.documents[split] = len(mine)
         summary.sentences[split] = sum(len(d.sentences) for d, _ in mine)

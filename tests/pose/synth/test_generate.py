@@ -193,3 +193,20 @@ def test_signs_are_distinguishable_from_poses_across_signers():
             hits += keys[int(np.argmin(((bank - v) ** 2).sum(1)))] == gloss
             total += 1
     assert hits / total >= 0.95
+
+
+def test_only_splits_writes_the_same_sentences_of_fewer_splits(tmp_path):
+    full = generate(tmp_path / "all", SynthConfig(seed=3, documents=False, **SMALL))
+    part = generate(tmp_path / "test", SynthConfig(seed=3, documents=False, only_splits=["test"], **SMALL))
+    assert set(part.sentences) == {"test"} and part.sentences["test"] == full.sentences["test"]
+    assert not (tmp_path / "test" / "how2sign_realigned_train.csv").exists()
+    for name in ("how2sign_realigned_test.csv", "synthsign_test.jsonl"):
+        assert (tmp_path / "test" / name).read_bytes() == (tmp_path / "all" / name).read_bytes()
+    clip = next((tmp_path / "test" / "poses").glob("*.pose"))
+    assert clip.read_bytes() == (tmp_path / "all" / "poses" / clip.name).read_bytes()
+    one = generate(tmp_path / "one", SynthConfig(seed=3, only_splits=["test"], only_documents=1, **SMALL))
+    first = (tmp_path / "test" / "how2sign_realigned_test.csv").read_text().splitlines()
+    rows = (tmp_path / "one" / "how2sign_realigned_test.csv").read_text().splitlines()
+    assert rows == first[: 1 + one.sentences["test"]]
+    with pytest.raises(InputError, match="only_splits"):
+        SynthConfig(only_splits=["dev"])
