@@ -13,6 +13,9 @@ class InputError(Exception):
         self.problem = " ".join(str(problem).split())  # force one line
         super().__init__(f"{self.path}: {self.problem}" if self.path else self.problem)
 
+    def __reduce__(self):  # rebuilt from (path, problem) when sent back from a worker process
+        return self.__class__, (self.path, self.problem)
+
 
 class VideoError(InputError):
     """The video cannot be opened, decoded or timed."""

@@ -126,6 +126,27 @@ class HolisticExtractor:
         ]
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
+    def landmarks(
+        self,
+        frames: Iterable[np.ndarray],
+        width: int,
+        height: int,
+        skip: int = 0,
+        on_frame: Callable[[int], None] | None = None,
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Per-frame ``(P, 3)`` data and ``(P,)`` confidence, tracking reset first; the first ``skip``
+        frames are tracked but not returned (a warm-up for a chunk cut from the middle of a video)."""
+        self._graph.reset()
+        data, conf = [], []
+        for i, frame in enumerate(frames):
+            d, c = self.frame_arrays(self._graph.process(frame), width, height)
+            if i >= skip:
+                data.append(d)
+                conf.append(c)
+            if on_frame is not None:
+                on_frame(1)
+        return data, conf
+
     def process_frames(
         self,
         frames: Iterable[np.ndarray],
@@ -136,30 +157,8 @@ class HolisticExtractor:
         name: str = "video",
     ) -> Pose:
         """Run the graph over RGB frames of one video and return its Pose (tracking reset first)."""
-        self._graph.reset()
-        data, conf = [], []
-        for frame in frames:
-            results = self._graph.process(frame)
-            d, c = self.frame_arrays(results, width, height)
-            data.append(d)
-            conf.append(c)
-            if on_frame is not None:
-                on_frame(1)
-        header = holistic_header(width, height, self.config)
-        n_points = header.total_points()
-        if data:
-            body_data = np.stack(data)[:, None]  # (T, 1, P, 3)
-            body_conf = np.stack(conf)[:, None]  # (T, 1, P)
-        else:
-            body_data = np.zeros((0, 1, n_points, 3), np.float32)
-            body_conf = np.zeros((0, 1, n_points), np.float32)
-        if not body_conf[..., : n_points - BODY_POINTS].any():
-            warnings.warn(
-                f"{name}: no signer found in any of {len(data)} frames; every point is masked",
-                NoSignerWarning,
-                stacklevel=2,
-            )
-        return Pose(header, NumPyPoseBody(fps=fps, data=body_data, confidence=body_conf))
+        data, conf = self.landmarks(frames, width, height, on_frame=on_frame)
+        return build_pose(data, conf, fps, width, height, self.config, name)
 
     def process_video(
         self,
@@ -172,6 +171,33 @@ class HolisticExtractor:
         stream = VideoStream(path, video.backend, video.target_fps)
         frames = prefetch(stream.frames())  # decoding overlaps the graph
         return self.process_frames(frames, stream.fps, stream.width, stream.height, on_frame, str(path))
+
+
+def build_pose(
+    data: list[np.ndarray],
+    conf: list[np.ndarray],
+    fps: float,
+    width: int,
+    height: int,
+    config: HolisticConfig,
+    name: str,
+) -> Pose:
+    """A Pose from per-frame ``(P, 3)`` data and ``(P,)`` confidence (warns when no signer is found)."""
+    header = holistic_header(width, height, config)
+    n_points = header.total_points()
+    if data:
+        body_data = np.stack(data)[:, None]  # (T, 1, P, 3)
+        body_conf = np.stack(conf)[:, None]  # (T, 1, P)
+    else:
+        body_data = np.zeros((0, 1, n_points, 3), np.float32)
+        body_conf = np.zeros((0, 1, n_points), np.float32)
+    if not body_conf[..., : n_points - BODY_POINTS].any():
+        warnings.warn(
+            f"{name}: no signer found in any of {len(data)} frames; every point is masked",
+            NoSignerWarning,
+            stacklevel=3,
+        )
+    return Pose(header, NumPyPoseBody(fps=fps, data=body_data, confidence=body_conf))
 
 
 def extract_pose(

@@ -1,0 +1,125 @@
+"""One video's poses from several MediaPipe graphs at once (for interactive use: ``translate``).
+
+Batch extraction (:mod:`pose.batch`) keeps every core busy with one video per worker; a single
+video on a multi-core machine would leave cores idle, since one Holistic graph uses ~1.35 cores.
+Here the video's frames are cut into consecutive chunks, one per worker process (each with a live
+graph), and the landmarks are joined in order. Each chunk after the first starts ``warmup`` frames
+early and drops those results, so tracking and smoothing have settled at the seam; the landmarks
+differ from one graph's only in the first frames after a seam (measured in the tests).
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing as mp
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from pose_format import Pose
+
+from .config import HolisticConfig, VideoConfig
+from .holistic import HolisticExtractor, build_pose, quiet_mediapipe
+from .video import VideoStream, prefetch
+
+_extractor: HolisticExtractor | None = None
+
+
+def _init_worker(config: HolisticConfig) -> None:
+    global _extractor
+    if os.environ.get("SIGNLLAVA_MEDIAPIPE_LOGS") != "1":  # MediaPipe's C++ logs go to fd 2
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+    _extractor = HolisticExtractor(config)
+
+
+def _warm() -> bool:
+    return _extractor is not None
+
+
+def _chunk(path: str, video: VideoConfig, start: int, stop: int | None, warmup: int):
+    """Landmarks of output frames ``[start, stop)`` (``stop`` None: to the end), tracking from ``start - warmup``."""
+    stream = VideoStream(path, video.backend, video.target_fps)
+    first = max(0, start - warmup)
+    frames = prefetch(itertools.islice(stream.frames(), first, stop))
+    data, conf = _extractor.landmarks(frames, stream.width, stream.height, skip=start - first)
+    return data, conf, stream.fps, stream.width, stream.height
+
+
+def chunk_bounds(frames: int, workers: int, min_frames: int) -> list[tuple[int, int | None]]:
+    """Consecutive ``[start, stop)`` output-frame ranges, the last one open-ended (frame counts
+    from the container are estimates). Chunks shorter than ``min_frames`` are not worth a worker."""
+    n = max(1, min(workers, frames // max(1, min_frames)))
+    starts = [round(frames * k / n) for k in range(n)]
+    return [(a, b) for a, b in zip(starts, [*starts[1:], None], strict=True)]
+
+
+class ParallelExtractor:
+    """``workers`` processes with one live Holistic graph each; reuse it for many videos.
+
+    ``workers=1`` keeps one graph in this process instead (no worker processes: for scripts that
+    cannot be re-imported by spawned workers, i.e. without an ``if __name__ == "__main__":`` guard).
+    """
+
+    def __init__(self, config: HolisticConfig | None = None, workers: int = 0, warmup: int = 8, min_frames: int = 40):
+        self.config = config or HolisticConfig()
+        self.workers = workers or os.cpu_count() or 1
+        self.warmup = warmup
+        self.min_frames = min_frames
+        self._pool: ProcessPoolExecutor | None = None
+        self._local: HolisticExtractor | None = None
+
+    def start(self) -> ParallelExtractor:
+        """Spawn the workers and build their graphs now (else on the first video)."""
+        if self.workers == 1:
+            if self._local is None:
+                with quiet_mediapipe():
+                    self._local = HolisticExtractor(self.config)
+        elif self._pool is None:
+            # spawn, as in pose.batch: no fork of a process that has MediaPipe loaded
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=mp.get_context("spawn"), initializer=_init_worker, initargs=(self.config,)
+            )
+            for f in [self._pool.submit(_warm) for _ in range(self.workers)]:
+                f.result()
+        return self
+
+    def extract(self, path: str | os.PathLike, video: VideoConfig | None = None) -> Pose:
+        video = video or VideoConfig()
+        if self.workers == 1:
+            self.start()
+            with quiet_mediapipe():
+                return self._local.process_video(path, video)
+        stream = VideoStream(path, video.backend, video.target_fps)  # probes: bad files fail here, at once
+        bounds = chunk_bounds(stream.estimated_frames, self.workers, self.min_frames)
+        self.start()
+        futures = [self._pool.submit(_chunk, str(path), video, a, b, self.warmup) for a, b in bounds]
+        parts = [f.result() for f in futures]
+        data = [d for part in parts for d in part[0]]
+        conf = [c for part in parts for c in part[1]]
+        fps, width, height = parts[0][2:]
+        return build_pose(data, conf, fps, width, height, self.config, str(Path(path)))
+
+    def close(self) -> None:
+        if self._local is not None:
+            self._local.close()
+            self._local = None
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> ParallelExtractor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def landmark_difference(a: Pose, b: Pose) -> np.ndarray:
+    """Per-frame mean pixel distance between two poses' points found in both ``(T,)``."""
+    da, db = a.body.data.data[:, 0, :, :2], b.body.data.data[:, 0, :, :2]
+    both = (a.body.confidence[:, 0] > 0) & (b.body.confidence[:, 0] > 0)
+    dist = np.linalg.norm(da - db, axis=-1)
+    return np.array([dist[t][both[t]].mean() if both[t].any() else 0.0 for t in range(len(dist))])
