@@ -75,3 +75,39 @@ def dataset(tmp_path):
         for i in range(len(TEXTS)):
             w.add(f"c{i}", rng.standard_normal((4 + i, 8)))
     return DataConfig(metadata=[str(meta)], streams={"pose": StreamData(store=str(tmp_path / "store"))})
+
+
+@pytest.fixture(scope="session")
+def synth(tmp_path_factory):
+    """A tiny synthsign dataset: full-video poses under poses_full/, sentence clips under poses/."""
+    from pose.synth import SynthConfig, generate
+
+    out = tmp_path_factory.mktemp("synth") / "s"
+    generate(out, SynthConfig(size="tiny", seed=5, train_docs=1, val_docs=0, test_docs=1, progress=False))
+    return out
+
+
+@pytest.fixture(scope="session")
+def checkpoint(tmp_path_factory, llm_dir):
+    """A pose-stream checkpoint of the tiny LLM, trained for one step on random 208-value features."""
+    from signllava.model import ModelConfig, StreamConfig
+    from signllava.train import OptimConfig, TrainConfig, train
+
+    root = tmp_path_factory.mktemp("ckpt")
+    meta = root / "toy_train.csv"
+    meta.write_text(
+        "VIDEO_ID\tVIDEO_NAME\tSENTENCE_ID\tSENTENCE_NAME\tSTART_REALIGNED\tEND_REALIGNED\tSENTENCE\n"
+        + "".join(f"v\tv-1\tv_{i}\tc{i}\t{i}.0\t{i}.5\thello {i}\n" for i in range(3))
+    )
+    with FeatureStore.writer(root / "store", "pose", "job") as w:
+        for i in range(3):
+            w.add(f"c{i}", np.random.default_rng(i).standard_normal((6, 208)))
+    cfg = TrainConfig(
+        model=ModelConfig(llm=llm_dir, streams={"pose": StreamConfig(208, stride=4)}),
+        data=DataConfig(metadata=[str(meta)], streams={"pose": StreamData(store=str(root / "store"))}),
+        optim=OptimConfig(max_steps=1, batch_size=3),
+        output_dir=str(root / "run"),
+        device="cpu",
+    )
+    train(cfg, progress=False)
+    return root / "run" / "last"

@@ -3,54 +3,19 @@ from __future__ import annotations
 import csv
 import json
 
-import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from pose.errors import InputError
 from pose.io import read_pose
-from pose.synth import SynthConfig, generate
-from pretrain import FeatureStore
 from signllava.cli import app
 from signllava.model import ModelConfig, StreamConfig
 from signllava.segment import SegmentConfig, segment
-from signllava.sources import DataConfig, StreamData
 from signllava.subtitles import Segment, render
-from signllava.train import OptimConfig, TrainConfig, train
 from signllava.translator import Translator
 from tests.conftest import realdata, write_video
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def synth(tmp_path_factory):
-    out = tmp_path_factory.mktemp("synth") / "s"
-    generate(out, SynthConfig(size="tiny", seed=5, train_docs=1, val_docs=0, test_docs=1, progress=False))
-    return out
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory, llm_dir):
-    """A pose-stream checkpoint of the tiny LLM, trained for one step on random 208-value features."""
-    root = tmp_path_factory.mktemp("ckpt")
-    meta = root / "toy_train.csv"
-    meta.write_text(
-        "VIDEO_ID\tVIDEO_NAME\tSENTENCE_ID\tSENTENCE_NAME\tSTART_REALIGNED\tEND_REALIGNED\tSENTENCE\n"
-        + "".join(f"v\tv-1\tv_{i}\tc{i}\t{i}.0\t{i}.5\thello {i}\n" for i in range(3))
-    )
-    with FeatureStore.writer(root / "store", "pose", "job") as w:
-        for i in range(3):
-            w.add(f"c{i}", np.random.default_rng(i).standard_normal((6, 208)))
-    cfg = TrainConfig(
-        model=ModelConfig(llm=llm_dir, streams={"pose": StreamConfig(208, stride=4)}),
-        data=DataConfig(metadata=[str(meta)], streams={"pose": StreamData(store=str(root / "store"))}),
-        optim=OptimConfig(max_steps=1, batch_size=3),
-        output_dir=str(root / "run"),
-        device="cpu",
-    )
-    train(cfg, progress=False)
-    return root / "run" / "last"
 
 
 def test_segments_fall_on_sentence_boundaries(synth):
@@ -98,7 +63,8 @@ def test_translate_pose_file_and_formats(checkpoint, synth, tmp_path):
     assert isinstance(answer, str)
 
 
-def test_translate_bad_inputs(checkpoint, tmp_path):
+def test_translate_bad_inputs(checkpoint, tmp_path, monkeypatch):
+    monkeypatch.setenv("SIGNLLAVA_CACHE", str(tmp_path / "cli-cache"))
     translator = Translator.load(checkpoint, "cpu")
     with pytest.raises(InputError, match="gone.mp4: file not found"):
         translator.translate(tmp_path / "gone.mp4")
@@ -106,8 +72,8 @@ def test_translate_bad_inputs(checkpoint, tmp_path):
     translator.cache = tmp_path / "cache"
     with pytest.raises(InputError, match="nobody.mp4: no signer found in any frame"):
         translator.translate(empty)
-    result = runner.invoke(app, ["translate", str(empty)])
-    assert isinstance(result.exception, InputError) and "--checkpoint" in str(result.exception)
+    result = runner.invoke(app, ["translate", str(empty), "--checkpoint", str(checkpoint), "--device", "cpu"])
+    assert isinstance(result.exception, InputError) and "no signer found" in str(result.exception)
     with pytest.raises(InputError, match="no pose view has that size"):
         Translator(type("M", (), {"config": ModelConfig(streams={"dino": StreamConfig(1152)})})())
 

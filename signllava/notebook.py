@@ -1,0 +1,311 @@
+"""The logic of the interactive ASL QA notebook (``notebooks/asl_qa.ipynb``; its cells only call this).
+
+A :class:`QASession` holds one :class:`~signllava.translator.Translator` and the video being looked
+at: the pose skeleton drawn over it, its translation, and the questions asked about it so far.
+:meth:`QASession.widget` puts the same calls behind ipywidgets (choose a file by path or upload,
+see it, ask in a loop). IPython and ipywidgets are imported inside the functions that need them,
+so ``import signllava`` works without the ``notebook`` extra.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pose.errors import InputError
+from pose.io import write_pose
+
+from .subtitles import Segment
+
+if TYPE_CHECKING:
+    from .translator import Translator
+
+log = logging.getLogger(__name__)
+
+# where the real How2Sign test clips live, relative to the folder that holds the repository
+CLIPS = Path("shared") / "realdata" / "how2sign" / "clips"
+NO_VIDEO = (
+    "no video chosen: set SIGNLLAVA_NOTEBOOK_VIDEO (or VIDEO in the parameters cell) to a video or .pose file, "
+    "or pick one in the widget (the last cell)"
+)
+OVERLAYS = {"video": ".mp4", "sheet": ".jpg"}  # a JPEG sheet: a fifth the size of a PNG in the notebook
+DISPLAY_WIDTH = 640  # pixels: big enough to see the hands, small enough beside the text
+
+
+def default_video(repo: str | os.PathLike = "..") -> Path | None:
+    """The first real How2Sign clip in ``../shared/realdata/how2sign/clips`` beside the repository
+    folder ``repo`` (the notebook runs in ``notebooks/``, hence ``..``), or None if there is none."""
+    clips = Path(repo).resolve().parent / CLIPS
+    if not clips.is_dir():
+        return None
+    found = sorted(p for p in clips.iterdir() if p.is_file() and not p.name.startswith("."))
+    return found[0] if found else None
+
+
+def describe(video: str | os.PathLike | None, checkpoint: str | os.PathLike | None) -> str:
+    """What the notebook is about to use, in two lines (or how to choose a video when none is set)."""
+    model = checkpoint or "the embedded default model (knows only the synthetic signing language)"
+    return f"video: {video or NO_VIDEO}\nmodel: {model}"
+
+
+def one_line_errors() -> None:
+    """In a running IPython, show bad-input errors (:class:`InputError`) as one line, not a traceback."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def show(shell, etype, value, tb, tb_offset=None) -> None:
+        print(f"error: {value}", file=sys.stderr)
+
+    shell.set_custom_exc((InputError,), show)
+
+
+@dataclass(frozen=True)
+class Translation:
+    """The translation of one video: its timed segments and the whole text."""
+
+    segments: tuple[Segment, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text for s in self.segments if s.text)
+
+    def __str__(self) -> str:
+        if len(self.segments) == 1:
+            return self.text or "(empty translation)"
+        return "\n".join(f"[{s.start:6.2f}-{s.end:6.2f} s] {s.text}" for s in self.segments)
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        printer.text(str(self))
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One question asked about a video and the model's answer."""
+
+    video: Path
+    question: str
+    answer: str
+
+    def __str__(self) -> str:
+        return f"Q: {self.question}\nA: {self.answer}"
+
+
+class QASession:
+    """One translator and the video being looked at: overlay, translation and questions about it.
+
+    The video is checked on first use (or at once with :meth:`open`), so a session can be made
+    before a file is chosen. Drawn overlays go to ``workdir`` (a temporary folder the session
+    removes when it is garbage collected, unless one is given)."""
+
+    def __init__(
+        self,
+        translator: Translator,
+        video: str | os.PathLike | None = None,
+        *,
+        workdir: str | os.PathLike | None = None,
+        num_beams: int = 5,
+        max_new_tokens: int = 100,
+        answer_tokens: int = 32,
+    ):
+        self.translator = translator
+        self.num_beams = num_beams
+        self.max_new_tokens = max_new_tokens
+        self.answer_tokens = answer_tokens
+        if workdir is None:
+            workdir = tempfile.mkdtemp(prefix="signllava-qa-")
+            self._cleanup = weakref.finalize(self, shutil.rmtree, workdir, True)
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.history: list[Exchange] = []
+        self._opened = 0  # numbers the files written per video, so two clips with one name never collide
+        self.select(video)
+
+    def __repr__(self) -> str:
+        config = self.translator.model.config
+        return (
+            f"QASession(video={str(self.video) if self.video else None!r}, llm={config.llm!r}, "
+            f"streams={sorted(config.streams)}, workdir={str(self.workdir)!r})"
+        )
+
+    # --- choosing a video ----------------------------------------------------------------------
+
+    def select(self, video: str | os.PathLike | None) -> None:
+        """Look at ``video`` from now on (checked on first use); the previous video's results are dropped."""
+        self.video = None if video is None else Path(video)
+        self._pose_file: Path | None = None
+        self._name = ""  # of the files drawn for this video in workdir, set when its poses are read
+        self._width = DISPLAY_WIDTH
+        self._overlays: dict[str, Path] = {}
+        self._translation: Translation | None = None
+
+    def open(self, video: str | os.PathLike) -> Path:
+        """Select ``video`` and compute its poses now, so a bad file fails here; returns the .pose file."""
+        self.select(video)
+        return self.pose_file()
+
+    def pose_file(self) -> Path:
+        """The video's poses as a .pose file (the file itself for a .pose input)."""
+        if self.video is None:
+            raise InputError(None, NO_VIDEO)
+        if self._pose_file is None:
+            pose = self.translator.poses(self.video)  # raises on a missing or bad file, or no signer
+            self._width = pose.header.dimensions.width
+            self._opened += 1
+            self._name = f"{self._opened:03d}-{self.video.stem}"
+            if self.video.suffix == ".pose":
+                self._pose_file = self.video
+            else:
+                self._pose_file = self.workdir / f"{self._name}.pose"
+                write_pose(pose, self._pose_file)
+        return self._pose_file
+
+    # --- looking at it -------------------------------------------------------------------------
+
+    def overlay(self, kind: str = "video") -> Any:
+        """The pose skeleton drawn over the video (alone for a .pose file), ready for IPython to show:
+        ``"video"`` an embedded mp4, ``"sheet"`` a JPEG contact sheet of six frames."""
+        if kind not in OVERLAYS:
+            raise InputError(None, f"overlay kind must be one of {', '.join(OVERLAYS)}, got {kind!r}")
+        from IPython.display import Image, Video
+
+        path = self._overlays.get(kind) or self._draw(kind)
+        if kind == "sheet":
+            return Image(filename=str(path))  # several frames wide: the front end fits it to the cell
+        # embedded, so the notebook shows it without a server for the file; muted autoplay loops like a GIF
+        width = min(DISPLAY_WIDTH, self._width)
+        return Video(str(path), embed=True, width=width, html_attributes="controls autoplay loop muted")
+
+    def _draw(self, kind: str) -> Path:
+        from pose.visualize import render
+
+        pose_file = self.pose_file()
+        background = None if self.video.suffix == ".pose" else self.video
+        out = render(pose_file, self.workdir / (self._name + OVERLAYS[kind]), video=background)
+        self._overlays[kind] = out
+        return out
+
+    def translation(self) -> Translation:
+        """The video in English (computed once per video)."""
+        if self._translation is None:
+            self.pose_file()
+            segments = self.translator.translate(
+                self.video, num_beams=self.num_beams, max_new_tokens=self.max_new_tokens
+            )
+            self._translation = Translation(tuple(segments))
+        return self._translation
+
+    def ask(self, question: str) -> str:
+        """The model's answer to a question about the video; every exchange is kept in ``history``."""
+        question = question.strip()
+        if not question:
+            raise InputError(None, "the question is empty")
+        self.pose_file()
+        answer = self.translator.ask(self.video, question, max_new_tokens=self.answer_tokens)
+        self.history.append(Exchange(self.video, question, answer))
+        return answer
+
+    def widget(self) -> QAWidget:
+        """The interactive UI over this session (display it as a cell's last expression)."""
+        return QAWidget(self)
+
+
+class QAWidget:
+    """ipywidgets UI: choose a video (path or upload), see the overlay and translation, ask in a loop.
+
+    Errors go to the output areas as one line each; the controls are attributes so that code (and
+    the tests) can drive them as a user would."""
+
+    def __init__(self, session: QASession):
+        import ipywidgets as w
+
+        self.session = session
+        self.path = w.Text(
+            value=str(session.video or ""),
+            placeholder="path to a video or .pose file",
+            layout=w.Layout(width="60%"),
+        )
+        self.load_button = w.Button(description="Load", button_style="primary")
+        self.upload = w.FileUpload(accept="video/*,.pose", multiple=False, description="Upload")
+        self.status = w.Label()
+        self.view = w.Output()
+        self.question = w.Text(placeholder="e.g. Is the video reversed?", layout=w.Layout(width="60%"))
+        self.ask_button = w.Button(description="Ask")
+        self.answers = w.Output()
+        self.load_button.on_click(lambda _: self.load(self.path.value))
+        self.upload.observe(self._uploaded, names="value")
+        self.ask_button.on_click(lambda _: self.ask(self.question.value))
+        self.ui = w.VBox(
+            [
+                w.HBox([self.path, self.load_button, self.upload]),
+                self.status,
+                self.view,
+                w.HBox([self.question, self.ask_button]),
+                self.answers,
+            ]
+        )
+        if session.video is not None:
+            self.status.value = f"{session.video.name}: press Load to see it, or ask a question"
+
+    def _repr_mimebundle_(self, **kwargs) -> Any:
+        return self.ui._repr_mimebundle_(**kwargs)
+
+    @contextlib.contextmanager
+    def _working(self, message: str, output) -> Iterator[None]:
+        """Disable the buttons and say what is running; show a failure as one line in ``output``."""
+        self.status.value = message
+        self.load_button.disabled = self.ask_button.disabled = True
+        try:
+            yield
+            self.status.value = ""
+        except InputError as err:
+            output.append_stderr(f"error: {err}\n")
+            self.status.value = "error"
+        except Exception as err:  # a bug, not bad input: one line here, the traceback in the kernel log
+            log.exception("notebook widget")
+            output.append_stderr(f"error: {type(err).__name__}: {' '.join(str(err).split())}\n")
+            self.status.value = "error"
+        finally:
+            self.load_button.disabled = self.ask_button.disabled = False
+
+    def load(self, path: str | os.PathLike) -> None:
+        """Open ``path``, then show its overlay and translation (the Load button)."""
+        self.view.outputs = ()
+        self.answers.outputs = ()
+        with self._working(f"reading {Path(path).name} and translating ...", self.view):
+            if not str(path).strip():
+                raise InputError(None, "type a path or upload a file first")
+            self.session.open(Path(str(path).strip()).expanduser())
+            self.view.append_display_data(self.session.overlay())
+            self.view.append_stdout(f"Translation:\n{self.session.translation()}\n")
+
+    def ask(self, question: str) -> None:
+        """Ask about the current video and add the exchange to the log (the Ask button)."""
+        with self._working("thinking ...", self.answers):
+            self.session.ask(question)
+            self.answers.append_stdout(f"{self.session.history[-1]}\n")
+            self.question.value = ""
+
+    def _uploaded(self, change: dict) -> None:
+        """Save an uploaded file in the session's folder and load it."""
+        if not change["new"]:
+            return  # the reset below
+        item = change["new"][0]
+        folder = self.session.workdir / "uploads"
+        folder.mkdir(exist_ok=True)
+        target = folder / Path(item["name"]).name  # never a path the browser chose
+        target.write_bytes(bytes(item["content"]))
+        self.upload.value = ()  # so that uploading the same file again fires too
+        self.path.value = str(target)
+        self.load(target)

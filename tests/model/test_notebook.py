@@ -1,0 +1,178 @@
+"""The ASL QA notebook runs headless (nbclient), and the session and widget behind it work alone."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from pose.errors import InputError
+from signllava.notebook import NO_VIDEO, QASession, Translation, default_video
+from signllava.translator import Translator
+from tests.conftest import ROOT, realdata, write_video
+
+NOTEBOOK = ROOT / "notebooks" / "asl_qa.ipynb"
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+@pytest.fixture(scope="module")
+def clip(synth) -> Path:
+    return sorted((synth / "poses").glob("*.pose"))[0]
+
+
+@pytest.fixture(scope="module")
+def translator(checkpoint, tmp_path_factory) -> Translator:
+    translator = Translator.load(checkpoint, "cpu")
+    translator.cache = tmp_path_factory.mktemp("pose-cache")
+    return translator
+
+
+def session_for(translator: Translator, video, tmp_path: Path) -> QASession:
+    # greedy and short: the tiny LLM's words are noise, only the plumbing is under test
+    return QASession(translator, video, workdir=tmp_path / "qa", num_beams=1, max_new_tokens=4, answer_tokens=3)
+
+
+def run_notebook(monkeypatch, checkpoint: Path, video: Path | None, path: Path = NOTEBOOK, **options) -> dict:
+    """Execute the notebook at ``path`` in a fresh python3 kernel started in its folder (as Jupyter
+    does); returns its code cells with their outputs, by the first word of their source."""
+    monkeypatch.setenv("SIGNLLAVA_CHECKPOINT", str(checkpoint))
+    if video is None:
+        monkeypatch.delenv("SIGNLLAVA_NOTEBOOK_VIDEO", raising=False)
+    else:
+        monkeypatch.setenv("SIGNLLAVA_NOTEBOOK_VIDEO", str(video))
+    notebook = nbformat.read(path, as_version=4)
+    where = {"metadata": {"path": str(path.parent)}}
+    NotebookClient(notebook, kernel_name="python3", timeout=300, resources=where, **options).execute()
+    cells = {cell.source.split(maxsplit=1)[0]: cell for cell in notebook.cells if cell.cell_type == "code"}
+    assert list(cells) == ["import", "VIDEO", "translator", "session.overlay()", "session.translation()", "for",
+                           "session.widget()"]  # fmt: skip
+    return cells
+
+
+def text_of(cell) -> str:
+    """Everything a cell printed or displayed as text or HTML."""
+    parts = []
+    for out in cell.outputs:
+        parts.append(out.get("text", ""))
+        data = out.get("data", {})
+        parts += [data.get("text/plain", ""), data.get("text/html", "")]
+    return "\n".join(parts)
+
+
+def check_outputs(cells: dict, video: Path) -> None:
+    """Every code cell ran cleanly and showed what it is there for."""
+    for cell in cells.values():
+        assert cell.execution_count, f"did not run:\n{cell.source}"
+        # the imports cell is the only one with nothing to show
+        assert cell.outputs or cell.source.startswith("import "), f"no output from:\n{cell.source}"
+        errors = [o for o in cell.outputs if o.output_type == "error" or o.get("text", "").startswith("error:")]
+        assert not errors, f"{cell.source}\n-> {errors}"
+    assert f"video: {video}" in text_of(cells["VIDEO"])
+    assert str(video) in text_of(cells["translator"])  # the session's summary
+    overlay = text_of(cells["session.overlay()"])
+    assert "<video" in overlay and "data:video/mp4;base64," in overlay
+    assert text_of(cells["session.translation()"]).strip()
+    answers = text_of(cells["for"])
+    assert answers.count("Q: ") == 4 and answers.count("\nA: ") == 4
+    assert WIDGET_MIME in cells["session.widget()"].outputs[0]["data"]
+
+
+def test_notebook_runs_headless_on_a_synthsign_clip(monkeypatch, checkpoint, clip):
+    check_outputs(run_notebook(monkeypatch, checkpoint, clip), clip)
+
+
+@pytest.mark.slow
+def test_notebook_runs_headless_on_the_default_real_clip(monkeypatch, checkpoint, tmp_path):
+    clips = realdata("how2sign", "clips")
+    first = sorted(p for p in clips.iterdir() if p.is_file() and not p.name.startswith("."))[0]
+    assert default_video(ROOT) == first
+    monkeypatch.setenv("SIGNLLAVA_CACHE", str(tmp_path / "cache"))  # MediaPipe really runs on the clip
+    check_outputs(run_notebook(monkeypatch, checkpoint, None), first)
+
+
+def test_notebook_without_a_video_says_how_to_choose_one_in_one_line(monkeypatch, checkpoint, tmp_path):
+    copy = tmp_path / "repo" / "notebooks" / NOTEBOOK.name  # a checkout with no ../shared beside it
+    copy.parent.mkdir(parents=True)
+    shutil.copy(NOTEBOOK, copy)
+    cells = run_notebook(monkeypatch, checkpoint, None, copy, allow_errors=True)
+    assert NO_VIDEO in text_of(cells["VIDEO"])
+    for name in ("session.overlay()", "session.translation()", "for"):
+        assert [(o.output_type, o.get("text")) for o in cells[name].outputs] == [("stream", f"error: {NO_VIDEO}\n")]
+    assert WIDGET_MIME in cells["session.widget()"].outputs[0]["data"]
+
+
+def test_session_translates_answers_and_keeps_history(translator, clip, tmp_path):
+    session = session_for(translator, clip, tmp_path)
+    translation = session.translation()
+    assert isinstance(translation, Translation) and len(translation.segments) == 1
+    assert session.translation() is translation  # computed once per video
+    assert isinstance(session.ask("Is the video reversed?"), str)
+    session.ask("  What is the first word of the translation?  ")
+    assert [e.question for e in session.history] == [
+        "Is the video reversed?",
+        "What is the first word of the translation?",
+    ]
+    assert all(e.video == clip for e in session.history)
+    assert "<video" in session.overlay()._repr_html_()
+    sheet = session.overlay("sheet")
+    assert sheet.data[:3] == b"\xff\xd8\xff"  # JPEG
+    # drawings go to the session's folder, never beside the input
+    assert sorted(p.name for p in (tmp_path / "qa").iterdir()) == [f"001-{clip.stem}.jpg", f"001-{clip.stem}.mp4"]
+
+
+def test_session_bad_inputs_are_one_line_errors(translator, tmp_path):
+    session = session_for(translator, None, tmp_path)
+    with pytest.raises(InputError, match=re.escape(NO_VIDEO)):
+        session.overlay()
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("not a video")
+    for video, problem in [
+        (tmp_path / "gone.mp4", "gone.mp4: file not found"),
+        (bad, "notes.mp4: not a readable video"),
+        (write_video(tmp_path / "nobody.mp4", frames=6, size=(128, 96)), "nobody.mp4: no signer found in any frame"),
+    ]:
+        with pytest.raises(InputError, match=problem) as err:
+            session.open(video)
+        assert "\n" not in str(err.value)
+    session.select(tmp_path / "gone.mp4")
+    with pytest.raises(InputError, match="file not found"):
+        session.ask("Is the video reversed?")
+    with pytest.raises(InputError, match="overlay kind must be one of video, sheet"):
+        session.overlay("gif")
+    with pytest.raises(InputError, match="the question is empty"):
+        session_for(translator, None, tmp_path).ask("  ")
+    assert session.history == []
+
+
+def test_widget_loads_uploads_asks_and_reports_errors(translator, clip, tmp_path):
+    ui = session_for(translator, None, tmp_path).widget()
+    ui.path.value = str(tmp_path / "gone.mp4")
+    ui.load_button.click()
+    assert [o["text"] for o in ui.view.outputs] == [f"error: {tmp_path / 'gone.mp4'}: file not found\n"]
+    ui.question.value = "Is the video reversed?"
+    ui.ask_button.click()
+    assert ui.answers.outputs[-1]["text"].startswith("error: ") and ui.answers.outputs[-1]["text"].count("\n") == 1
+    assert not ui.load_button.disabled and not ui.ask_button.disabled  # re-enabled after a failure
+
+    # the browser sends the file's bytes; the widget saves them in the session's folder and loads them
+    data = clip.read_bytes()
+    sent = {"name": "../" + clip.name, "type": "", "size": len(data), "content": memoryview(data)}
+    ui.upload.value = (sent | {"last_modified": datetime.now(timezone.utc)},)
+    saved = tmp_path / "qa" / "uploads" / clip.name
+    assert saved.read_bytes() == data and ui.path.value == str(saved) and ui.upload.value == ()
+    kinds = [o["output_type"] for o in ui.view.outputs]
+    assert kinds == ["display_data", "stream"], ui.view.outputs
+    assert "<video" in ui.view.outputs[0]["data"]["text/html"]
+    assert ui.view.outputs[1]["text"].startswith("Translation:\n")
+
+    for question in ("Is the video reversed?", "Is the sign 'team' present?"):
+        ui.question.value = question
+        ui.ask_button.click()
+    exchanges = "".join(o["text"] for o in ui.answers.outputs)
+    assert exchanges.count("Q: ") == 2 and exchanges.count("A: ") == 2 and ui.question.value == ""
+    assert ui.status.value == ""
