@@ -25,6 +25,14 @@ from pose.errors import InputError
 from pose.io import atomic_folder
 
 WEIGHTS, META, CONFIG, TRAINING = "model.safetensors", "meta.json", "config.yaml", "training.pt"
+# the embedded default model: trained on synthsign only (signllava/recipes/default.yaml says how)
+DEFAULT_CHECKPOINT = Path(__file__).with_name("default_model")
+
+
+def default_checkpoint() -> Path:
+    if not (DEFAULT_CHECKPOINT / WEIGHTS).is_file():
+        raise InputError(DEFAULT_CHECKPOINT, "the embedded default model is missing from this installation")
+    return DEFAULT_CHECKPOINT
 
 
 def model_meta(model) -> dict:

@@ -173,17 +173,31 @@ def visualize_pose(
 @app.command("demo")
 def demo(
     output: Path = typer.Option(Path("out/demo"), "--output", "-o", help="Folder for the demo's files."),
+    document: int = typer.Option(0, help="Which held-out synthsign test document to translate (0-39)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
-    """Run the pose stage end to end on a generated sample video, offline (no data needed)."""
-    from .demo import run_demo
+    """Offline, no data needed: the default model translates a generated sample, and the pose stage runs on a video."""
+    from .demo import run_demo, run_translation_demo
 
+    typer.echo("1. Translation with the embedded default model. It knows only synthsign, the project's synthetic")
+    typer.echo("   signing language (signllava/recipes/default.yaml trained it), not ASL. The sample is a")
+    typer.echo("   synthsign test document: sentences never seen in training, generated here as .pose files.")
+    t = run_translation_demo(output, document=document, progress=not quiet)
+    for line in t.lines:
+        mark = "ok" if line.exact else "differs"
+        typer.echo(f"   [{line.start:5.1f}-{line.end:5.1f} s] {line.hypothesis}")
+        typer.echo(f"   {'':16}reference: {line.reference}  ({mark})")
+    right = sum(line.exact for line in t.lines)
+    typer.echo(f"   {right} of {len(t.lines)} sentences translated exactly ({t.timings})")
+    typer.echo(f"   clips: {t.poses}/; the document's skeleton: {t.picture}")
+    typer.echo(f"   one clip by hand: signllava translate {t.poses}/<SENTENCE_NAME>.pose")
+    typer.echo("2. The pose stage (MediaPipe Holistic) on a generated video:")
     result = run_demo(output, progress=not quiet)
-    typer.echo(f"sample video : {result.video}")
-    typer.echo(f"poses        : {result.pose} ({result.frames} frames, pose-format .pose)")
-    typer.echo("found in     : " + ", ".join(f"{k} {v:.0%} of frames" for k, v in result.found.items()))
-    typer.echo(f"pose features: {result.feature_shape[0]} x {result.feature_shape[1]} (frames x values)")
-    typer.echo(f"picture      : {result.picture} (skeleton drawn over the video)")
+    typer.echo(f"   sample video : {result.video}")
+    typer.echo(f"   poses        : {result.pose} ({result.frames} frames, pose-format .pose)")
+    typer.echo("   found in     : " + ", ".join(f"{k} {v:.0%} of frames" for k, v in result.found.items()))
+    typer.echo(f"   pose features: {result.feature_shape[0]} x {result.feature_shape[1]} (frames x values)")
+    typer.echo(f"   picture      : {result.picture} (skeleton drawn over the video)")
 
 
 @app.command("train")
@@ -252,18 +266,23 @@ def evaluate_command(
     typer.echo(f"report: {report['output']}")
 
 
-def _translator(checkpoint: Path | None, device: str):
+def _translator(checkpoint: Path | None, device: str, llm: str | None = None):
     from .translator import Translator
 
     if checkpoint is None:
-        raise InputError(None, "give --checkpoint RUN/last: no trained default model ships with this version yet")
-    return Translator.load(checkpoint, device)
+        typer.echo(
+            "note: the embedded default model knows only synthetic signing (synthsign), not ASL; "
+            "give --checkpoint RUN/last for a model trained on How2Sign",
+            err=True,
+        )
+    return Translator.load(checkpoint, device, llm)
 
 
 @app.command("translate")
 def translate_command(
     video: Path = typer.Argument(..., help="A video file or a .pose file."),
-    checkpoint: Path | None = typer.Option(None, help="Trained checkpoint folder (e.g. runs/stage2/last)."),
+    checkpoint: Path | None = typer.Option(None, help="Trained checkpoint folder; default: the embedded model."),
+    llm: str | None = typer.Option(None, help="Load the checkpoint's LLM from this id or folder instead."),
     context: str | None = typer.Option(None, help="Preceding text as context: the text itself or a text file."),
     fmt: str = typer.Option("text", "--format", "-f", help="text, json, srt or vtt."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write here instead of printing."),
@@ -278,7 +297,7 @@ def translate_command(
 
     if fmt not in FORMATS:
         raise InputError(None, f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    translator = _translator(checkpoint, device)
+    translator = _translator(checkpoint, device, llm)
     prior = []
     if context:
         path = Path(context)
@@ -299,13 +318,14 @@ def translate_command(
 def ask_command(
     video: Path = typer.Argument(..., help="A video file or a .pose file."),
     question: str = typer.Argument(..., help="e.g. \"Is the sign 'store' present?\""),
-    checkpoint: Path | None = typer.Option(None, help="Trained checkpoint folder (trained with QA tasks)."),
+    checkpoint: Path | None = typer.Option(None, help="Checkpoint trained with QA tasks; default: the embedded model."),
+    llm: str | None = typer.Option(None, help="Load the checkpoint's LLM from this id or folder instead."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
 ) -> None:
     """Answer a question about the signing in a video."""
     if not question.strip():
         raise InputError(None, "the question is empty")
-    typer.echo(_translator(checkpoint, device).ask(video, question))
+    typer.echo(_translator(checkpoint, device, llm).ask(video, question))
 
 
 STAGE_CONFIGS = {

@@ -1,6 +1,13 @@
-"""The offline demo behind ``signllava demo``: a generated sample video run through the pose stage.
+"""The offline demo behind ``signllava demo``: the embedded default model translating a generated
+synthetic-signing document, and the pose stage on a generated sample video.
 
-The sample is made on the spot from the public-domain portrait of Grace Hopper that ships with
+The translation sample is a held-out synthsign test document (the default model was trained on
+the train split of the same seed; val and test hold only sentences never seen in training),
+generated on the spot as .pose files (the signers are drawn skeletons, which MediaPipe would not
+track in a video), and its sentence clips are translated in order, each with the model's own
+previous outputs as context, as ``evaluate --context own`` does.
+
+The pose-stage sample is made on the spot from the public-domain portrait of Grace Hopper that ships with
 matplotlib (so nothing is downloaded): a slow pan and zoom across it for a few seconds, so the
 tracker has motion to follow. It shows a body and a face, and no hands (none are in the picture).
 """
@@ -19,6 +26,8 @@ from pose.io import atomic_output, read_pose
 from pose.visualize import render
 
 SAMPLE_NAME = "sample_portrait.mp4"
+# the synthsign data the embedded default model was trained on (signllava/recipes/default.yaml)
+DEFAULT_SYNTH = {"size": "medium", "seed": 0}
 
 
 def make_sample_video(
@@ -73,3 +82,62 @@ def run_demo(out_dir: str | Path, workers: int = 1, progress: bool = True) -> De
     parts = {"body": mask[:, :25], "right hand": mask[:, 25:46], "left hand": mask[:, 46:67], "face": mask[:, 67:]}
     found = {name: float(m.any(1).mean()) for name, m in parts.items()}
     return DemoResult(video, pose_path, picture, len(pose.body.data), found, features.shape)
+
+
+@dataclass
+class DemoLine:
+    start: float  # seconds
+    end: float
+    hypothesis: str
+    reference: str  # the sentence the segment overlaps most
+
+    @property
+    def exact(self) -> bool:
+        return _normal(self.hypothesis) == _normal(self.reference)
+
+
+def _normal(text: str) -> str:
+    return " ".join("".join(c for c in text.lower() if c.isalnum() or c.isspace() or c == "'").split())
+
+
+@dataclass
+class TranslationDemo:
+    poses: Path  # the folder of the sentence clips translated
+    picture: Path  # the document's skeleton, drawn
+    lines: list[DemoLine]
+    timings: str
+
+
+def run_translation_demo(
+    out_dir: str | Path, checkpoint: str | Path | None = None, document: int = 0, progress: bool = True
+) -> TranslationDemo:
+    """Generate held-out synthsign test document number ``document`` and translate its sentence
+    clips in order with the (default) model, each with the model's own previous outputs as context."""
+    from pose.synth import SynthConfig, generate, load_metadata
+
+    from .translator import Translator
+
+    out = Path(out_dir) / "synthsign"
+    config = SynthConfig(
+        **DEFAULT_SYNTH, only_splits=["test"], only_documents=document + 1, progress=progress, overwrite=True
+    )
+    if not (out / "synthsign.json").is_file() or _recorded(out) != config.recorded():
+        generate(out, config)
+    records = load_metadata(out, "test")
+    video = sorted({r.video_name for r in records})[document]
+    mine = sorted((r for r in records if r.video_name == video), key=lambda r: r.index)
+    translator = Translator.load(checkpoint)
+    lines, previous, seconds = [], [], 0.0
+    for r in mine:
+        (segment, *_) = translator.translate(out / "poses" / f"{r.sentence_name}.pose", context=previous)
+        seconds += translator.timings.total()
+        lines.append(DemoLine(r.start, r.end, segment.text, r.sentence))
+        previous.append(segment.text)
+    picture = render(out / "poses_full" / f"{video}.pose", Path(out_dir) / f"{video}.png", frames=6)
+    return TranslationDemo(out / "poses", picture, lines, f"{seconds:.1f} s for {len(lines)} sentences")
+
+
+def _recorded(folder: Path) -> dict:
+    import json
+
+    return json.loads((folder / "synthsign.json").read_text())["config"]

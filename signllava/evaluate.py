@@ -59,13 +59,18 @@ class EvalConfig:
             raise InputError(None, "batch_size, num_beams and max_new_tokens must be >= 1")
 
 
-def load_trained(checkpoint: str | Path, device: str = "auto"):
-    """``(model, train_config)`` rebuilt from a checkpoint folder, weights loaded strictly."""
+def load_trained(checkpoint: str | Path, device: str = "auto", llm: str | None = None):
+    """``(model, train_config)`` rebuilt from a checkpoint folder, weights loaded strictly.
+
+    ``llm``: load the LLM from here instead of the id the checkpoint names (a local copy of the
+    same model); a different model is refused by the checkpoint's size check."""
     folder = Path(checkpoint)
     read_meta(folder)
     cfg_path = folder / "config.yaml"
     cfg = load_config(TrainConfig, cfg_path) if cfg_path.is_file() else TrainConfig()
     cfg.lora.init_from = None  # the checkpoint itself holds everything
+    if llm is not None:
+        cfg.model.llm = llm
     llm, tokenizer = load_llm(cfg.model.llm, pick_device(device))
     model = attach(cfg, SignLLaVA(cfg.model, llm, tokenizer))
     load_checkpoint(folder, model)

@@ -1,6 +1,7 @@
 """The Python API behind ``signllava translate`` and ``ask``: a video (or .pose) in, English out.
 
-``Translator.load(checkpoint)`` rebuilds a trained model once; ``translate(path)`` runs
+``Translator.load(checkpoint)`` rebuilds a trained model once (no checkpoint: the embedded
+default model, trained on synthetic signing only); ``translate(path)`` runs
 decode -> poses -> the streams the checkpoint needs -> projectors -> LLM, segmenting long videos
 at pauses and carrying the previous outputs as context. Poses are cached by the video's content
 hash (``$SIGNLLAVA_CACHE/poses``), so a second run on the same video skips extraction.
@@ -49,8 +50,11 @@ class Timings:
     def add(self, stage: str, seconds: float) -> None:
         self.stages[stage] = self.stages.get(stage, 0.0) + seconds
 
+    def total(self) -> float:
+        return sum(self.stages.values())
+
     def summary(self) -> str:
-        total = sum(self.stages.values())
+        total = self.total()
         parts = ", ".join(f"{k} {v:.2f} s" for k, v in self.stages.items())
         return f"{parts}; total {total:.2f} s" + (" (poses from cache)" if self.cached_poses else "")
 
@@ -65,21 +69,31 @@ class Translator:
         segments: SegmentConfig | None = None,
         cache: Path | None = None,
         target_fps: float | None = 25.0,
+        pose_workers: int = 0,
     ):
+        from pose.parallel import ParallelExtractor
+
         self.model = model
         self.holistic = holistic or HolisticConfig()
         self.segments = segments or SegmentConfig()
         self.cache = Path(cache) if cache else cache_dir() / "poses"
         self.target_fps = target_fps
+        # one video's frames split over live MediaPipe graphs in worker processes (0: one per core)
+        self.extractor = ParallelExtractor(self.holistic, pose_workers)
         self.timings = Timings()
         # the same pose view per stream as training computed from .pose files (by its size)
         self.views = {name: view_for(s.dim, name) for name, s in model.config.streams.items()}
 
     @classmethod
-    def load(cls, checkpoint: str | os.PathLike, device: str = "auto", **kwargs) -> Translator:
+    def load(
+        cls, checkpoint: str | os.PathLike | None = None, device: str = "auto", llm: str | None = None, **kwargs
+    ) -> Translator:
+        """A translator for a checkpoint folder; ``None``: the embedded default model, which knows
+        only the synthetic signing language (synthsign), not ASL."""
+        from .checkpoint import default_checkpoint
         from .evaluate import load_trained
 
-        model, _ = load_trained(checkpoint, device)
+        model, _ = load_trained(default_checkpoint() if checkpoint is None else checkpoint, device, llm)
         return cls(model, **kwargs)
 
     # --- poses ---------------------------------------------------------------------------------
@@ -98,15 +112,23 @@ class Translator:
         if cached.is_file():
             self.timings.cached_poses = True
             return read_pose(cached)
-        from pose.holistic import extract_pose
-
         start = time.perf_counter()
-        pose = extract_pose(path, self.holistic, VideoConfig(target_fps=self.target_fps))
+        pose = self.extractor.extract(path, VideoConfig(target_fps=self.target_fps))
         self.timings.add("poses", time.perf_counter() - start)
         if not pose.body.confidence[:, 0, :-33].any():
             raise InputError(path, "no signer found in any frame")
         write_pose(pose, cached)
         return pose
+
+    def close(self) -> None:
+        """Stop the pose workers (they also stop with the process)."""
+        self.extractor.close()
+
+    def __enter__(self) -> Translator:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     # --- model ---------------------------------------------------------------------------------
 
