@@ -13,7 +13,8 @@ from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
-import torch
+
+from pretrain.stats import effective_rank  # noqa: F401  (re-exported: the collapse check of sign tokens)
 
 
 def translation_metrics(hypotheses: Sequence[str], references: Sequence[str]) -> dict:
@@ -63,14 +64,3 @@ def yes_no_metrics(predictions: Sequence[str], answers: Sequence[str]) -> dict:
     fn = sum(p != "yes" and g == "yes" for p, g in pairs)
     f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
     return {"accuracy": 100 * correct / len(pairs), "f1": 100 * f1, "n": len(pairs)}
-
-
-def effective_rank(tokens: torch.Tensor) -> float:
-    """exp(entropy) of the normalized singular values of ``tokens (N, H)``, centred."""
-    if tokens.shape[0] < 2:
-        return float(tokens.shape[0])
-    x = tokens.float() - tokens.float().mean(0, keepdim=True)
-    s = torch.linalg.svdvals(x)
-    p = s / s.sum().clamp(min=1e-12)
-    p = p[p > 0]
-    return float(torch.exp(-(p * p.log()).sum()))

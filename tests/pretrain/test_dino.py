@@ -1,0 +1,253 @@
+"""DINO on face and hand crops: crops follow the landmarks, the EMA teacher, training, resuming and features."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from pose.io import read_pose, write_pose
+from pose.synth import SynthConfig, generate
+from pose.synth.render import LEFT_HAND_COLOUR, RIGHT_HAND_COLOUR
+from pose.video import VideoStream
+from pretrain.crops import FACE, LEFT, RIGHT, CropConfig, box_crops, part_boxes, part_crops
+from pretrain.data import PretrainData
+from pretrain.dino import Dino, DinoConfig, ema_momentum
+from pretrain.trainer import PretrainConfig, PretrainOptim, load_objective, pretrain
+
+TINY = dict(
+    size="tiny",
+    crop_size=32,
+    global_size=32,
+    local_size=16,
+    n_local=2,
+    head_hidden=32,
+    head_bottleneck=16,
+    out_dim=64,
+    frames_per_sample=4,
+    samples_per_clip=2,
+    cache_clips=8,
+    feature_batch=16,
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """The tiny models' ops are too small to split: on a busy machine a second thread only adds waiting."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory):
+    """One rendered synthsign document (6 clips of 256 x 256 video) for the whole module."""
+    out = tmp_path_factory.mktemp("synth")
+    config = SynthConfig(size="tiny", seed=0, render=True, documents=False, progress=False)
+    config.only_splits, config.only_documents = ["test"], 1  # one document is enough: a third of the time
+    generate(out, config)
+    return out
+
+
+def first_clip(synth):
+    pose = sorted((synth / "poses").glob("*.pose"))[0]
+    return pose, synth / "videos" / f"{pose.stem}.mp4"
+
+
+def offsets(pose) -> dict[str, int]:
+    start, out = 0, {}
+    for c in pose.header.components:
+        out[c.name] = start
+        start += len(c.points)
+    return out
+
+
+def drop(pose, name: str, frames) -> None:
+    """Make MediaPipe "lose" a component in some frames (confidence 0, coordinates 0)."""
+    start = offsets(pose)[name]
+    pose.body.confidence[frames, 0, start : start + 21] = 0
+    pose.body.data.data[frames, 0, start : start + 21] = 0
+
+
+def colour_share(crop: torch.Tensor, colour) -> float:
+    """Share of a crop's ``(3, S, S)`` pixels close to an RGB colour."""
+    diff = (crop.int() - torch.tensor(colour)[:, None, None]).abs().sum(0)
+    return float((diff < 60).float().mean())
+
+
+def test_hand_crops_contain_the_hand_keypoints(synth):
+    pose_path, video = first_clip(synth)
+    pose = read_pose(pose_path)
+    config = CropConfig(size=48)
+    boxes = part_boxes(pose, config, (256, 256))
+    start = offsets(pose)
+    for part, name in ((LEFT, "LEFT_HAND_LANDMARKS"), (RIGHT, "RIGHT_HAND_LANDMARKS")):
+        pts = pose.body.data.data[:, 0, start[name] : start[name] + 21, :2]  # (T, 21, 2)
+        found = boxes.found[:, part]
+        assert found.mean() > 0.8
+        box = boxes.boxes[found, part]  # (F, 4)
+        p = pts[found]
+        assert (p[..., 0] > box[:, None, 0]).all() and (p[..., 0] < box[:, None, 2]).all()
+        assert (p[..., 1] > box[:, None, 1]).all() and (p[..., 1] < box[:, None, 3]).all()
+        assert np.allclose(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1])  # square
+    frames = np.stack(list(VideoStream(video).frames()))
+    crops = part_crops(frames, boxes, config.size)  # (T, 3, 3, S, S)
+    assert crops.shape == (len(frames), 3, 3, 48, 48) and crops.dtype == torch.uint8
+    complete = np.flatnonzero(boxes.found.all(1))
+    t = int(complete[len(complete) // 2])
+    # the rendered hands are drawn in their own colours: each hand crop shows its hand, the face crop neither
+    assert colour_share(crops[t, RIGHT], RIGHT_HAND_COLOUR) > 0.03
+    assert colour_share(crops[t, LEFT], LEFT_HAND_COLOUR) > 0.03
+    assert colour_share(crops[t, FACE], RIGHT_HAND_COLOUR) < colour_share(crops[t, RIGHT], RIGHT_HAND_COLOUR)
+    # the left hand is mirrored: the same box sampled right to left
+    plain = part_crops(frames[t : t + 1], part_boxes(pose, CropConfig(size=48, mirror_left=False))[t : t + 1], 48)
+    assert (plain[0, LEFT].flip(-1).int() - crops[t, LEFT].int()).abs().max() <= 1
+    assert torch.equal(plain[0, RIGHT], crops[t, RIGHT])
+    # generic boxes: a box covering the frame exactly reproduces a downscaled frame
+    whole = box_crops(frames[:2], np.array([[[0, 0, 256, 256]]] * 2, np.float32), 128)  # (2, 1, 3, 128, 128)
+    ref = torch.as_tensor(frames[:2]).permute(0, 3, 1, 2).float().reshape(2, 3, 128, 2, 128, 2).mean((3, 5))
+    assert (whole[:, 0].float() - ref).abs().mean() < 1.0
+
+
+def test_missing_and_swapped_hands(synth, tmp_path):
+    pose_path, video = first_clip(synth)
+    pose = read_pose(pose_path)
+    reference = part_boxes(pose, CropConfig(size=32))
+    # MediaPipe sometimes labels the hands the wrong way round: swapping them changes nothing
+    swapped = read_pose(pose_path)
+    start = offsets(swapped)
+    left, right = start["LEFT_HAND_LANDMARKS"], start["RIGHT_HAND_LANDMARKS"]
+    for arr in (swapped.body.data.data, swapped.body.confidence):
+        arr[:, 0, left : left + 21], arr[:, 0, right : right + 21] = (
+            arr[:, 0, right : right + 21].copy(),
+            arr[:, 0, left : left + 21].copy(),
+        )
+    fixed = part_boxes(swapped, CropConfig(size=32))
+    assert np.array_equal(fixed.found, reference.found) and np.allclose(fixed.boxes, reference.boxes)
+    # lost hands: no box, a black crop, no training sample, zero features
+    n = len(pose.body.data)
+    drop(pose, "LEFT_HAND_LANDMARKS", slice(0, n // 2))
+    drop(pose, "RIGHT_HAND_LANDMARKS", slice(None))
+    boxes = part_boxes(pose, CropConfig(size=32))
+    assert not boxes.found[: n // 2, LEFT].any() and not boxes.found[:, RIGHT].any() and boxes.found[:, FACE].all()
+    frames = np.stack(list(VideoStream(video).frames()))
+    crops = part_crops(frames, boxes, 32)
+    assert crops[:, RIGHT].max() == 0 and crops[: n // 2, LEFT].max() == 0 and crops[:, FACE].max() > 0
+    (tmp_path / "poses").mkdir()
+    write_pose(pose, tmp_path / "poses" / pose_path.name)
+    model = Dino(DinoConfig(**TINY))
+    data = PretrainData(poses=str(tmp_path / "poses"), videos=str(video.parent))
+    dataset = model.dataset(data, model.config)
+    for i in range(len(dataset)):
+        sample = dataset[i]
+        assert len(sample["crops"]) == len(sample["parts"]) > 0 and not (sample["parts"] == RIGHT).any()
+    feats = model.features(pose, video).reshape(n, 3, -1)
+    assert np.array_equal((feats.abs().sum(-1) > 0).numpy(), boxes.found)  # zero exactly where a part is missing
+    # a batch where every part is missing still gives a loss with a graph
+    empty = {"crops": torch.zeros(0, 3, 32, 32, dtype=torch.uint8), "parts": torch.zeros(0, dtype=torch.long)}
+    loss, _ = model.loss(empty)
+    loss.backward()
+
+
+def test_ema_update_is_exact():
+    model = Dino(DinoConfig(**TINY))
+    with torch.no_grad():
+        for p in model.student.parameters():
+            p.add_(torch.randn_like(p))
+    student = {k: v.clone() for k, v in model.student.state_dict().items()}
+    teacher = {k: v.clone() for k, v in model.teacher.state_dict().items()}
+    assert any(not torch.equal(student[k], teacher[k]) for k in student)
+    model.after_step(3, 10)
+    m = ema_momentum(3, 10, 0.996)
+    assert 0.996 < m < 1
+    for k, v in model.teacher.state_dict().items():
+        assert torch.equal(v, m * teacher[k] + (1 - m) * student[k]), k
+    assert ema_momentum(1, 10, 0.996) == pytest.approx(0.996) and ema_momentum(10, 10, 0.996) == pytest.approx(1.0)
+    assert not any(p.requires_grad for p in model.teacher.parameters())
+
+
+def run_config(synth, out, max_steps: int, **model) -> PretrainConfig:
+    return PretrainConfig(
+        objective="dino",
+        model=TINY | model,
+        data=PretrainData(poses=str(synth / "poses"), videos=str(synth / "videos"), limit=3),
+        optim=PretrainOptim(lr=1e-3, max_steps=max_steps, batch_size=2, warmup_ratio=0.0),
+        output_dir=str(out),
+        log_every=1,
+        save_every=100,
+    )
+
+
+def metrics(out) -> list[dict]:
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    return [{k: v for k, v in r.items() if k != "samples_per_s"} for r in rows]
+
+
+@pytest.fixture(scope="module")
+def trained(synth, tmp_path_factory):
+    """A tiny uninterrupted run of 8 steps (3 clips x 2 samples, batch 2: 3 steps an epoch)."""
+    out = tmp_path_factory.mktemp("dino-run")
+    result = pretrain(run_config(synth, out, 8), progress=False)
+    assert result["steps"] == 8
+    return out
+
+
+def test_loss_decreases_through_the_shared_trainer(trained):
+    rows = metrics(trained)
+    assert [r["step"] for r in rows] == list(range(1, 9))
+    losses = [r["loss"] for r in rows]
+    # at step 1 the teacher is the student (only the views differ); after the first update the student
+    # has left the teacher behind, and from there it learns to match it
+    assert np.mean(losses[-2:]) < 0.8 * losses[1]
+    assert all(0 < r["teacher_entropy"] <= np.log(64) and r["crops"] > 0 for r in rows)
+    assert all(r["kl"] == pytest.approx(r["loss"] - r["teacher_entropy"], abs=1e-5) for r in rows)
+
+
+def test_resume_continues_the_same_run(synth, trained, tmp_path):
+    cfg = run_config(synth, tmp_path, 8)
+    pretrain(cfg, progress=False, should_stop=lambda step: step == 4)  # stopped in the middle of epoch 2
+    assert len(metrics(tmp_path)) == 4
+    pretrain(cfg, progress=False)  # the same command again resumes from last/
+    resumed, straight = metrics(tmp_path), metrics(trained)
+    assert [r["step"] for r in resumed] == list(range(1, 9))
+    assert resumed == straight  # bit for bit: the augmentations' randomness is part of the checkpoint
+
+
+def test_load_objective_and_features(synth, trained):
+    model, cfg = load_objective(trained / "last")
+    assert isinstance(model, Dino) and cfg.objective == "dino" and model.dim == 3 * 32
+    assert not model.training
+    pose_path, video = first_clip(synth)
+    pose = read_pose(pose_path)
+    feats = model.features(pose, video)
+    assert feats.shape == (len(pose.body.data), 96) and feats.dtype == torch.float32
+    assert feats.std(0).mean() > 0  # frames differ
+    # batching across frames changes nothing: one frame at a time gives the same features
+    model.config.feature_batch = 1
+    torch.testing.assert_close(model.features(pose, video)[:20], feats[:20], rtol=1e-4, atol=1e-5)
+    # the weights came back exactly, teacher and centre included
+    again, _ = load_objective(trained / "last")
+    for (k, a), b in zip(model.state_dict().items(), again.state_dict().values(), strict=True):
+        assert torch.equal(a, b), k
+    assert not torch.equal(again.center, torch.zeros_like(again.center))
+
+
+def test_separate_networks_per_part_and_local_init(synth, tmp_path):
+    model = Dino(DinoConfig(**TINY | dict(shared=False)))
+    assert list(model.student) == ["face", "left", "right"]
+    data = PretrainData(poses=str(synth / "poses"), videos=str(synth / "videos"), limit=1)
+    batch = model.collate([model.dataset(data, model.config)[0]])
+    loss, extra = model.loss(batch)
+    loss.backward()
+    assert torch.isfinite(loss) and extra["crops"] == len(batch["crops"])
+    # a DINOv2 checkpoint named by path gives the backbone its architecture and weights
+    backbone = model.student["face"].backbone
+    backbone.save_pretrained(tmp_path / "dinov2")
+    init = Dino(DinoConfig(**TINY | dict(init=str(tmp_path / "dinov2"))))
+    for k, v in backbone.state_dict().items():
+        assert torch.equal(init.teacher["shared"].backbone.state_dict()[k], v), k
+    shutil.rmtree(tmp_path / "dinov2")

@@ -1,0 +1,213 @@
+"""MAE on the signer crop: the box, the crop, masking, training through the shared loop, features, resume."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from pose.errors import InputError
+from pose.features import component
+from pose.io import read_pose
+from pose.video import VideoStream
+from pretrain.data import PretrainData, list_clips
+from pretrain.mae import MAEConfig, MAEObjective
+from pretrain.signer import crop_resize, signer_box
+from pretrain.trainer import PretrainConfig, PretrainOptim, build_objective, load_objective, pretrain
+
+TINY = {"size": "tiny", "frames_per_clip": 2}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny models run fastest on one thread (two threads on a busy machine spin ~100x slower)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory) -> PretrainData:
+    from pose.synth import SynthConfig, generate
+
+    out = tmp_path_factory.mktemp("synth")
+    # only the train split: the same clips as a full tiny run, in half the rendering time
+    generate(out, SynthConfig(size="tiny", seed=0, render=True, documents=False, progress=False, only_splits=["train"]))
+    return PretrainData(poses=str(out / "poses"), videos=str(out / "videos"))
+
+
+def config(data: PretrainData, out: Path, steps: int, **model) -> PretrainConfig:
+    return PretrainConfig(
+        objective="mae",
+        model={**TINY, **model},
+        data=data,
+        optim=PretrainOptim(lr=5e-3, warmup_ratio=0.0, max_steps=steps, batch_size=4, bf16=False),
+        output_dir=str(out),
+        device="cpu",
+        log_every=1,
+        save_every=100,
+    )
+
+
+def losses(run: Path) -> list[tuple[int, float]]:
+    return [(m["step"], m["loss"]) for m in map(json.loads, (run / "metrics.jsonl").read_text().splitlines())]
+
+
+@pytest.fixture(scope="module")
+def full_run(synth, tmp_path_factory) -> Path:
+    """An uninterrupted 8-step run: the reference for the loss curve, resume and loading."""
+    out = tmp_path_factory.mktemp("full")
+    pretrain(config(synth, out, 8), progress=False)
+    return out
+
+
+def test_signer_box_holds_shoulders_and_hands_and_is_square(synth):
+    for clip in list_clips(synth)[:6]:
+        pose = read_pose(clip.pose)
+        x0, y0, x1, y1 = signer_box(pose)
+        assert x1 - x0 == pytest.approx(y1 - y0)
+        body, found = component(pose, "POSE_LANDMARKS")
+        points = [body[:, [11, 12], :2][found[:, [11, 12]]]]
+        for hand in ("LEFT_HAND_LANDMARKS", "RIGHT_HAND_LANDMARKS"):
+            data, hand_found = component(pose, hand)
+            points.append(data[..., :2][hand_found])
+        pts = np.concatenate(points)
+        assert len(pts) > 100
+        assert (pts[:, 0] >= x0).all() and (pts[:, 0] <= x1).all()
+        assert (pts[:, 1] >= y0).all() and (pts[:, 1] <= y1).all()
+
+
+def test_signer_box_ignores_a_glitch_and_falls_back_without_shoulders(synth):
+    pose = read_pose(list_clips(synth)[0].pose)
+    box = signer_box(pose)
+    start = next(i for i, c in enumerate(pose.header.components) if c.name == "LEFT_HAND_LANDMARKS")
+    start = sum(len(c.points) for c in pose.header.components[:start])
+    pose.body.data.data[3, 0, start, :2] = 1e5  # one hand point thrown far away in one frame
+    pose.body.confidence[3, 0, start] = 1
+    np.testing.assert_allclose(signer_box(pose), box)
+    pose.body.confidence[:, 0, 11:13] = 0  # no shoulders anywhere: the box of the found keypoints
+    fallback = signer_box(pose)
+    assert fallback[2] - fallback[0] > 0 and np.isfinite(fallback).all()
+
+
+def test_crop_resize_is_batched_and_pads_outside_the_frame():
+    frames = torch.zeros(2, 40, 60, 3, dtype=torch.uint8)
+    frames[0, 10:30, 20:40] = torch.tensor([255, 0, 0], dtype=torch.uint8)  # a red square
+    frames[1] = 255
+    boxes = torch.tensor([[20.0, 10.0, 40.0, 30.0], [-30.0, -20.0, 30.0, 40.0]])  # 2nd: top-left quarter off-frame
+    out = crop_resize(frames, boxes, 16)  # (2, 3, 16, 16)
+    assert out.shape == (2, 3, 16, 16)
+    # inside the square: red (its rim is softened by the antialiased shrink from 20 to 16 px)
+    assert torch.allclose(out[0, 0, 1:-1, 1:-1], torch.ones(14, 14)) and out[0, 1:].abs().max() < 1e-6
+    assert out[1, :, :6, :6].abs().max() < 1e-6  # outside the frame: black
+    assert torch.allclose(out[1, :, 10:, 10:], torch.ones(3, 6, 6))
+
+
+def test_masking_follows_the_config():
+    batch = {"pixel_values": torch.randn(3, 3, 64, 64)}
+    for ratio in (0.75, 0.5):
+        objective = MAEObjective(MAEConfig(**TINY, mask_ratio=ratio))
+        loss, metrics = objective.loss(batch)
+        assert torch.isfinite(loss) and metrics["mask_ratio"] == pytest.approx(ratio)
+        out = objective.model(pixel_values=batch["pixel_values"])
+        assert (out.mask.sum(1) == int(objective.num_patches * ratio)).all()  # per image, not only on average
+
+
+def test_dataset_gives_signer_crops(synth):
+    objective = MAEObjective(MAEConfig(**TINY))
+    dataset = objective.dataset(synth, objective.config)
+    batch = objective.collate([dataset[0], dataset[1]])
+    assert batch["pixel_values"].shape == (4, 3, 64, 64)
+    assert torch.isfinite(batch["pixel_values"]).all()
+    with pytest.raises(InputError, match="data.videos"):
+        objective.dataset(PretrainData(poses=synth.poses), objective.config)
+
+
+def test_loss_decreases_through_the_shared_trainer(synth, full_run):
+    curve = [loss for _, loss in losses(full_run)]
+    assert len(curve) == 8 and np.isfinite(curve).all() and np.mean(curve[-3:]) < curve[0]
+    # The logged losses are of different batches: compare start and end on one batch and one mask.
+    trained, cfg = load_objective(full_run / "last")
+    torch.manual_seed(cfg.seed)  # the trainer builds its model right after seeding: the same initial weights
+    initial = build_objective(cfg).eval()
+    np.random.seed(1)
+    dataset = trained.dataset(synth, trained.config)
+    batch = trained.collate([dataset[i] for i in range(4)])
+    before, after = [], []
+    for objective, out in ((initial, before), (trained, after)):
+        np.random.seed(2)
+        with torch.no_grad():
+            out.append(objective.loss(batch)[0].item())
+    assert after[0] < 0.85 * before[0]
+
+
+def test_resume_continues_the_same_loss_curve(synth, full_run, tmp_path):
+    cfg = config(synth, tmp_path, 8)
+    pretrain(cfg, progress=False, should_stop=lambda step: step == 4)
+    assert [s for s, _ in losses(tmp_path)] == [1, 2, 3, 4]
+    pretrain(cfg, progress=False)
+    resumed, full = losses(tmp_path), losses(full_run)
+    assert [s for s, _ in resumed] == list(range(1, 9))
+    np.testing.assert_allclose([v for _, v in resumed], [v for _, v in full], rtol=1e-5)
+
+
+def test_features_are_per_frame_deterministic_and_survive_loading(synth, full_run):
+    objective, cfg = load_objective(full_run / "last")
+    assert cfg.objective == "mae" and objective.dim == 32 and isinstance(objective, MAEObjective)
+    clip = list_clips(synth, need_video=True)[0]
+    pose = read_pose(clip.pose)
+    feats = objective.features(pose, clip.video)
+    assert feats.shape == (len(pose.body.data), 32) and torch.isfinite(feats).all()
+    assert torch.equal(objective.features(pose, clip.video), feats)  # no masking noise at feature time
+    frames = np.stack(list(VideoStream(clip.video).frames()))
+    assert torch.allclose(objective.features(pose, frames), feats, atol=1e-6)
+    assert torch.allclose(objective.features(pose, frames[:-3]), torch.cat([feats[:-3], feats[-4:-3].expand(3, -1)]))
+    objective.config.pool = "mean"
+    assert not torch.allclose(objective.features(pose, frames), feats)
+    again, _ = load_objective(full_run / "last")
+    assert torch.equal(again.features(pose, clip.video), feats)
+
+
+def test_extraction_writes_mae_features_to_the_store(synth, full_run, tmp_path):
+    from pretrain.extract import FeatureJob, extract_features
+    from pretrain.store import FeatureStore
+
+    data = PretrainData(poses=synth.poses, videos=synth.videos, limit=3)
+    job = FeatureJob(stream="mae", checkpoint=str(full_run / "last"), data=data, output=str(tmp_path), device="cpu")
+    report = extract_features(job, progress=False)
+    assert report.done == 3 and report.stats is not None and report.stats.dim == 32
+    store = FeatureStore.open(tmp_path, "mae")
+    for clip in list_clips(data):
+        assert store[clip.name].shape == (len(read_pose(clip.pose).body.data), 32)
+
+
+def test_init_from_a_local_checkpoint(tmp_path):
+    source = MAEObjective(MAEConfig(**TINY))
+    source.model.save_pretrained(tmp_path / "vitmae")
+    started = MAEObjective(MAEConfig(size="base", init=str(tmp_path / "vitmae"), mask_ratio=0.6))
+    assert started.dim == 32 and started.model.config.mask_ratio == 0.6  # the checkpoint's architecture wins
+    for key, value in source.state_dict().items():
+        assert torch.equal(started.state_dict()[key], value)
+    with pytest.raises(InputError, match="image_size"):
+        MAEObjective(MAEConfig(init=str(tmp_path / "vitmae"), image_size=224))
+    with pytest.raises(InputError):
+        MAEObjective(MAEConfig(init=str(tmp_path / "missing")))
+
+
+def test_config_errors_are_one_line():
+    for bad in ({"pool": "max"}, {"size": "huge"}, {"mask_ratio": 1.0}, {"size": "tiny", "patch_size": 7}):
+        with pytest.raises(InputError) as err:
+            MAEConfig(**bad)
+        assert "\n" not in str(err.value)
+
+
+def test_base_preset_is_vit_b16_with_768_features():
+    with torch.device("meta"):  # the architecture without allocating or initializing 112 M weights
+        objective = MAEObjective(MAEConfig())
+    assert (objective.dim, objective.image_size, objective.num_patches) == (768, 224, 196)
+    assert objective.model.config.mask_ratio == 0.75
+    assert sum(p.numel() for p in objective.parameters()) == pytest.approx(111.9e6, rel=1e-3)  # vit-mae-base
