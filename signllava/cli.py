@@ -200,6 +200,54 @@ def demo(
     typer.echo(f"   picture      : {result.picture} (skeleton drawn over the video)")
 
 
+@app.command("pretrain")
+def pretrain_command(
+    objective: str = typer.Argument(..., help="sign2vec, dino or mae."),
+    config: Path | None = typer.Option(None, help="YAML config (see `signllava show-config pretrain`)."),
+    set_: list[str] = typer.Option([], "--set", help="Config override key=value (repeatable)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Pretrain a self-supervised sign encoder (Sign2Vec on poses, DINO on face/hand crops, MAE on the signer)."""
+    from pretrain.trainer import PretrainConfig, pretrain
+
+    cfg = load_config(PretrainConfig, config, [f"objective={objective}", *set_])
+    summary = pretrain(cfg, progress=not quiet)
+    typer.echo(
+        f"pretrained {objective} {summary['steps']} steps, last loss {summary['loss']:.4f}; "
+        f"checkpoint {summary['output_dir']}/last, curve {summary['output_dir']}/loss.png"
+    )
+
+
+@app.command("extract-features")
+def extract_features_command(
+    stream: str = typer.Option(..., help="pose (the 208-value view) or an encoder: sign2vec, dino, mae."),
+    poses: Path = typer.Option(..., help="Folder of the clips' .pose files."),
+    output: Path = typer.Option(..., "--output", "-o", help="Feature store root."),
+    checkpoint: Path | None = typer.Option(None, help="The encoder's pretraining checkpoint (RUN/last)."),
+    videos: Path | None = typer.Option(None, help="Folder of the clips' videos (dino, mae)."),
+    shard: int = typer.Option(0, help="This job's shard index (SLURM array task)."),
+    num_shards: int = typer.Option(1, help="Number of shards the clips are split into."),
+    synth: Path | None = typer.Option(None, help="A synthsign folder: also run the sign retrieval probe."),
+    set_: list[str] = typer.Option([], "--set", help="Config override key=value (repeatable)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Per-frame features of every clip into the feature store (resumable), then the collapse checks."""
+    from pretrain.extract import FeatureJob, extract_features
+
+    flags = {
+        "stream": stream,
+        "checkpoint": checkpoint,
+        "data.poses": poses,
+        "data.videos": videos,
+        "output": output,
+        "shard": shard,
+        "num_shards": num_shards,
+        "synth": synth,
+    }
+    job = load_config(FeatureJob, None, [*(f"{k}={v}" for k, v in flags.items() if v is not None), *set_])
+    typer.echo(extract_features(job, progress=not quiet).summary())
+
+
 @app.command("train")
 def train_command(
     config: Path | None = typer.Option(None, help="YAML training config (see `signllava show-config train`)."),
@@ -330,6 +378,8 @@ def ask_command(
 
 STAGE_CONFIGS = {
     "extract-poses": "pose.config:ExtractConfig",
+    "pretrain": "pretrain.trainer:PretrainConfig",
+    "extract-features": "pretrain.extract:FeatureJob",
     "synth": "pose.synth:SynthConfig",
     "train": "signllava.train:TrainConfig",
     "evaluate": "signllava.evaluate:EvalConfig",
@@ -356,7 +406,9 @@ def show_config(
 
 @app.command("submit")
 def submit_command(
-    stage: str = typer.Argument(..., help="extract-poses, train or evaluate."),
+    stage: str = typer.Argument(
+        ..., help="extract-poses, pretrain-{sign2vec,dino,mae}, extract-features, train or evaluate."
+    ),
     profile: Path = typer.Option(..., "--profile", "-p", help="Cluster profile, e.g. slurm/cluster.yaml."),
     config: Path | None = typer.Option(None, help="The stage's YAML config (as for its own command)."),
     set_: list[str] = typer.Option([], "--set", help="Config override key=value (repeatable)."),

@@ -92,7 +92,8 @@ def _from_results(logs: Path, key: str) -> TaskState | None:
 
 def job_status(logs: Path, record: dict) -> JobStatus:
     job_id, n = record["job_id"], int(record["tasks"])
-    keys = [job_id] if n == 1 and record["stage"] != "extract-poses" else [f"{job_id}_{i}" for i in range(n)]
+    array = record["stage"] in ("extract-poses", "extract-features")
+    keys = [f"{job_id}_{i}" for i in range(n)] if array else [job_id]
     live = _scontrol(job_id) if record.get("cluster") == "slurm" else {}
     status = JobStatus(record["stage"], job_id)
     if "state" in record:  # ran in-process (--local): its outcome was recorded on the spot

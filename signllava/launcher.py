@@ -30,6 +30,8 @@ from omegaconf import OmegaConf
 from pose.config import ExtractConfig
 from pose.errors import InputError
 from pose.io import atomic_output
+from pretrain.extract import FeatureJob
+from pretrain.trainer import PretrainConfig
 
 from .config import config_yaml, load_config
 from .evaluate import EvalConfig
@@ -233,6 +235,35 @@ class ExtractJob(_Requeueable):
 
 
 @dataclass
+class PretrainJob(_Requeueable):
+    config: PretrainConfig
+    max_requeues: int = 3
+
+    def __call__(self) -> dict:
+        from pretrain.trainer import pretrain
+
+        with StopFlag() as flag:
+            summary = pretrain(self.config, progress=False, should_stop=flag)
+        if flag.raised and summary["steps"] < self.config.optim.max_steps:
+            print(f"checkpoint saved at step {summary['steps']}", flush=True)
+            flag.forward()  # submitit requeues the job and exits
+        return summary
+
+
+@dataclass
+class FeaturesJob(_Requeueable):
+    config: FeatureJob
+    max_requeues: int = 3
+
+    def __call__(self, shard: int) -> dict:
+        from pretrain.extract import extract_features
+
+        report = extract_features(dataclasses.replace(self.config, shard=shard), progress=False)
+        print(report.summary(), flush=True)
+        return {"shard": shard, "done": report.done, "skipped": report.skipped, "frames": report.frames}
+
+
+@dataclass
 class EvaluateJob(_Requeueable):
     config: EvalConfig
     max_requeues: int = 3
@@ -265,6 +296,10 @@ class Stage:
 
 STAGES: dict[str, Stage] = {
     "extract-poses": Stage(ExtractStage, True, "MediaPipe poses for every video (job array over shards)"),
+    "pretrain-sign2vec": Stage(PretrainConfig, False, "Sign2Vec (wav2vec 2.0 on pose sequences)"),
+    "pretrain-dino": Stage(PretrainConfig, False, "DINO on face and hand crops"),
+    "pretrain-mae": Stage(PretrainConfig, False, "MAE on the signer crop"),
+    "extract-features": Stage(FeatureJob, True, "per-frame features into the feature store (array over shards)"),
     "train": Stage(TrainConfig, False, "SignLLaVA stage 1/2 training (DDP over tasks_per_node x nodes)"),
     "evaluate": Stage(EvalConfig, False, "translate a split, score it (BLEU, chrF, ROUGE, QA)"),
 }
@@ -273,14 +308,15 @@ STAGES: dict[str, Stage] = {
 def stage_config(stage: str, config: str | os.PathLike | None, overrides: list[str]):
     if stage not in STAGES:
         raise InputError(None, f"unknown stage {stage!r}: choose from {', '.join(STAGES)}")
-    return load_config(STAGES[stage].schema, config, overrides)
+    preset = [f"objective={stage.removeprefix('pretrain-')}"] if stage.startswith("pretrain-") else []
+    return load_config(STAGES[stage].schema, config, [*preset, *overrides])
 
 
 def run_folder(stage: str, cfg) -> Path:
     """Where a stage's outputs, and so its logs and job records, live."""
-    if stage == "extract-poses":
+    if stage in ("extract-poses", "extract-features"):
         return Path(cfg.output)
-    if stage == "train":
+    if stage == "train" or stage.startswith("pretrain-"):
         return Path(cfg.output_dir)
     return Path(cfg.output).parent if cfg.output else Path(cfg.checkpoint).parent
 
@@ -293,10 +329,15 @@ def _check_inputs(stage: str, cfg) -> None:
         for path in map(Path, cfg.inputs):
             if not path.exists():
                 raise InputError(path, "input (video, folder or manifest) not found")
-    data = cfg.data if stage != "extract-poses" else None
-    for path in map(Path, data.metadata if data else []):
-        if not path.exists():
-            raise InputError(path, "metadata file (manifest) not found")
+    if stage in ("train", "evaluate"):
+        for path in map(Path, cfg.data.metadata if cfg.data else []):
+            if not path.exists():
+                raise InputError(path, "metadata file (manifest) not found")
+    if stage.startswith("pretrain-") or stage == "extract-features":
+        if not Path(cfg.data.poses).is_dir():
+            raise InputError(Path(cfg.data.poses), "pose folder not found (data.poses)")
+        if getattr(cfg, "checkpoint", None) and not Path(cfg.checkpoint).is_dir():
+            raise InputError(Path(cfg.checkpoint), "checkpoint folder not found")
     if stage == "evaluate" and not Path(cfg.checkpoint).is_dir():
         raise InputError(Path(cfg.checkpoint), "checkpoint folder not found")
 
@@ -376,15 +417,18 @@ def submit(
         executor.update_parameters(name=f"signllava-{stage}", **profile.executor_parameters())
     except NameError as err:  # an sbatch option submitit does not know
         raise InputError(Path(profile_path), str(err).splitlines()[0]) from err
+    shards = list(range(profile.array_size))
     if stage == "extract-poses":
-        shards = profile.array_size
-        job = ExtractJob(list(cfg.inputs), cfg.output, dataclasses.replace(cfg.extract, num_shards=shards, shard=0))
-        job.max_requeues = profile.max_requeues
-        jobs = executor.map_array(job, list(range(shards)))
+        extract = dataclasses.replace(cfg.extract, num_shards=len(shards), shard=0)
+        jobs = executor.map_array(ExtractJob(list(cfg.inputs), cfg.output, extract, profile.max_requeues), shards)
+    elif stage == "extract-features":
+        job = dataclasses.replace(cfg, num_shards=len(shards), shard=0)
+        jobs = executor.map_array(FeaturesJob(job, profile.max_requeues), shards)
     else:
-        job = TrainJob(cfg, profile.max_requeues) if stage == "train" else EvaluateJob(cfg, profile.max_requeues)
-        jobs = [executor.submit(job)]
-    ids = sorted({str(j.job_id).split("_")[0] if stage == "extract-poses" else str(j.job_id) for j in jobs})
+        kinds = {"train": TrainJob, "evaluate": EvaluateJob}
+        jobs = [executor.submit(kinds.get(stage, PretrainJob)(cfg, profile.max_requeues))]
+    array = STAGES[stage].array
+    ids = sorted({str(j.job_id).split("_")[0] if array else str(j.job_id) for j in jobs})
     record = {
         "stage": stage,
         "job_id": ids[0],

@@ -68,6 +68,11 @@ def test_cli_refuses_bad_input_before_submitting(tmp_path):
             "x.tsv: metadata file (manifest) not found",
         ),
         (["submit", "train", "-p", str(SLURM / "local.yaml"), "--set", "optim.lr=-1"], "optim.lr=-1"),
+        (
+            ["submit", "pretrain-dino", "-p", str(SLURM / "local.yaml"), "--set", f"data.poses={tmp_path / 'p'}"],
+            "pose folder not found (data.poses)",
+        ),
+        (["submit", "extract-features", "-p", str(SLURM / "local.yaml"), "--set", "stream=mae"], "needs checkpoint"),
     ]
     for args, message in cases:
         result = runner.invoke(app, args)
