@@ -113,19 +113,11 @@ def run_translation_demo(
 ) -> TranslationDemo:
     """Generate held-out synthsign test document number ``document`` and translate its sentence
     clips in order with the (default) model, each with the model's own previous outputs as context."""
-    from pose.synth import SynthConfig, generate, load_metadata
-
     from .translator import Translator
 
     out = Path(out_dir) / "synthsign"
-    config = SynthConfig(
-        **DEFAULT_SYNTH, only_splits=["test"], only_documents=document + 1, progress=progress, overwrite=True
-    )
-    if not (out / "synthsign.json").is_file() or _recorded(out) != config.recorded():
-        generate(out, config)
-    records = load_metadata(out, "test")
-    video = sorted({r.video_name for r in records})[document]
-    mine = sorted((r for r in records if r.video_name == video), key=lambda r: r.index)
+    mine = heldout_document(out, document, progress)
+    video = mine[0].video_name
     translator = Translator.load(checkpoint)
     lines, previous, seconds = [], [], 0.0
     for r in mine:
@@ -135,6 +127,23 @@ def run_translation_demo(
         previous.append(segment.text)
     picture = render(out / "poses_full" / f"{video}.pose", Path(out_dir) / f"{video}.png", frames=6)
     return TranslationDemo(out / "poses", picture, lines, f"{seconds:.1f} s for {len(lines)} sentences")
+
+
+def heldout_document(folder: str | Path, document: int = 0, progress: bool = False) -> list:
+    """The sentences (synthsign records, in order) of held-out test document ``document`` of the
+    default model's synthsign data, generated into ``folder`` unless already there: clips are
+    ``folder/poses/<SENTENCE_NAME>.pose``, the whole document ``folder/poses_full/<VIDEO_NAME>.pose``."""
+    from pose.synth import SynthConfig, generate, load_metadata
+
+    folder = Path(folder)
+    config = SynthConfig(
+        **DEFAULT_SYNTH, only_splits=["test"], only_documents=document + 1, progress=progress, overwrite=True
+    )
+    if not (folder / "synthsign.json").is_file() or _recorded(folder) != config.recorded():
+        generate(folder, config)
+    records = load_metadata(folder, "test")
+    video = sorted({r.video_name for r in records})[document]
+    return sorted((r for r in records if r.video_name == video), key=lambda r: r.index)
 
 
 def _recorded(folder: Path) -> dict:

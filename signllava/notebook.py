@@ -41,9 +41,17 @@ OVERLAYS = {"video": ".mp4", "sheet": ".jpg"}  # a JPEG sheet: a fifth the size 
 DISPLAY_WIDTH = 640  # pixels: big enough to see the hands, small enough beside the text
 
 
-def default_video(repo: str | os.PathLike = "..") -> Path | None:
-    """The first real How2Sign clip in ``../shared/realdata/how2sign/clips`` beside the repository
-    folder ``repo`` (the notebook runs in ``notebooks/``, hence ``..``), or None if there is none."""
+def default_video(repo: str | os.PathLike = "..", checkpoint: str | os.PathLike | None = None) -> Path | None:
+    """A sample for the model in use. The default model (``checkpoint`` None) knows only synthsign:
+    the first clip of a held-out synthsign document, generated once into the cache. A trained
+    checkpoint: the first real How2Sign clip in ``../shared/realdata/how2sign/clips`` beside the
+    repository folder ``repo`` (the notebook runs in ``notebooks/``, hence ``..``), or None."""
+    if checkpoint is None:
+        from .demo import heldout_document
+        from .llm import cache_dir
+
+        folder = cache_dir() / "samples" / "synthsign"
+        return folder / "poses" / f"{heldout_document(folder)[0].sentence_name}.pose"
     clips = Path(repo).resolve().parent / CLIPS
     if not clips.is_dir():
         return None

@@ -49,7 +49,7 @@ def run_notebook(monkeypatch, checkpoint: Path, video: Path | None, path: Path =
     where = {"metadata": {"path": str(path.parent)}}
     NotebookClient(notebook, kernel_name="python3", timeout=300, resources=where, **options).execute()
     cells = {cell.source.split(maxsplit=1)[0]: cell for cell in notebook.cells if cell.cell_type == "code"}
-    assert list(cells) == ["import", "VIDEO", "translator", "session.overlay()", "session.translation()", "for",
+    assert list(cells) == ["import", "CHECKPOINT", "translator", "session.overlay()", "session.translation()", "for",
                            "session.widget()"]  # fmt: skip
     return cells
 
@@ -72,7 +72,7 @@ def check_outputs(cells: dict, video: Path) -> None:
         assert cell.outputs or cell.source.startswith("import "), f"no output from:\n{cell.source}"
         errors = [o for o in cell.outputs if o.output_type == "error" or o.get("text", "").startswith("error:")]
         assert not errors, f"{cell.source}\n-> {errors}"
-    assert f"video: {video}" in text_of(cells["VIDEO"])
+    assert f"video: {video}" in text_of(cells["CHECKPOINT"])
     assert str(video) in text_of(cells["translator"])  # the session's summary
     overlay = text_of(cells["session.overlay()"])
     assert "<video" in overlay and "data:video/mp4;base64," in overlay
@@ -90,9 +90,16 @@ def test_notebook_runs_headless_on_a_synthsign_clip(monkeypatch, checkpoint, cli
 def test_notebook_runs_headless_on_the_default_real_clip(monkeypatch, checkpoint, tmp_path):
     clips = realdata("how2sign", "clips")
     first = sorted(p for p in clips.iterdir() if p.is_file() and not p.name.startswith("."))[0]
-    assert default_video(ROOT) == first
+    assert default_video(ROOT, checkpoint) == first
     monkeypatch.setenv("SIGNLLAVA_CACHE", str(tmp_path / "cache"))  # MediaPipe really runs on the clip
     check_outputs(run_notebook(monkeypatch, checkpoint, None), first)
+
+
+def test_the_default_models_sample_is_a_heldout_synthsign_clip(monkeypatch, tmp_path):
+    monkeypatch.setenv("SIGNLLAVA_CACHE", str(tmp_path))
+    sample = default_video(ROOT, None)
+    assert sample.suffix == ".pose" and sample.is_file() and sample.name.startswith("synth0-test-00000_0")
+    assert default_video(ROOT, None) == sample  # generated once
 
 
 def test_notebook_without_a_video_says_how_to_choose_one_in_one_line(monkeypatch, checkpoint, tmp_path):
@@ -100,7 +107,7 @@ def test_notebook_without_a_video_says_how_to_choose_one_in_one_line(monkeypatch
     copy.parent.mkdir(parents=True)
     shutil.copy(NOTEBOOK, copy)
     cells = run_notebook(monkeypatch, checkpoint, None, copy, allow_errors=True)
-    assert NO_VIDEO in text_of(cells["VIDEO"])
+    assert NO_VIDEO in text_of(cells["CHECKPOINT"])
     for name in ("session.overlay()", "session.translation()", "for"):
         assert [(o.output_type, o.get("text")) for o in cells[name].outputs] == [("stream", f"error: {NO_VIDEO}\n")]
     assert WIDGET_MIME in cells["session.widget()"].outputs[0]["data"]
