@@ -110,15 +110,17 @@ def load_objective(folder: str | Path, device: str = "cpu"):
     return objective.to(device).eval(), cfg
 
 
-def _plot(metrics: list[dict], path: Path) -> None:
+def plot_loss(metrics: list[dict], path: Path, label: str = "loss") -> None:
+    """The loss curve of a run's logged steps as a PNG (training and pretraining alike)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot([m["step"] for m in metrics], [m["loss"] for m in metrics], label="loss")
+    ax.plot([m["step"] for m in metrics], [m["loss"] for m in metrics], label=label)
     ax.set_xlabel("step")
+    ax.set_ylabel("loss")
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
@@ -229,7 +231,7 @@ def pretrain(cfg: PretrainConfig, progress: bool = True, should_stop=None) -> di
         bar.close()
         log.close()
     if metrics:
-        _plot(metrics, out / "loss.png")
+        plot_loss(metrics, out / "loss.png")
     return {"steps": step, "loss": metrics[-1]["loss"] if metrics else float("nan"), "output_dir": str(out)}
 
 

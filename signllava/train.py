@@ -21,6 +21,7 @@ from torch.utils.data import DataLoader
 
 from pose.errors import InputError
 from pose.io import atomic_output, recover_folder
+from pretrain.trainer import plot_loss
 
 from .checkpoint import TRAINING, load_checkpoint, save_checkpoint
 from .config import config_yaml
@@ -200,24 +201,6 @@ def _all_mean(values: list[float], world: int) -> list[float]:
     return (t / world).tolist()
 
 
-def _plot(metrics: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    steps = [m["step"] for m in metrics]
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(steps, [m["loss"] for m in metrics], label="train loss")
-    ax.set_xlabel("step")
-    ax.set_ylabel("loss")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
 def train(cfg: TrainConfig, progress: bool = True, should_stop=None) -> dict:
     """Run (or resume) training; returns a summary: steps, final loss, tokens/s, run folder.
 
@@ -344,7 +327,7 @@ def train(cfg: TrainConfig, progress: bool = True, should_stop=None) -> dict:
         if log is not None:
             log.close()
     if metrics and rank == 0:
-        _plot(metrics, out / "loss.png")
+        plot_loss(metrics, out / "loss.png", "train loss")
     return {
         "steps": step,
         "loss": metrics[-1]["loss"] if metrics else float("nan"),

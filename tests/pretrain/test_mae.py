@@ -21,15 +21,6 @@ from pretrain.trainer import PretrainConfig, PretrainOptim, build_objective, loa
 TINY = {"size": "tiny", "frames_per_clip": 2}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models run fastest on one thread (two threads on a busy machine spin ~100x slower)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory) -> PretrainData:
     from pose.synth import SynthConfig, generate

@@ -17,15 +17,6 @@ from pretrain.sign2vec import Sign2Vec, Sign2VecConfig
 from pretrain.trainer import PretrainConfig, PretrainOptim, load_objective, pretrain
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models run fastest on one thread (and do not fight a busy machine's other jobs)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("synthsign") / "tiny"
