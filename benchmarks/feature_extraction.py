@@ -1,5 +1,9 @@
 """Feature extraction throughput (frames/s) per stream, against a naive peer measured in the same run.
 
+Every stream (pose view, Sign2Vec, DINO, MAE) is timed on the same clips, and the time for one hour
+of 25 fps video (90,000 frames) through all four is printed against the issue's target (< 5 min on
+one H100). Models are randomly initialized at their real sizes (speed does not depend on weights).
+
 DINO: ``Dino.features`` (frames decoded ahead in a thread, all face/hand crops of ``feature_batch``
 frames cut with one ``grid_sample`` call and encoded in one forward pass) against the naive loop:
 one frame and one crop at a time (crop one box, encode one image). Both read the same synthsign
@@ -7,7 +11,7 @@ clips (rendered 256 x 256 videos; or ``--poses``/``--videos``) with the same ran
 teacher, and the naive features are checked to match the batched ones.
 
     python benchmarks/feature_extraction.py [--size small] [--crop-size 224] [--frames 64]
-        [--naive-frames 16] [--device cpu|cuda] [--threads N]
+        [--naive-frames 16] [--sign2vec-size base] [--mae-size base] [--device cpu|cuda] [--threads N]
 
 On CUDA the forward passes run in bf16 autocast, as ``signllava extract-features`` runs them.
 """
@@ -29,6 +33,10 @@ from pose.video import VideoStream
 from pretrain.crops import box_crops, part_boxes
 from pretrain.data import PretrainData, list_clips
 from pretrain.dino import Dino, DinoConfig, normalize
+from pretrain.mae import MAEConfig, MAEObjective
+from pretrain.sign2vec import Sign2Vec, Sign2VecConfig
+
+HOUR = 90_000  # frames of one hour at 25 fps
 
 
 def truncated(pose, frames: int):
@@ -85,7 +93,33 @@ def pick_clips(data: PretrainData, frames: int) -> list:
     return clips
 
 
-def bench_dino(args, data: PretrainData, device: torch.device) -> None:
+def bench_stream(name: str, features, data: PretrainData, device: torch.device, frames: int) -> float:
+    """frames/s of one stream's ``features(pose, video)`` after a warm-up."""
+    timed(features, pick_clips(data, 4), device)
+    seconds, n, _ = timed(features, pick_clips(data, frames), device)
+    print(f"{name:16s} {n:5d} frames in {seconds:6.1f} s = {n / seconds:8.1f} frames/s")
+    return n / seconds
+
+
+def bench_all(args, data: PretrainData, device: torch.device, dino_fps: float) -> None:
+    from pose.features import pose_view_208
+
+    sign2vec = Sign2Vec(Sign2VecConfig(size=args.sign2vec_size)).to(device).eval()
+    mae = MAEObjective(MAEConfig(size=args.mae_size)).to(device).eval()
+    fps = {
+        "pose": bench_stream("pose", lambda pose, video: pose_view_208(pose)[0], data, device, args.frames),
+        "sign2vec": bench_stream(f"sign2vec ({args.sign2vec_size})", sign2vec.features, data, device, args.frames),
+        "mae": bench_stream(f"mae ({args.mae_size})", mae.features, data, device, args.frames),
+        "dino": dino_fps,
+    }
+    total = sum(HOUR / v for v in fps.values())
+    print(
+        f"one hour of 25 fps video through all four streams: {total / 60:.1f} min "
+        f"({', '.join(f'{k} {HOUR / v / 60:.1f}' for k, v in fps.items())}); target < 5 min on one H100"
+    )
+
+
+def bench_dino(args, data: PretrainData, device: torch.device) -> float:
     crop = args.crop_size  # local views play no part in features()
     config = DinoConfig(size=args.size, crop_size=crop, global_size=crop, local_size=crop, out_dim=256)
     config.head_hidden = config.head_bottleneck = 64  # the head plays no part in features()
@@ -101,11 +135,14 @@ def bench_dino(args, data: PretrainData, device: torch.device) -> None:
     print(f"  naive (1 frame, 1 crop):     {frames:5d} frames in {seconds:6.1f} s = {slow:8.1f} frames/s")
     diff = max(float((a - b[: len(a)]).abs().max()) for a, b in zip(naive, batched, strict=False))
     print(f"  ratio batched / naive: {fast / slow:.1f}x   (max |difference| of the features: {diff:.2e})")
+    return fast
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", default="small", help="DINO backbone preset: tiny, small (ViT-S/14), base")
+    parser.add_argument("--sign2vec-size", default="base", help="Sign2Vec preset: tiny, small, base")
+    parser.add_argument("--mae-size", default="base", help="MAE preset: tiny, small, base (ViT-B/16)")
     parser.add_argument("--crop-size", type=int, default=224)
     parser.add_argument("--frames", type=int, default=64, help="frames for the batched path")
     parser.add_argument("--naive-frames", type=int, default=16, help="frames for the naive loop (it is slow)")
@@ -128,7 +165,7 @@ def main() -> None:
             generate(tmp, synth)
             data = PretrainData(poses=f"{tmp}/poses", videos=f"{tmp}/videos")
         print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
-        bench_dino(args, data, device)
+        bench_all(args, data, device, bench_dino(args, data, device))
 
 
 if __name__ == "__main__":
