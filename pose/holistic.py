@@ -46,15 +46,19 @@ def quiet_mediapipe():
     saved = os.dup(2)
     devnull = os.open(os.devnull, os.O_WRONLY)
     old_stderr = sys.stderr
-    sys.stderr = os.fdopen(os.dup(saved), "w", buffering=1, encoding=getattr(old_stderr, "encoding", None))
+    ours = os.fdopen(os.dup(saved), "w", buffering=1, encoding=getattr(old_stderr, "encoding", None))
+    sys.stderr = ours
     os.dup2(devnull, 2)
     try:
         yield
     finally:
-        sys.stderr.flush()
+        ours.flush()
         os.dup2(saved, 2)
-        sys.stderr.close()
-        sys.stderr = old_stderr
+        # Put the old stream back only if nobody swapped sys.stderr meanwhile (a test runner's
+        # capture, another thread), and never close ours: whoever swapped may put it back later,
+        # and a closed sys.stderr breaks every later write. It closes when no longer referenced.
+        if sys.stderr is ours:
+            sys.stderr = old_stderr
         os.close(saved)
         os.close(devnull)
 

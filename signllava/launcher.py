@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import submitit  # at import, not inside a command: it configures logging (dictConfig) when first imported
 from omegaconf import OmegaConf
 
 from pose.config import ExtractConfig
@@ -137,8 +138,6 @@ class _Requeueable:
     max_requeues: int = 3
 
     def checkpoint(self, *args, **kwargs):
-        import submitit
-
         restarts = int(os.environ.get("SLURM_RESTART_COUNT", "0"))
         if restarts >= self.max_requeues:
             print(f"not requeued: this job was already requeued {restarts} times (max_requeues)", flush=True)
@@ -185,8 +184,6 @@ class TrainJob(_Requeueable):
     max_requeues: int = 3
 
     def __call__(self) -> dict:
-        import submitit
-
         from .train import train
 
         env = submitit.JobEnvironment() if "SUBMITIT_FOLDER" in os.environ or "SLURM_JOB_ID" in os.environ else None
@@ -394,8 +391,6 @@ def submit(
     local: bool = False,
 ) -> Submission:
     """Validate everything, then submit the stage's job(s); ``local`` runs them in this process."""
-    import submitit
-
     cfg = stage_config(stage, config, list(overrides or []))
     profile = load_profile(profile_path, stage)
     if local:
