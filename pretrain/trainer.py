@@ -75,11 +75,12 @@ def build_objective(cfg: PretrainConfig):
     return cls(cls.Config(**cfg.model))
 
 
-def _rng_state() -> dict:
+def rng_state() -> dict:
+    """Python, numpy and torch RNG states (saved with a checkpoint so that a resume is exact)."""
     return {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
 
 
-def _set_rng_state(state: dict) -> None:
+def set_rng_state(state: dict) -> None:
     random.setstate(state["python"])
     np.random.set_state(state["numpy"])
     torch.set_rng_state(state["torch"])
@@ -160,7 +161,7 @@ def pretrain(cfg: PretrainConfig, progress: bool = True, should_stop=None) -> di
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         step, epoch, position, metrics = state["step"], state["epoch"], state["position"], state["metrics"]
-        _set_rng_state(state["rng"])
+        set_rng_state(state["rng"])
         with atomic_output(out / "metrics.jsonl") as tmp:
             tmp.write_text("".join(json.dumps(m) + "\n" for m in metrics))
     (out / CONFIG).write_text(OmegaConf.to_yaml(OmegaConf.structured(cfg)))
@@ -219,7 +220,7 @@ def pretrain(cfg: PretrainConfig, progress: bool = True, should_stop=None) -> di
                         "step": step,
                         "epoch": epoch,
                         "position": position,
-                        "rng": _rng_state(),
+                        "rng": rng_state(),
                         "metrics": metrics,
                     }
                     save_objective(last, objective, cfg, training)

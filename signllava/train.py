@@ -21,7 +21,7 @@ from torch.utils.data import DataLoader
 
 from pose.errors import InputError
 from pose.io import atomic_output, recover_folder
-from pretrain.trainer import plot_loss
+from pretrain.trainer import plot_loss, rng_state, set_rng_state
 
 from .checkpoint import TRAINING, load_checkpoint, save_checkpoint
 from .config import config_yaml
@@ -141,16 +141,6 @@ def make_optimizer(model: SignLLaVA, cfg: OptimConfig):
     return optimizer, get_cosine_schedule_with_warmup(optimizer, warmup, cfg.max_steps)
 
 
-def _rng_state() -> dict:
-    return {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
-
-
-def _set_rng_state(state: dict) -> None:
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
-    torch.set_rng_state(state["torch"])
-
-
 def _batches(dataset: SignDataset, cfg: TrainConfig, epoch: int, skip: int, rank: int = 0, world: int = 1):
     """Batches of one epoch in a seeded order (this rank's share), skipping the first ``skip``."""
     from torch.utils.data.distributed import DistributedSampler
@@ -236,7 +226,7 @@ def train(cfg: TrainConfig, progress: bool = True, should_stop=None) -> dict:
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         step, epoch, position = state["step"], state["epoch"], state["position"]
-        _set_rng_state(state["rng"])
+        set_rng_state(state["rng"])
         metrics = state.get("metrics", [])
         if rank == 0:  # the log holds exactly the checkpoint's steps: lines of a lost tail are dropped
             with atomic_output(out / "metrics.jsonl") as tmp:
@@ -314,7 +304,7 @@ def train(cfg: TrainConfig, progress: bool = True, should_stop=None) -> dict:
                             "step": step,
                             "epoch": epoch,
                             "position": position,
-                            "rng": _rng_state(),
+                            "rng": rng_state(),
                             "metrics": metrics,
                         },
                     )
