@@ -86,6 +86,15 @@ def set_rng_state(state: dict) -> None:
     torch.set_rng_state(state["torch"])
 
 
+def optimizer_step(params, optimizer, scheduler, grad_clip: float) -> None:
+    """Clip (if ``grad_clip``), step the optimizer and the schedule, clear the gradients."""
+    if grad_clip:
+        torch.nn.utils.clip_grad_norm_(params, grad_clip)
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+
+
 def save_objective(folder: Path, objective, cfg: PretrainConfig, training: dict | None = None) -> None:
     with atomic_folder(folder) as tmp:
         state = {k: v.detach().cpu().contiguous() for k, v in objective.state_dict().items()}
@@ -195,11 +204,7 @@ def pretrain(cfg: PretrainConfig, progress: bool = True, should_stop=None) -> di
                 samples += cfg.optim.batch_size
                 if micro % cfg.optim.grad_accum:
                     continue
-                if cfg.optim.grad_clip:
-                    torch.nn.utils.clip_grad_norm_(params, cfg.optim.grad_clip)
-                optimizer.step()
-                scheduler.step()
-                optimizer.zero_grad(set_to_none=True)
+                optimizer_step(params, optimizer, scheduler, cfg.optim.grad_clip)
                 step += 1
                 objective.after_step(step, cfg.optim.max_steps)
                 bar.update(1)

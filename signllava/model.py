@@ -9,6 +9,7 @@ its embedding table and are always replaced before the LLM sees them. Works for 
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -181,9 +182,10 @@ class SignLLaVA(nn.Module):
             label_smoothing=label_smoothing,
         )
 
-    @property
+    @functools.cached_property
     def _keeps_logits(self) -> bool:
-        """Whether the LLM's forward takes ``logits_to_keep`` (current transformers causal LMs do)."""
+        """Whether the LLM's forward takes ``logits_to_keep`` (current transformers causal LMs do);
+        asked once, at the first training step (after any LoRA wrapping), not at every step."""
         base = self.llm.get_base_model() if hasattr(self.llm, "get_base_model") else self.llm
         return "logits_to_keep" in inspect.signature(base.forward).parameters
 

@@ -21,7 +21,7 @@ from torch.utils.data import DataLoader
 
 from pose.errors import InputError
 from pose.io import atomic_output, recover_folder
-from pretrain.trainer import plot_loss, rng_state, set_rng_state
+from pretrain.trainer import optimizer_step, plot_loss, rng_state, set_rng_state
 
 from .checkpoint import TRAINING, load_checkpoint, save_checkpoint
 from .config import config_yaml
@@ -267,11 +267,7 @@ def train(cfg: TrainConfig, progress: bool = True, should_stop=None) -> dict:
                 tokens += model.last_tokens
                 if not syncing:
                     continue
-                if cfg.optim.grad_clip:
-                    torch.nn.utils.clip_grad_norm_(trainable, cfg.optim.grad_clip)
-                optimizer.step()
-                scheduler.step()
-                optimizer.zero_grad(set_to_none=True)
+                optimizer_step(trainable, optimizer, scheduler, cfg.optim.grad_clip)
                 step += 1
                 bar.update(1)
                 if step % cfg.log_every == 0 or step == cfg.optim.max_steps:
