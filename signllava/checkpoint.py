@@ -80,8 +80,15 @@ def read_meta(folder: str | os.PathLike) -> dict:
         raise InputError(folder / META, f"corrupt checkpoint metadata ({err.msg})") from err
 
 
-def check_compatible(folder: str | os.PathLike, model, allow_lora_subset: bool = False) -> dict:
-    """Refuse a checkpoint made for another LLM or stream set; return its metadata."""
+def _fresh(key: str) -> bool:
+    """Weights a warm start may lack: LoRA adapters and temporal blocks new in the model."""
+    return "lora_" in key or ".temporal." in key
+
+
+def check_compatible(folder: str | os.PathLike, model, warm_start: bool = False) -> dict:
+    """Refuse a checkpoint made for another LLM or stream set; return its metadata.
+
+    ``warm_start``: the checkpoint initializes a model that may add LoRA or temporal blocks."""
     meta = read_meta(folder)
     ours = model_meta(model)
     if meta.get("hidden_size") != ours["hidden_size"] or meta.get("vocab_size") != ours["vocab_size"]:
@@ -91,26 +98,31 @@ def check_compatible(folder: str | os.PathLike, model, allow_lora_subset: bool =
             f"vocab {meta.get('vocab_size')}), not for {ours['llm']!r} (hidden size "
             f"{ours['hidden_size']}, vocab {ours['vocab_size']})",
         )
-    if _with_defaults(meta.get("streams") or {}) != _with_defaults(ours["streams"]):
+    theirs, mine = _with_defaults(meta.get("streams") or {}), _with_defaults(ours["streams"])
+    if warm_start:  # more temporal blocks than the checkpoint is fine: the new ones start as the identity
+        theirs = {n: {k: v for k, v in s.items() if k != "temporal"} for n, s in theirs.items()}
+        mine = {n: {k: v for k, v in s.items() if k != "temporal"} for n, s in mine.items()}
+    if theirs != mine:
         raise InputError(folder, f"checkpoint has streams {meta.get('streams')}, the model has {ours['streams']}")
     if meta.get("lora") and not ours["lora"]:
         raise InputError(folder, "checkpoint has LoRA weights but the model has no LoRA adapter (enable lora)")
-    if ours["lora"] and not meta.get("lora") and not allow_lora_subset:
-        raise InputError(folder, "checkpoint has no LoRA weights; load it as the stage-1 initialization instead")
+    if ours["lora"] and not meta.get("lora") and not warm_start:
+        raise InputError(folder, "checkpoint has no LoRA weights; load it as the initialization (init_from) instead")
     return meta
 
 
-def load_checkpoint(folder: str | os.PathLike, model, stage1_init: bool = False) -> dict:
+def load_checkpoint(folder: str | os.PathLike, model, warm_start: bool = False) -> dict:
     """Load the trainable weights strictly into ``model``; return the checkpoint's metadata.
 
-    ``stage1_init``: loading stage-1 weights (no LoRA) into a stage-2 model with fresh LoRA.
+    ``warm_start``: initialize a model from a checkpoint (stage 2 from stage 1, or a projector
+    with new temporal blocks); LoRA and temporal weights the checkpoint lacks keep their fresh init.
     """
     folder = Path(folder)
-    meta = check_compatible(folder, model, allow_lora_subset=stage1_init)
+    meta = check_compatible(folder, model, warm_start=warm_start)
     state = load_file(folder / WEIGHTS)
     expected = set(model.trainable_state())
-    if stage1_init:
-        expected = {k for k in expected if "lora_" not in k}
+    if warm_start:
+        expected = {k for k in expected if k in state or not _fresh(k)}
     if set(state) != expected:
         missing, extra = sorted(expected - set(state)), sorted(set(state) - expected)
         raise InputError(

@@ -253,7 +253,7 @@ def train_command(
     config: Path | None = typer.Option(None, help="YAML training config (see `signllava show-config train`)."),
     set_: list[str] = typer.Option([], "--set", help="Config override key=value (repeatable)."),
     stage: int = typer.Option(1, help="1: projectors only; 2: + LoRA, initialized from --init-from."),
-    init_from: Path | None = typer.Option(None, help="Stage-1 checkpoint folder to start stage 2 from."),
+    init_from: Path | None = typer.Option(None, help="Checkpoint folder to start from (stage 2: the stage-1 one)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Train SignLLaVA's projectors (stage 1) or projectors + LoRA (stage 2); reruns resume from last/."""
@@ -261,12 +261,12 @@ def train_command(
 
     if stage not in (1, 2):
         raise InputError(None, f"--stage must be 1 or 2, got {stage}")
-    preset = []
+    preset = [f"init_from={init_from}"] if init_from else []
     if stage == 2:
-        if init_from is None and not any(o.startswith("lora.init_from=") for o in set_):
-            raise InputError(None, "stage 2 starts from a stage-1 checkpoint: give --init-from RUN/last")
-        preset = ["lora.enabled=true", "optim.lr=2e-5"] + ([f"lora.init_from={init_from}"] if init_from else [])
+        preset += ["lora.enabled=true", "optim.lr=2e-5"]
     cfg = load_config(TrainConfig, config, [*preset, *set_])
+    if stage == 2 and not cfg.init_from:
+        raise InputError(None, "stage 2 starts from a stage-1 checkpoint: give --init-from RUN/last")
     summary = train(cfg, progress=not quiet)
     typer.echo(
         f"trained {summary['steps']} steps, last loss {summary['loss']:.4f}, "

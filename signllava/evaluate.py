@@ -68,7 +68,7 @@ def load_trained(checkpoint: str | Path, device: str = "auto", llm: str | None =
     read_meta(folder)
     cfg_path = folder / "config.yaml"
     cfg = load_config(TrainConfig, cfg_path) if cfg_path.is_file() else TrainConfig()
-    cfg.lora.init_from = None  # the checkpoint itself holds everything
+    cfg.init_from = None  # the checkpoint itself holds everything
     if llm is not None:
         cfg.model.llm = llm
     llm, tokenizer = load_llm(cfg.model.llm, pick_device(device))

@@ -36,6 +36,7 @@ class StreamConfig:
     pool: str = "mean"  # temporal pooling: none, mean or stride
     stride: int = 1  # frames per LLM token
     out_norm: str = "none"  # "rms": sign tokens RMS-normalized to the text embeddings' scale (learned gain)
+    temporal: int = 0  # residual temporal convolution blocks (kernel 5) after the projector; 0 = none
 
 
 @dataclass
@@ -72,7 +73,7 @@ class SignLLaVA(nn.Module):
             text_rms = float(embed.weight.float().pow(2).mean().sqrt())
         self.projectors = nn.ModuleDict(
             {
-                name: StreamProjector(s.dim, hidden, s.projector, s.pool, s.stride, s.out_norm, text_rms)
+                name: StreamProjector(s.dim, hidden, s.projector, s.pool, s.stride, s.out_norm, text_rms, s.temporal)
                 for name, s in config.streams.items()
             }
         )

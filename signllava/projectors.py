@@ -3,7 +3,8 @@
 One registry keyed by name (LLaVA's convention): ``linear``, ``mlp2x_gelu``, ``mlp3x_gelu`` ...
 The original SignLLaVA made one LLM token per frame per stream, which overflows a 2,048-token
 window with four streams; ``pool`` ("none", "mean" or "stride") with ``stride`` k makes one token
-per k frames.
+per k frames. ``temporal`` residual convolution blocks after the projector let each token see its
+neighbours (a sign spans several tokens), which a per-token MLP cannot.
 """
 
 from __future__ import annotations
@@ -58,8 +59,29 @@ def pool_time(x: torch.Tensor, mask: torch.Tensor, pool: str, stride: int) -> tu
     return summed / count, wmask.any(-1)
 
 
+class TemporalBlock(nn.Module):
+    """``x + W GELU(conv_k(LayerNorm x))`` over the token axis, padding masked out.
+
+    ``W`` starts at zero, so a new block is the identity: adding blocks to a trained projector
+    (a warm start) keeps what it does and learns only the temporal context on top.
+    """
+
+    def __init__(self, dim: int, kernel: int = 5):
+        super().__init__()
+        self.norm = nn.LayerNorm(dim)
+        self.conv = nn.Conv1d(dim, dim, kernel, padding=kernel // 2)
+        self.out = nn.Linear(dim, dim)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        h = self.norm(x) * mask.unsqueeze(-1).to(x.dtype)  # padding must not leak into real tokens
+        h = self.conv(h.transpose(1, 2)).transpose(1, 2)
+        return x + self.out(nn.functional.gelu(h))
+
+
 class StreamProjector(nn.Module):
-    """Temporal pooling followed by the projector MLP, for one stream."""
+    """Temporal pooling, the projector MLP, optional temporal blocks and output norm, for one stream."""
 
     def __init__(
         self,
@@ -70,6 +92,7 @@ class StreamProjector(nn.Module):
         stride: int = 1,
         out_norm: str = "none",
         text_rms: float = 1.0,
+        temporal: int = 0,
     ):
         super().__init__()
         if out_norm not in OUT_NORMS:
@@ -78,8 +101,11 @@ class StreamProjector(nn.Module):
             raise InputError(None, f"unknown temporal pooling {pool!r}; choose one of {', '.join(POOLS)}")
         if stride < 1:
             raise InputError(None, f"temporal stride must be >= 1, got {stride}")
+        if temporal < 0:
+            raise InputError(None, f"temporal (convolution blocks) must be >= 0, got {temporal}")
         self.in_dim, self.pool, self.stride = in_dim, pool, stride
         self.proj = build_projector(kind, in_dim, out_dim)
+        self.temporal = nn.ModuleList(TemporalBlock(out_dim) for _ in range(temporal))
         # "rms": RMS-normalize the sign tokens with a learned gain that starts at the text embeddings' RMS,
         # so they enter the LLM at text-like norms (large norms drown the instruction: "LLM dormancy")
         self.norm = None
@@ -95,4 +121,6 @@ class StreamProjector(nn.Module):
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x, mask = pool_time(x, mask, self.pool, self.stride)  # (B, T', D_in), (B, T')
         x = self.proj(x)  # (B, T', H)
+        for block in self.temporal:
+            x = block(x, mask)
         return (self.norm(x) if self.norm is not None else x), mask

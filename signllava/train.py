@@ -67,14 +67,13 @@ class OptimConfig:
 
 @dataclass
 class LoraSettings:
-    """Stage 2: LoRA on the LLM (peft), projectors initialized from a stage-1 checkpoint."""
+    """Stage 2: LoRA on the LLM (peft); start it from a stage-1 checkpoint with ``init_from``."""
 
     enabled: bool = False
     r: int = 64
     alpha: int = 16
     dropout: float = 0.05
     target_modules: list[str] = field(default_factory=lambda: list(LORA_TARGETS))
-    init_from: str | None = None  # stage-1 checkpoint folder (its projectors and delimiters)
 
 
 @dataclass
@@ -85,6 +84,9 @@ class TrainConfig:
     data: DataConfig = field(default_factory=DataConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     lora: LoraSettings = field(default_factory=LoraSettings)
+    # warm start from a checkpoint folder (its projectors and delimiters): stage 2 from stage 1, or a
+    # longer run / a projector with added temporal blocks from a shorter run; resuming last/ wins
+    init_from: str | None = None
     output_dir: str = "runs/stage1"
     seed: int = 0
     device: str = "auto"  # auto (cuda if available), cpu, cuda, cuda:1 ...
@@ -117,8 +119,8 @@ def attach(cfg: TrainConfig, model: SignLLaVA) -> SignLLaVA:
                 target_modules=list(cfg.lora.target_modules),
             ),
         )
-    if cfg.lora.init_from:
-        load_checkpoint(cfg.lora.init_from, model, stage1_init=True)
+    if cfg.init_from:
+        load_checkpoint(cfg.init_from, model, warm_start=True)
     if cfg.optim.gradient_checkpointing:
         model.llm.gradient_checkpointing_enable()
         model.llm.enable_input_require_grads() if hasattr(model.llm, "enable_input_require_grads") else None

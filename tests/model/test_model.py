@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import pytest
 import torch
 
+from pose.errors import InputError
 from signllava.data.tasks import Task
 from signllava.model import IGNORE, ModelConfig, SignLLaVA, StreamConfig
-from signllava.projectors import build_projector, pool_time
+from signllava.projectors import StreamProjector, build_projector, pool_time
 from signllava.prompts import SIGN, VIDEO_START
 
 
@@ -106,3 +108,24 @@ def test_answer_only_logits_give_the_full_loss(tiny_llm):
     full = model.llm(inputs_embeds=enc["inputs_embeds"], attention_mask=enc["attention_mask"], labels=enc["labels"])
     assert model._keeps_logits
     assert torch.allclose(model(tasks, streams, masks), full.loss, atol=1e-5)
+
+
+def test_temporal_blocks_start_as_identity_and_see_neighbours_not_padding():
+    torch.manual_seed(0)
+    plain = StreamProjector(8, 16, stride=2)
+    conv = StreamProjector(8, 16, stride=2, temporal=2)
+    conv.proj.load_state_dict(plain.proj.state_dict())
+    x = torch.randn(2, 12, 8)
+    mask = torch.arange(12)[None] < torch.tensor([[12], [7]])
+    assert torch.equal(conv(x, mask)[0], plain(x, mask)[0])  # zero-initialized output: a new block changes nothing
+    for block in conv.temporal:
+        torch.nn.init.normal_(block.out.weight, std=0.1)
+    y, ymask = conv(x, mask)
+    assert ymask.tolist() == [[True] * 6, [True] * 4 + [False] * 2]
+    later = x.clone()
+    later[:, 10:] += 5.0  # change only the last token's frames
+    y2, _ = conv(later, mask)
+    assert not torch.allclose(y2[0, 4], y[0, 4])  # a neighbour now sees it (kernel 5 over tokens)
+    assert torch.equal(y2[1, :4], y[1, :4])  # in sample 2 those frames are padding: they leak nowhere
+    with pytest.raises(InputError, match="temporal"):
+        StreamProjector(8, 16, temporal=-1)

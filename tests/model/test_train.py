@@ -48,7 +48,8 @@ def test_resume_continues_the_same_curve(llm_dir, dataset, tmp_path):
 def test_stage2_lora_from_stage1(llm_dir, dataset, tmp_path):
     train(config(llm_dir, dataset, tmp_path / "s1", steps=2), progress=False)
     cfg = config(llm_dir, dataset, tmp_path / "s2", steps=3, label_smoothing=0.1)
-    cfg.lora = LoraSettings(enabled=True, r=4, alpha=8, init_from=str(tmp_path / "s1" / "last"))
+    cfg.lora = LoraSettings(enabled=True, r=4, alpha=8)
+    cfg.init_from = str(tmp_path / "s1" / "last")
     train(cfg, progress=False)
     meta = read_meta(tmp_path / "s2" / "last")
     assert meta["lora"] and meta["step"] == 3
@@ -148,3 +149,23 @@ def test_checkpoint_from_before_a_stream_field_existed_still_loads(llm_dir, data
     llm, tok = load_llm(llm_dir)
     model = SignLLaVA(ModelConfig(llm=llm_dir, streams={"pose": StreamConfig(8)}), llm, tok)
     assert load_checkpoint(tmp_path / "s1" / "last", model)["step"] == 1
+
+
+def test_warm_start_adds_temporal_blocks_to_a_trained_projector(llm_dir, dataset, tmp_path):
+    from signllava.llm import load_llm
+
+    train(config(llm_dir, dataset, tmp_path / "s1", steps=2), progress=False)
+    cfg = config(llm_dir, dataset, tmp_path / "t", steps=2)
+    cfg.model.streams["pose"].temporal = 1
+    cfg.init_from = str(tmp_path / "s1" / "last")
+    train(cfg, progress=False)
+    meta = read_meta(tmp_path / "t" / "last")
+    assert meta["streams"]["pose"]["temporal"] == 1
+    llm, tok = load_llm(llm_dir)
+    grown = SignLLaVA(ModelConfig(llm=llm_dir, streams={"pose": StreamConfig(8, temporal=1)}), llm, tok)
+    with pytest.raises(InputError, match="checkpoint has streams"):  # a plain load stays strict
+        load_checkpoint(tmp_path / "s1" / "last", grown)
+    load_checkpoint(tmp_path / "s1" / "last", grown, warm_start=True)
+    state = grown.trainable_state()
+    assert not state["projectors.pose.temporal.0.out.weight"].any()  # not in the checkpoint: fresh (identity)
+    assert load_checkpoint(tmp_path / "t" / "last", grown)["step"] == 2  # the grown run's own checkpoint: strict
