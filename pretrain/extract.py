@@ -110,6 +110,10 @@ def extract_features(job: FeatureJob, progress: bool = True) -> FeatureReport:
             mine[clip.name] = features
             frames += len(features)
             done += 1
+    if job.stream != "pose":  # a model trained on these features finds its encoder here (translate)
+        from signllava.encoders import record_encoder
+
+        record_encoder(job.output, job.stream, job.checkpoint)
     report = FeatureReport(job.stream, done, len(clips) - done, frames, time.perf_counter() - start)
     if mine:
         report.stats = feature_stats(mine)

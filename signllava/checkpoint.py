@@ -62,6 +62,22 @@ def save_checkpoint(
     return folder
 
 
+def export_checkpoint(src: str | os.PathLike, dst: str | os.PathLike, half: bool = True) -> Path:
+    """A copy of a checkpoint for shipping: weights, metadata and config, no training state;
+    ``half``: the weights in float16 (half the size; loading casts them back to the model's dtype)."""
+    src = Path(src)
+    read_meta(src)
+    state = load_file(src / WEIGHTS)
+    if half:
+        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+    with atomic_folder(dst) as tmp:
+        save_file(state, tmp / WEIGHTS)
+        for name in (META, CONFIG):
+            if (src / name).is_file():
+                (tmp / name).write_bytes((src / name).read_bytes())
+    return Path(dst)
+
+
 def _with_defaults(streams: dict) -> dict:
     """Stream settings with defaults filled in, so checkpoints written before a field existed still match."""
     from .model import StreamConfig

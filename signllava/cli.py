@@ -314,7 +314,8 @@ def evaluate_command(
     typer.echo(f"report: {report['output']}")
 
 
-def _translator(checkpoint: Path | None, device: str, llm: str | None = None):
+def _translator(checkpoint: Path | None, device: str, llm: str | None = None, encoder: list[str] = ()):
+    from .encoders import parse_encoder_options
     from .translator import Translator
 
     if checkpoint is None:
@@ -323,7 +324,7 @@ def _translator(checkpoint: Path | None, device: str, llm: str | None = None):
             "give --checkpoint RUN/last for a model trained on How2Sign",
             err=True,
         )
-    return Translator.load(checkpoint, device, llm)
+    return Translator.load(checkpoint, device, llm, encoders=parse_encoder_options(list(encoder)))
 
 
 @app.command("translate")
@@ -331,6 +332,9 @@ def translate_command(
     video: Path = typer.Argument(..., help="A video file or a .pose file."),
     checkpoint: Path | None = typer.Option(None, help="Trained checkpoint folder; default: the embedded model."),
     llm: str | None = typer.Option(None, help="Load the checkpoint's LLM from this id or folder instead."),
+    encoder: list[str] = typer.Option(
+        [], help="NAME=DIR: the pretraining checkpoint of an encoder stream (sign2vec, dino, mae) the model reads."
+    ),
     context: str | None = typer.Option(None, help="Preceding text as context: the text itself or a text file."),
     fmt: str = typer.Option("text", "--format", "-f", help="text, json, srt or vtt."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write here instead of printing."),
@@ -345,7 +349,7 @@ def translate_command(
 
     if fmt not in FORMATS:
         raise InputError(None, f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    translator = _translator(checkpoint, device, llm)
+    translator = _translator(checkpoint, device, llm, encoder)
     prior = []
     if context:
         path = Path(context)
@@ -368,12 +372,15 @@ def ask_command(
     question: str = typer.Argument(..., help="e.g. \"Is the sign 'store' present?\""),
     checkpoint: Path | None = typer.Option(None, help="Checkpoint trained with QA tasks; default: the embedded model."),
     llm: str | None = typer.Option(None, help="Load the checkpoint's LLM from this id or folder instead."),
+    encoder: list[str] = typer.Option(
+        [], help="NAME=DIR: the pretraining checkpoint of an encoder stream (sign2vec, dino, mae) the model reads."
+    ),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
 ) -> None:
     """Answer a question about the signing in a video."""
     if not question.strip():
         raise InputError(None, "the question is empty")
-    typer.echo(_translator(checkpoint, device, llm).ask(video, question))
+    typer.echo(_translator(checkpoint, device, llm, encoder).ask(video, question))
 
 
 STAGE_CONFIGS = {

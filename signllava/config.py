@@ -36,7 +36,9 @@ def load_config(schema: type[T], path: str | os.PathLike | None = None, override
             if not path.is_file():
                 raise InputError(path, "config file not found")
             try:
-                merged = OmegaConf.merge(merged, OmegaConf.load(path))
+                layer = OmegaConf.load(path)
+                _clear_replaced_dicts(merged, layer)
+                merged = OmegaConf.merge(merged, layer)
             except OmegaConfBaseException as err:
                 raise InputError(path, _one_line(err)) from err
             except Exception as err:  # YAML syntax errors
@@ -49,6 +51,22 @@ def load_config(schema: type[T], path: str | os.PathLike | None = None, override
         return OmegaConf.to_object(merged)
     except OmegaConfBaseException as err:
         raise InputError(None, f"bad config: {_one_line(err)}") from err
+
+
+def _clear_replaced_dicts(base, layer) -> None:
+    """Empty every free-form dict of ``base`` (e.g. ``model.streams``) that the YAML ``layer`` gives:
+    a file lists the whole dict, so a stream it leaves out is not kept from the defaults. (Dotlist
+    overrides still merge: ``model.streams.pose.stride=2`` changes one field of one stream.)"""
+    if not OmegaConf.is_dict(layer):
+        return
+    for key, value in layer.items_ex(resolve=False):
+        if key not in base or not OmegaConf.is_dict(value) or not OmegaConf.is_dict(base._get_node(key)):
+            continue
+        node = base._get_node(key)
+        if OmegaConf.get_type(node) is dict:
+            base[key] = {}
+        else:
+            _clear_replaced_dicts(node, value)
 
 
 def config_yaml(config) -> str:

@@ -3,8 +3,10 @@
 ``Translator.load(checkpoint)`` rebuilds a trained model once (no checkpoint: the embedded
 default model, trained on synthetic signing only); ``translate(path)`` runs
 decode -> poses -> the streams the checkpoint needs -> projectors -> LLM, segmenting long videos
-at pauses and carrying the previous outputs as context. Poses are cached by the video's content
-hash (``$SIGNLLAVA_CACHE/poses``), so a second run on the same video skips extraction.
+at pauses and carrying the previous outputs as context. Encoder streams (Sign2Vec, DINO, MAE) come
+from their pretraining checkpoints (:mod:`signllava.encoders`). Poses and encoder features are
+cached by the input's content hash (``$SIGNLLAVA_CACHE/poses``, ``.../features``), so a second run
+on the same video skips extraction.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import hashlib
 import os
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,10 +25,11 @@ from pose_format import Pose
 
 from pose.config import HolisticConfig, VideoConfig
 from pose.errors import InputError
-from pose.io import read_pose, write_pose
+from pose.io import atomic_output, read_pose, write_pose
 
 from .data.poses import view_for
 from .data.tasks import Task
+from .encoders import EncoderStream, load_encoders
 from .llm import cache_dir
 from .segment import SegmentConfig, segment
 from .subtitles import Segment
@@ -46,6 +49,7 @@ class Timings:
 
     stages: dict[str, float] = field(default_factory=dict)
     cached_poses: bool = False
+    cached_features: bool = False
 
     def add(self, stage: str, seconds: float) -> None:
         self.stages[stage] = self.stages.get(stage, 0.0) + seconds
@@ -56,7 +60,8 @@ class Timings:
     def summary(self) -> str:
         total = self.total()
         parts = ", ".join(f"{k} {v:.2f} s" for k, v in self.stages.items())
-        return f"{parts}; total {total:.2f} s" + (" (poses from cache)" if self.cached_poses else "")
+        cached = [what for what, hit in (("poses", self.cached_poses), ("features", self.cached_features)) if hit]
+        return f"{parts}; total {total:.2f} s" + (f" ({' and '.join(cached)} from cache)" if cached else "")
 
 
 class Translator:
@@ -70,6 +75,7 @@ class Translator:
         cache: Path | None = None,
         target_fps: float | None = 25.0,
         pose_workers: int = 0,
+        encoders: Mapping[str, EncoderStream] | None = None,
     ):
         from pose.parallel import ParallelExtractor
 
@@ -81,20 +87,33 @@ class Translator:
         # one video's frames split over live MediaPipe graphs in worker processes (0: one per core)
         self.extractor = ParallelExtractor(self.holistic, pose_workers)
         self.timings = Timings()
-        # the same pose view per stream as training computed from .pose files (by its size)
-        self.views = {name: view_for(s.dim, name) for name, s in model.config.streams.items()}
+        # encoder streams from their pretraining checkpoints; the others are the pose view training
+        # computed from .pose files (by its size)
+        self.encoders = dict(encoders or {})
+        self.views = {
+            name: view_for(s.dim, name) for name, s in model.config.streams.items() if name not in self.encoders
+        }
+        self._hashes: dict[Path, str] = {}
 
     @classmethod
     def load(
-        cls, checkpoint: str | os.PathLike | None = None, device: str = "auto", llm: str | None = None, **kwargs
+        cls,
+        checkpoint: str | os.PathLike | None = None,
+        device: str = "auto",
+        llm: str | None = None,
+        encoders: Mapping[str, str | os.PathLike] | None = None,
+        **kwargs,
     ) -> Translator:
         """A translator for a checkpoint folder; ``None``: the embedded default model, which knows
-        only the synthetic signing language (synthsign), not ASL."""
+        only the synthetic signing language (synthsign), not ASL. ``encoders``: the pretraining
+        checkpoint of each encoder stream, where the feature store did not record it."""
         from .checkpoint import default_checkpoint
         from .evaluate import load_trained
 
-        model, _ = load_trained(default_checkpoint() if checkpoint is None else checkpoint, device, llm)
-        return cls(model, **kwargs)
+        model, cfg = load_trained(default_checkpoint() if checkpoint is None else checkpoint, device, llm)
+        stores = {name: spec.store for name, spec in cfg.data.streams.items()}
+        streams = load_encoders(model.config.streams, encoders or {}, stores, model.device)
+        return cls(model, encoders=streams, **kwargs)
 
     # --- poses ---------------------------------------------------------------------------------
 
@@ -106,7 +125,7 @@ class Translator:
         if not path.is_file():
             raise InputError(path, "file not found")
         start = time.perf_counter()
-        key = f"{_file_hash(path)}-mc{self.holistic.model_complexity}-fps{self.target_fps}.pose"
+        key = f"{self._hash(path)}-mc{self.holistic.model_complexity}-fps{self.target_fps}.pose"
         cached = self.cache / key
         self.timings.add("hash", time.perf_counter() - start)
         if cached.is_file():
@@ -120,6 +139,11 @@ class Translator:
         write_pose(pose, cached)
         return pose
 
+    def _hash(self, path: Path) -> str:
+        if path not in self._hashes:
+            self._hashes[path] = _file_hash(path)
+        return self._hashes[path]
+
     def close(self) -> None:
         """Stop the pose workers (they also stop with the process)."""
         self.extractor.close()
@@ -132,12 +156,34 @@ class Translator:
 
     # --- model ---------------------------------------------------------------------------------
 
-    def _features(self, pose: Pose) -> dict[str, np.ndarray]:
+    def _features(self, pose: Pose, path: str | os.PathLike) -> dict[str, np.ndarray]:
         """Every stream the model needs, for the whole pose: ``{name: (T, D)}`` (computed once)."""
         start = time.perf_counter()
         out = {name: view(pose)[0] for name, view in self.views.items()}
         self.timings.add("features", time.perf_counter() - start)
+        for name, encoder in self.encoders.items():
+            out[name] = self._encoded(encoder, pose, Path(path))
         return out
+
+    def _encoded(self, encoder: EncoderStream, pose: Pose, path: Path) -> np.ndarray:
+        """One encoder stream's features, from the cache when this input and encoder were seen before."""
+        video = None if path.suffix == ".pose" else path
+        key = f"{self._hash(path)}-fps{self.target_fps}-{encoder.kind}-{encoder.digest}.npy"
+        cached = self.cache.parent / "features" / key
+        if cached.is_file():
+            self.timings.cached_features = True
+            return np.load(cached)
+        start = time.perf_counter()
+        features = encoder.features(pose, video, path)
+        if features.shape != (len(pose.body.data), self.model.config.streams[encoder.name].dim):
+            raise InputError(
+                path, f"{encoder.name} features have shape {features.shape}: one row per pose frame expected"
+            )
+        self.timings.add(encoder.name, time.perf_counter() - start)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_output(cached) as tmp, open(tmp, "wb") as f:
+            np.save(f, features)
+        return features
 
     @staticmethod
     def _clip(features: dict[str, np.ndarray], first: int, last: int) -> dict[str, torch.Tensor]:
@@ -178,7 +224,7 @@ class Translator:
         if not spans:
             raise InputError(path, "the video has no frames")
         results, previous = [], list(context)
-        features = self._features(pose)
+        features = self._features(pose, path)
         for first, last in spans:
             task = Task(f"{Path(path).stem}@{first}", "translate", "", None, tuple(previous[-max_context:]))
             text = self._answer([task], [self._clip(features, first, last)], num_beams, max_new_tokens)[0]
@@ -192,4 +238,5 @@ class Translator:
         self.timings = Timings()
         pose = self.poses(path)
         task = Task(Path(path).stem, "question", "", question.strip())
-        return self._answer([task], [self._clip(self._features(pose), 0, len(pose.body.data))], 1, max_new_tokens)[0]
+        streams = self._clip(self._features(pose, path), 0, len(pose.body.data))
+        return self._answer([task], [streams], 1, max_new_tokens)[0]

@@ -169,3 +169,33 @@ def test_warm_start_adds_temporal_blocks_to_a_trained_projector(llm_dir, dataset
     state = grown.trainable_state()
     assert not state["projectors.pose.temporal.0.out.weight"].any()  # not in the checkpoint: fresh (identity)
     assert load_checkpoint(tmp_path / "t" / "last", grown)["step"] == 2  # the grown run's own checkpoint: strict
+
+
+def test_a_config_file_lists_the_whole_stream_set(tmp_path):
+    from signllava.config import load_config
+
+    path = tmp_path / "c.yaml"
+    path.write_text("model:\n  streams:\n    sign2vec: {dim: 64, stride: 4}\noptim: {lr: 0.1}\n")
+    cfg = load_config(TrainConfig, path, ["model.streams.sign2vec.stride=2"])
+    assert list(cfg.model.streams) == ["sign2vec"]  # the default pose stream is not merged in
+    assert cfg.model.streams["sign2vec"].stride == 2 and cfg.optim.lr == 0.1 and cfg.optim.batch_size == 8
+    assert load_config(TrainConfig, None, ["model.streams.pose.stride=2"]).model.streams["pose"].dim == 208
+
+
+def test_export_half_precision_copy_loads_strictly(llm_dir, dataset, tmp_path):
+    from safetensors.torch import load_file
+
+    from signllava.checkpoint import export_checkpoint
+    from signllava.llm import load_llm
+
+    train(config(llm_dir, dataset, tmp_path / "s1", steps=1), progress=False)
+    export_checkpoint(tmp_path / "s1" / "last", tmp_path / "ship")
+    assert not (tmp_path / "ship" / "training.pt").exists() and (tmp_path / "ship" / "config.yaml").is_file()
+    full = load_file(tmp_path / "s1" / "last" / "model.safetensors")
+    half = load_file(tmp_path / "ship" / "model.safetensors")
+    assert all(v.dtype.itemsize == 2 for v in half.values()) and set(half) == set(full)
+    llm, tok = load_llm(llm_dir)
+    model = SignLLaVA(ModelConfig(llm=llm_dir, streams={"pose": StreamConfig(8)}), llm, tok)
+    assert load_checkpoint(tmp_path / "ship", model)["step"] == 1
+    for key, value in model.trainable_state().items():
+        assert value.dtype == full[key].dtype and (value - full[key]).abs().max() <= 1e-3 * full[key].abs().max() + 1e-6

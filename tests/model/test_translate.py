@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 from pose.errors import InputError
 from pose.io import read_pose
 from signllava.cli import app
+from signllava.encoders import load_encoders
 from signllava.model import ModelConfig, StreamConfig
 from signllava.segment import SegmentConfig, segment
 from signllava.subtitles import Segment, render
@@ -88,3 +89,57 @@ def test_translate_real_clip_uses_the_pose_cache(checkpoint, tmp_path, monkeypat
     assert json.loads(first.stdout)["segments"][0]["end"] > 0
     second = runner.invoke(app, args)
     assert second.exit_code == 0 and "(poses from cache)" in second.stderr and "poses from cache" not in first.stderr
+
+
+@pytest.fixture(scope="module")
+def sign2vec_model(synth, llm_dir, tmp_path_factory):
+    """A Sign2Vec encoder, its features in a store, and a SignLLaVA checkpoint trained on that store."""
+    from pretrain.data import PretrainData
+    from pretrain.extract import FeatureJob, extract_features
+    from pretrain.trainer import PretrainConfig, PretrainOptim, pretrain
+    from signllava.sources import DataConfig, StreamData
+    from signllava.train import OptimConfig, TrainConfig, train
+
+    root = tmp_path_factory.mktemp("s2v-model")
+    poses = PretrainData(poses=str(synth / "poses"))
+    optim = PretrainOptim(max_steps=1, batch_size=4)
+    pretrain(PretrainConfig("sign2vec", {"size": "tiny"}, poses, optim, str(root / "s2v"), device="cpu"), False)
+    job = FeatureJob("sign2vec", str(root / "s2v" / "last"), poses, str(root / "store"), device="cpu")
+    dim = extract_features(job, progress=False).stats.dim
+    cfg = TrainConfig(
+        model=ModelConfig(llm=llm_dir, streams={"sign2vec": StreamConfig(dim, stride=4)}),
+        data=DataConfig(
+            metadata=[str(synth / "how2sign_realigned_train.csv")],
+            streams={"sign2vec": StreamData(store=str(root / "store"))},
+        ),
+        optim=OptimConfig(max_steps=1, batch_size=2),
+        output_dir=str(root / "run"),
+        device="cpu",
+    )
+    train(cfg, progress=False)
+    return root
+
+
+def test_translate_computes_an_encoder_stream_and_caches_it(sign2vec_model, synth, tmp_path, monkeypatch):
+    monkeypatch.setenv("SIGNLLAVA_CACHE", str(tmp_path / "cache"))
+    run, encoder = sign2vec_model / "run" / "last", sign2vec_model / "s2v" / "last"
+    clip = next((synth / "poses").glob("*.pose"))
+    translator = Translator.load(run, "cpu")  # finds its encoder where extract-features recorded it
+    assert list(translator.encoders) == ["sign2vec"] and not translator.views
+    first = translator.translate(clip, num_beams=1, max_new_tokens=3)
+    assert len(first) == 1 and not translator.timings.cached_features and "sign2vec" in translator.timings.stages
+    again = translator.translate(clip, num_beams=1, max_new_tokens=3)
+    assert translator.timings.cached_features and again == first
+    (sign2vec_model / "store" / "sign2vec" / "encoder.json").unlink()  # the store moved, or another machine
+    with pytest.raises(InputError, match="give --encoder sign2vec=PRETRAIN_RUN/last"):
+        Translator.load(run, "cpu")
+    args = ["translate", str(clip), "--checkpoint", str(run), "--beam", "1", "--encoder"]
+    result = runner.invoke(app, [*args, f"sign2vec={encoder}", "-v"])
+    assert result.exit_code == 0 and "(features from cache)" in result.stderr, result.output
+    result = runner.invoke(app, [*args, "sign2vec"])
+    assert isinstance(result.exception, InputError) and "must look like NAME=CHECKPOINT" in str(result.exception)
+    stream = {"sign2vec": StreamConfig(translator.model.config.streams["sign2vec"].dim)}
+    with pytest.raises(InputError, match="--encoder dino: the model has no such stream"):
+        load_encoders(stream, {"dino": encoder}, {}, "cpu")
+    with pytest.raises(InputError, match="sign2vec encoder gives .* values per frame; the model's stream 'x' has 5"):
+        load_encoders({"x": StreamConfig(5)}, {"x": encoder}, {}, "cpu")
