@@ -254,6 +254,9 @@ def train_command(
     set_: list[str] = typer.Option([], "--set", help="Config override key=value (repeatable)."),
     stage: int = typer.Option(1, help="1: projectors only; 2: + LoRA, initialized from --init-from."),
     init_from: Path | None = typer.Option(None, help="Checkpoint folder to start from (stage 2: the stage-1 one)."),
+    stop_after: int | None = typer.Option(
+        None, help="Save and stop once this step is done (a rerun resumes; the schedule still spans max_steps)."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Train SignLLaVA's projectors (stage 1) or projectors + LoRA (stage 2); reruns resume from last/."""
@@ -267,7 +270,8 @@ def train_command(
     cfg = load_config(TrainConfig, config, [*preset, *set_])
     if stage == 2 and not cfg.init_from:
         raise InputError(None, "stage 2 starts from a stage-1 checkpoint: give --init-from RUN/last")
-    summary = train(cfg, progress=not quiet)
+    stop = None if stop_after is None else (lambda step: step >= stop_after)
+    summary = train(cfg, progress=not quiet, should_stop=stop)
     typer.echo(
         f"trained {summary['steps']} steps, last loss {summary['loss']:.4f}, "
         f"{summary['tokens_per_s']:.0f} tokens/s; checkpoint {summary['output_dir']}/last, "

@@ -113,7 +113,10 @@ def test_cli_train_then_evaluate(llm_dir, dataset, tmp_path):
         f"output_dir={tmp_path / 'run'}",
     ]
     runner = CliRunner()
-    result = runner.invoke(app, ["train", "-q", *[a for c in common for a in ("--set", c)]])
+    args = ["train", "-q", *[a for c in common for a in ("--set", c)]]
+    result = runner.invoke(app, [*args, "--stop-after", "1"])
+    assert result.exit_code == 0 and "trained 1 steps" in result.output, result.output
+    result = runner.invoke(app, args)  # resumes: step 2 of 2
     assert result.exit_code == 0, result.output
     assert "trained 2 steps" in result.output
     result = runner.invoke(
