@@ -39,6 +39,16 @@ from pretrain.sign2vec import Sign2Vec, Sign2VecConfig
 HOUR = 90_000  # frames of one hour at 25 fps
 
 
+def bench_data(tmp: str, poses: str | None, videos: str | None, split: str = "test") -> PretrainData:
+    """The given clips, or two rendered synthsign documents of ``split`` generated into ``tmp``."""
+    if poses:
+        return PretrainData(poses=poses, videos=videos)
+    synth = SynthConfig(size="tiny", render=True, documents=False, progress=False)
+    synth.only_splits, synth.only_documents = [split], 2
+    generate(tmp, synth)
+    return PretrainData(poses=f"{tmp}/poses", videos=f"{tmp}/videos")
+
+
 def truncated(pose, frames: int):
     """The pose's first ``frames`` frames (features() gives one row per pose frame)."""
     pose.body = pose.body[:frames]
@@ -157,13 +167,7 @@ def main() -> None:
     np.random.seed(0)
     device = torch.device(args.device)
     with tempfile.TemporaryDirectory() as tmp:
-        if args.poses:
-            data = PretrainData(poses=args.poses, videos=args.videos)
-        else:
-            synth = SynthConfig(size="tiny", render=True, documents=False, progress=False)
-            synth.only_splits, synth.only_documents = ["test"], 2
-            generate(tmp, synth)
-            data = PretrainData(poses=f"{tmp}/poses", videos=f"{tmp}/videos")
+        data = bench_data(tmp, args.poses, args.videos)
         print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
         bench_all(args, data, device, bench_dino(args, data, device))
 

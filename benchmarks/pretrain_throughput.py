@@ -26,8 +26,8 @@ import time
 from pathlib import Path
 
 import torch
+from feature_extraction import bench_data  # benchmarks/ is on sys.path when a script there runs
 
-from pose.synth import SynthConfig, generate
 from pretrain.data import PretrainData
 from pretrain.trainer import PretrainConfig, PretrainOptim, build_objective, pretrain
 
@@ -91,7 +91,10 @@ def run_one(name: str, size: str, args, data: PretrainData) -> dict:
 
 
 def _child(queue, *args) -> None:
-    queue.put(run_one(*args))
+    try:
+        queue.put(run_one(*args))
+    except Exception as err:  # reported by the parent, which must not wait forever
+        queue.put({"error": f"{type(err).__name__}: {err}"})
 
 
 def main() -> None:
@@ -111,13 +114,7 @@ def main() -> None:
     args.batch = args.batch or (64 if args.device.startswith("cuda") else 2)
     sizes = {"sign2vec": args.sign2vec_size, "dino": args.dino_size, "mae": args.mae_size}
     with tempfile.TemporaryDirectory() as tmp:
-        if args.poses:
-            data = PretrainData(poses=args.poses, videos=args.videos)
-        else:
-            synth = SynthConfig(size="tiny", render=True, documents=False, progress=False)
-            synth.only_splits, synth.only_documents = ["train"], 2
-            generate(tmp, synth)
-            data = PretrainData(poses=f"{tmp}/poses", videos=f"{tmp}/videos")
+        data = bench_data(tmp, args.poses, args.videos, split="train")
         print(f"torch {torch.__version__}, device {args.device}, batch {args.batch}, {args.steps} timed steps")
         print(f"{'objective':22s} {'params':>8s} {'loop':>10s} {'bare step':>10s} {'ratio':>6s} {'peak memory':>12s}")
         ctx = mp.get_context("spawn")
@@ -127,6 +124,9 @@ def main() -> None:
             child.start()
             r = queue.get()
             child.join()
+            if "error" in r:
+                print(f"{name + ' (' + sizes[name] + ')':22s} failed: {r['error']}", flush=True)
+                continue
             print(
                 f"{name + ' (' + r['size'] + ')':22s} {r['params'] / 1e6:7.1f}M {r['loop']:8.2f}/s "
                 f"{r['bare']:8.2f}/s {r['loop'] / r['bare']:6.2f} {r['peak'] / 2**30:9.2f} GiB",
