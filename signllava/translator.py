@@ -93,7 +93,7 @@ class Translator:
         self.views = {
             name: view_for(s.dim, name) for name, s in model.config.streams.items() if name not in self.encoders
         }
-        self._hashes: dict[Path, str] = {}
+        self._hashes: dict[tuple, str] = {}
 
     @classmethod
     def load(
@@ -140,9 +140,12 @@ class Translator:
         return pose
 
     def _hash(self, path: Path) -> str:
-        if path not in self._hashes:
-            self._hashes[path] = _file_hash(path)
-        return self._hashes[path]
+        """The file's content hash, computed once per version of the file (a rewritten file is hashed anew)."""
+        stat = path.stat()
+        key = (path.resolve(), stat.st_size, stat.st_mtime_ns)
+        if key not in self._hashes:
+            self._hashes[key] = _file_hash(path)
+        return self._hashes[key]
 
     def close(self) -> None:
         """Stop the pose workers (they also stop with the process)."""
