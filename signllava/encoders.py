@@ -21,9 +21,9 @@ import torch
 
 from pose.errors import InputError
 from pose.io import atomic_output
+from pretrain.extract import IMAGE_STREAMS  # encoders that read video frames, not only poses
 
 ENCODER_RECORD = "encoder.json"
-IMAGE_OBJECTIVES = ("dino", "mae")  # read video frames, not only poses
 
 
 def record_encoder(store_root: str | os.PathLike, stream: str, checkpoint: str | os.PathLike) -> Path:
@@ -67,7 +67,7 @@ class EncoderStream:
 
     @property
     def needs_video(self) -> bool:
-        return self.kind in IMAGE_OBJECTIVES
+        return self.kind in IMAGE_STREAMS
 
     def features(self, pose, video: Path | None, source: Path) -> np.ndarray:
         if self.needs_video and video is None:
