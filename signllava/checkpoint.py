@@ -43,6 +43,7 @@ def model_meta(model) -> dict:
         "vocab_size": int(model.vocab_size),
         "streams": {name: dataclasses.asdict(s) for name, s in model.config.streams.items()},
         "lora": any("lora_" in k for k in model.trainable_state()),
+        "glosses": len(model.config.glosses),
     }
 
 
@@ -97,8 +98,8 @@ def read_meta(folder: str | os.PathLike) -> dict:
 
 
 def _fresh(key: str) -> bool:
-    """Weights a warm start may lack: LoRA adapters and temporal blocks new in the model."""
-    return "lora_" in key or ".temporal." in key
+    """Weights a warm start may lack: LoRA adapters, temporal blocks and gloss heads new in the model."""
+    return "lora_" in key or ".temporal." in key or key.startswith("gloss_heads.")
 
 
 def check_compatible(folder: str | os.PathLike, model, warm_start: bool = False) -> dict:

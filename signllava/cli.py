@@ -302,7 +302,7 @@ def evaluate_command(
     typer.echo(
         "BLEU-1/2/3/4 "
         + " / ".join(f"{t[f'bleu{n}']:.2f}" for n in (1, 2, 3, 4))
-        + f"  chrF {t['chrf']:.2f}  ROUGE-L {t['rougeL']:.2f}"
+        + f"  chrF {t['chrf']:.2f}  ROUGE-L {t['rougeL']:.2f}  exact {t['exact']}/{report['sentences']}"
     )
     typer.echo(f"  {t['bleu_signature']}")
     typer.echo(
@@ -315,6 +315,8 @@ def evaluate_command(
             f"sign tokens {name}: effective rank {m['effective_rank']:.1f}, "
             f"norm / text-token norm {m['norm_ratio_to_text']:.2f}"
         )
+    for name, m in report["recognition"].items():
+        typer.echo(f"glosses {name} (CTC head): WER {m['wer']:.1f}, sequences exact {m['exact']:.1f} % (n={m['n']})")
     typer.echo(f"report: {report['output']}")
 
 

@@ -24,7 +24,7 @@ from .data.dataset import SignCollator, SignDataset
 from .data.how2sign import by_video
 from .data.tasks import ContextSource, ContextWindow, Task, TaskBuilder
 from .llm import load_llm
-from .metrics import collapse_metrics, effective_rank, translation_metrics, yes_no_metrics
+from .metrics import collapse_metrics, effective_rank, gloss_wer, translation_metrics, yes_no_metrics
 from .model import SignLLaVA
 from .sources import DataConfig, build_streams, load_sentences
 from .train import TrainConfig, attach, pick_device
@@ -146,6 +146,7 @@ def evaluate(cfg: EvalConfig, progress: bool = True) -> dict:
         bar.close()
         qa_results = _qa(model, dataset, builder, sentences, index, cfg)
         tokens = _sign_tokens(model, dataset)
+        recognition = _recognition(model, dataset, cfg.batch_size)
     refs = [s.text for s in sentences]
     hyp_list = [hyps[s.sentence_name] for s in sentences]
     report = {
@@ -159,6 +160,7 @@ def evaluate(cfg: EvalConfig, progress: bool = True) -> dict:
             for task, rs in qa_results.items()
         },
         "sign_tokens": tokens,
+        "recognition": recognition,
         "config": yaml.safe_load(config_yaml(cfg)),
         "hypotheses": [
             {
@@ -195,6 +197,20 @@ def _qa(model, dataset, builder, sentences, index, cfg: EvalConfig) -> dict[str,
             ]
         results[task_name] = rows
     return results
+
+
+def _recognition(model, dataset: SignDataset, batch_size: int) -> dict:
+    """Gloss WER of each stream's CTC gloss head, when the model has one and the split has glosses."""
+    with_glosses = [i for i, s in enumerate(dataset.sentences) if s.glosses]
+    if not model.gloss_heads or not with_glosses:
+        return {}
+    predicted: dict[str, list[list[str]]] = {name: [] for name in model.gloss_heads}
+    for start in range(0, len(with_glosses), batch_size):
+        batch = SignCollator()([dataset[i] for i in with_glosses[start : start + batch_size]])
+        for name, rows in model.recognize(batch["streams"], batch["stream_mask"]).items():
+            predicted[name] += rows
+    refs = [dataset.sentences[i].glosses for i in with_glosses]
+    return {name: gloss_wer(rows, refs) for name, rows in predicted.items()}
 
 
 def _sign_tokens(model, dataset: SignDataset, max_items: int = 256) -> dict:

@@ -1,6 +1,7 @@
 """Metrics as the field reports them, plus the collapse checks the original system needed.
 
-Translation: sacreBLEU BLEU-1..4 and chrF with their signatures, ROUGE-L (F1), all 0-100.
+Translation: sacreBLEU BLEU-1..4 and chrF with their signatures, ROUGE-L (F1), all 0-100, and the
+sentences translated exactly. Recognition: gloss word error rate (a CTC gloss head's output).
 QA: accuracy and F1 of "yes" for yes/no answers (multi-word answers count per word).
 Collapse: repetition rate (share of outputs equal to the most frequent output), distinct-1/2,
 and the effective rank of the projected sign tokens (exp of the entropy of their normalized
@@ -33,7 +34,20 @@ def translation_metrics(hypotheses: Sequence[str], references: Sequence[str]) ->
     scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
     scores = [scorer.score(r, h)["rougeL"].fmeasure for h, r in zip(hypotheses, references, strict=True)]
     out["rougeL"] = 100 * float(np.mean(scores)) if scores else 0.0
+    out["exact"] = sum(h.strip() == r.strip() for h, r in zip(hypotheses, references, strict=True))
     return out
+
+
+def gloss_wer(predictions: Sequence[Sequence[str]], references: Sequence[Sequence[str]]) -> dict:
+    """Word error rate (0-100: substitutions + insertions + deletions over reference glosses) and
+    the share of sequences recognized exactly."""
+    from nltk.metrics.distance import edit_distance
+
+    pairs = list(zip(predictions, references, strict=True))
+    errors = sum(edit_distance(list(p), list(r)) for p, r in pairs)
+    words = sum(len(r) for _, r in pairs)
+    exact = sum(list(p) == list(r) for p, r in pairs)
+    return {"wer": 100 * errors / max(words, 1), "exact": 100 * exact / max(len(pairs), 1), "n": len(pairs)}
 
 
 def collapse_metrics(hypotheses: Sequence[str]) -> dict:

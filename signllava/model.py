@@ -46,6 +46,9 @@ class ModelConfig:
     llm: str = "smollm2-135m"  # Hugging Face id, local path, or the embedded default
     streams: dict[str, StreamConfig] = field(default_factory=lambda: {"pose": StreamConfig(dim=208)})
     max_length: int = 2048  # prompt + answer tokens; longer samples are refused with a clear error
+    # gloss vocabulary of the CTC recognition head on each stream's sign tokens (train.ctc > 0 fills it from
+    # the training data); empty: no head. The head only trains the projectors; translation never uses it.
+    glosses: list[str] = field(default_factory=list)
 
     def __post_init__(self):
         if not self.streams:
@@ -80,7 +83,13 @@ class SignLLaVA(nn.Module):
         with torch.no_grad():  # new token embeddings start at the mean of the existing ones
             mean = embed.weight.float().mean(0)
         self.delimiters = nn.Parameter(torch.stack([mean, mean]).clone())  # (2, H): start, end
-        self.last_tokens = 0
+        # CTC gloss heads (class 0 = blank): recognizing the signs from the sign tokens themselves is a
+        # direct signal for the projectors, where the translation loss reaches them only through the LLM
+        self.gloss_index = {g: i + 1 for i, g in enumerate(config.glosses)}
+        self.gloss_heads = nn.ModuleDict(
+            {name: nn.Linear(hidden, len(config.glosses) + 1) for name in config.streams} if config.glosses else {}
+        )
+        self.last_tokens, self.last_losses = 0, {}
         self.to(device=embed.weight.device)
 
     # --- state ---------------------------------------------------------------------------------
@@ -117,7 +126,9 @@ class SignLLaVA(nn.Module):
 
         Right-padded for training; left-padded (``with_answer=False``) for generation.
         """
-        projected = self.project(streams, masks)
+        return self._encode(tasks, self.project(streams, masks), with_answer)
+
+    def _encode(self, tasks: Sequence[Task], projected: dict, with_answer: bool) -> dict[str, torch.Tensor]:
         names = list(self.projectors)
         counts = [[int(projected[n][1][b].sum()) for n in names] for b in range(len(tasks))]
         ids, labels = [], []
@@ -161,13 +172,76 @@ class SignLLaVA(nn.Module):
 
     # --- training and inference ----------------------------------------------------------------
 
-    def forward(self, tasks: Sequence[Task], streams, stream_mask, label_smoothing: float = 0.0) -> torch.Tensor:
-        """Mean cross-entropy of the answer tokens (teacher forcing).
+    def forward(
+        self,
+        tasks: Sequence[Task],
+        streams,
+        stream_mask,
+        label_smoothing: float = 0.0,
+        glosses: Sequence[Sequence[str]] | None = None,
+        ctc_weight: float = 0.0,
+    ) -> torch.Tensor:
+        """Mean cross-entropy of the answer tokens (teacher forcing), plus ``ctc_weight`` times the
+        gloss CTC loss when ``glosses`` (per sample, in the order shown) are given.
 
         Logits are computed only where a label follows (the answers are ~10 % of a sequence), which
         skips most of the LM head's work: with a frozen 135M LLM that head is a fifth of the compute.
+        ``last_losses`` holds the parts of the last call.
         """
-        batch = self.encode(tasks, streams, stream_mask, with_answer=True)
+        projected = self.project(streams, stream_mask)
+        lm = self._lm_loss(self._encode(tasks, projected, with_answer=True), label_smoothing)
+        self.last_losses = {"lm": float(lm.detach())}
+        if ctc_weight <= 0 or glosses is None:
+            return lm
+        ctc = self.ctc_loss(projected, glosses)
+        self.last_losses["ctc"] = float(ctc.detach())
+        return lm + ctc_weight * ctc
+
+    def ctc_loss(self, projected: dict, glosses: Sequence[Sequence[str]]) -> torch.Tensor:
+        """Mean CTC loss of the gloss heads over the streams (samples without glosses are left out)."""
+        if not self.gloss_heads:
+            raise InputError(None, "the model has no gloss head: set model.glosses (train.ctc > 0 does it)")
+        keep = [i for i, g in enumerate(glosses) if g]
+        unknown = sorted({g for i in keep for g in glosses[i] if g not in self.gloss_index})
+        if unknown:
+            raise InputError(None, f"gloss(es) {', '.join(unknown[:5])} are not in the model's gloss vocabulary")
+        if not keep:
+            return self.delimiters.sum() * 0.0
+        targets = torch.tensor([self.gloss_index[g] for i in keep for g in glosses[i]], device=self.device)
+        target_lengths = torch.tensor([len(glosses[i]) for i in keep], device=self.device)
+        losses = []
+        for name, head in self.gloss_heads.items():
+            tokens, mask = projected[name]
+            logp = self._gloss_logits(head, tokens[keep]).float().log_softmax(-1).transpose(0, 1)  # (T', B, C)
+            lengths = mask[keep].sum(1)
+            losses.append(
+                nn.functional.ctc_loss(logp, targets, lengths, target_lengths, reduction="mean", zero_infinity=True)
+            )
+        return torch.stack(losses).mean()
+
+    @torch.no_grad()
+    def recognize(self, streams, stream_mask) -> dict[str, list[list[str]]]:
+        """Greedy CTC decoding of each stream's gloss head: ``{stream: [[gloss, ...] per sample]}``."""
+        if not self.gloss_heads:
+            raise InputError(None, "the model has no gloss head (it was trained without train.ctc)")
+        projected = self.project(streams, stream_mask)
+        vocab = ["", *self.config.glosses]
+        out = {}
+        for name, head in self.gloss_heads.items():
+            tokens, mask = projected[name]
+            best = self._gloss_logits(head, tokens).argmax(-1).masked_fill(~mask, 0)  # (B, T')
+            out[name] = [
+                [vocab[c] for j, c in enumerate(row) if c and (j == 0 or c != row[j - 1])] for row in best.tolist()
+            ]
+        return out
+
+    @staticmethod
+    def _gloss_logits(head: nn.Linear, tokens: torch.Tensor) -> torch.Tensor:
+        """The head sees unit-RMS tokens: sign tokens enter the LLM at text-embedding scale (~0.05 a
+        value for SmolLM2), which would leave a plainly initialized head with near-constant logits."""
+        return head(nn.functional.rms_norm(tokens, tokens.shape[-1:], eps=1e-6))
+
+    def _lm_loss(self, batch: dict, label_smoothing: float) -> torch.Tensor:
         self.last_tokens = int(batch["attention_mask"].sum())  # for tokens/s logging
         targets = batch["labels"][:, 1:]  # position t predicts token t+1
         keep = (targets != IGNORE).any(0).nonzero().squeeze(1)  # (K,) positions any sample needs

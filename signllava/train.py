@@ -87,6 +87,9 @@ class TrainConfig:
     # warm start from a checkpoint folder (its projectors and delimiters): stage 2 from stage 1, or a
     # longer run / a projector with added temporal blocks from a shorter run; resuming last/ wins
     init_from: str | None = None
+    # weight of the gloss CTC loss on the sign tokens (needs a GLOSSES column in the metadata; synthsign
+    # has one, How2Sign does not): a direct recognition signal for the projectors; 0 = off
+    ctc: float = 0.0
     output_dir: str = "runs/stage1"
     seed: int = 0
     device: str = "auto"  # auto (cuda if available), cpu, cuda, cuda:1 ...
@@ -125,6 +128,19 @@ def attach(cfg: TrainConfig, model: SignLLaVA) -> SignLLaVA:
         model.llm.gradient_checkpointing_enable()
         model.llm.enable_input_require_grads() if hasattr(model.llm, "enable_input_require_grads") else None
     return model
+
+
+def gloss_vocabulary(sentences, given: list[str]) -> list[str]:
+    """The CTC gloss vocabulary: ``given`` (a resumed or configured model's) or the training glosses, sorted."""
+    found = sorted({g for s in sentences for g in s.glosses})
+    if not found:
+        raise InputError(None, "ctc > 0 needs sign glosses: the training metadata has no GLOSSES column")
+    if given:
+        unknown = sorted(set(found) - set(given))
+        if unknown:
+            raise InputError(None, f"model.glosses lacks training gloss(es) {', '.join(unknown[:5])}")
+        return list(given)
+    return found
 
 
 def make_optimizer(model: SignLLaVA, cfg: OptimConfig):
@@ -218,6 +234,8 @@ def train(cfg: TrainConfig, progress: bool = True, should_stop=None) -> dict:
         sentences, weights=cfg.data.tasks, window=window, seed=cfg.seed, paraphrase_rate=cfg.data.paraphrase_rate
     )
     dataset = SignDataset(sentences, build_streams(cfg.data, sentences, cfg.model), builder)
+    if cfg.ctc > 0:
+        cfg.model.glosses = gloss_vocabulary(sentences, cfg.model.glosses)
     model = build_model(cfg, device)
     optimizer, scheduler = make_optimizer(model, cfg.optim)
     step, epoch, position, metrics = 0, 0, 0, []
@@ -247,7 +265,7 @@ def train(cfg: TrainConfig, progress: bool = True, should_stop=None) -> dict:
     )
     trainable = [p for p in model.parameters() if p.requires_grad]
     bar = tqdm(total=cfg.optim.max_steps, initial=step, desc="train", unit="step", disable=not progress or rank > 0)
-    tokens, t0, micro, running = 0, time.perf_counter(), 0, []
+    tokens, t0, micro, running, running_ctc = 0, time.perf_counter(), 0, [], []
     log = open(out / "metrics.jsonl", "a") if rank == 0 else None
     stopping = False
     try:
@@ -263,9 +281,13 @@ def train(cfg: TrainConfig, progress: bool = True, should_stop=None) -> dict:
                         batch["streams"],
                         batch["stream_mask"],
                         label_smoothing=cfg.optim.label_smoothing,
+                        glosses=batch["glosses"],
+                        ctc_weight=cfg.ctc,
                     )
                     (loss / cfg.optim.grad_accum).backward()
                 running.append(loss.item())
+                if "ctc" in model.last_losses:
+                    running_ctc.append(model.last_losses["ctc"])
                 tokens += model.last_tokens
                 if not syncing:
                     continue
@@ -282,12 +304,14 @@ def train(cfg: TrainConfig, progress: bool = True, should_stop=None) -> dict:
                         "tokens_per_s": all_tokens * world / elapsed if elapsed else 0.0,
                         "epoch": epoch,
                     }
+                    if running_ctc:
+                        record["ctc"] = _all_mean([float(np.mean(running_ctc))], world)[0]
                     metrics.append(record)
                     if log is not None:
                         log.write(json.dumps(record) + "\n")
                         log.flush()
                     bar.set_postfix(loss=f"{record['loss']:.3f}", tok_s=f"{record['tokens_per_s']:.0f}")
-                    running, tokens, t0 = [], 0, time.perf_counter()
+                    running, running_ctc, tokens, t0 = [], [], 0, time.perf_counter()
                 # every rank must stop at the same step (DDP): stop if any rank was asked to
                 stopping = should_stop is not None and _all_mean([float(should_stop(step))], world)[0] > 0
                 if rank == 0 and (step % cfg.save_every == 0 or step == cfg.optim.max_steps or stopping):

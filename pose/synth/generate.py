@@ -2,7 +2,7 @@
 
 Output folder::
 
-    how2sign_realigned_{train,val,test}.csv   TAB-separated How2Sign "realigned" metadata
+    how2sign_realigned_{train,val,test}.csv   TAB-separated How2Sign "realigned" metadata (+ GLOSSES)
     synthsign_{train,val,test}.jsonl          per sentence: glosses, topic, ambiguous words, frames ...
     synthsign.json                            config, counts, lexicon and the ambiguity table
     poses/<SENTENCE_NAME>.pose                one pre-cut clip per sentence (Holistic, 576 points)
@@ -38,7 +38,16 @@ from .lexicon import LEXICON_SIGNS
 from .vocab import AMBIGUOUS, TOPIC_SIGN, TOPICS
 
 FORMAT_VERSION = 1
-COLUMNS = ("VIDEO_ID", "VIDEO_NAME", "SENTENCE_ID", "SENTENCE_NAME", "START_REALIGNED", "END_REALIGNED", "SENTENCE")
+COLUMNS = (
+    "VIDEO_ID",
+    "VIDEO_NAME",
+    "SENTENCE_ID",
+    "SENTENCE_NAME",
+    "START_REALIGNED",
+    "END_REALIGNED",
+    "SENTENCE",
+    "GLOSSES",  # not in How2Sign: the signs of the sentence, for the gloss CTC loss (train.ctc)
+)
 
 
 @dataclass
@@ -209,7 +218,7 @@ def _write_metadata(out: Path, config: SynthConfig, docs: list[DocumentPlan], re
                 a, b = result["sentences"][j]
                 row = (rec["video_id"], rec["video_name"], rec["sentence_id"], rec["sentence_name"])
                 times = (_seconds(a, config.fps), _seconds(b, config.fps))
-                writer.writerow((*row, *times, rec["sentence"]))
+                writer.writerow((*row, *times, rec["sentence"], " ".join(rec["glosses"])))
                 lines.append(json.dumps(rec, sort_keys=True, ensure_ascii=False))
                 counts[split]["sentences"] += 1
                 counts[split]["frames"] += rec["frames"]

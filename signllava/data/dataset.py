@@ -115,7 +115,8 @@ class SignDataset(Dataset):
                 features = features[::-1]
             # kept in its stored precision: the model casts once per batch on its device
             streams[name] = torch.from_numpy(np.ascontiguousarray(features))
-        return {"sentence": sentence.sentence_name, "task": task, "streams": streams}
+        glosses = sentence.glosses[::-1] if task.reversed else sentence.glosses  # in the order shown
+        return {"sentence": sentence.sentence_name, "task": task, "streams": streams, "glosses": glosses}
 
 
 @dataclass
@@ -123,7 +124,8 @@ class SignCollator:
     """Pads every stream to the longest clip in the batch (right padding with zeros).
 
     Returns ``{"sentences": [...], "tasks": [Task, ...], "streams": {name: (B, T, D)},
-    "stream_mask": {name: (B, T) bool}}``; ``pad_to_multiple_of`` rounds T up (tensor-core friendly).
+    "stream_mask": {name: (B, T) bool}, "glosses": [(gloss, ...), ...]}``; ``pad_to_multiple_of`` rounds T
+    up (tensor-core friendly).
     """
 
     pad_to_multiple_of: int = 1
@@ -152,4 +154,5 @@ class SignCollator:
             "tasks": [item["task"] for item in items],
             "streams": streams,
             "stream_mask": masks,
+            "glosses": [tuple(item.get("glosses", ())) for item in items],
         }

@@ -25,6 +25,7 @@ from pose.io import atomic_output
 REQUIRED = ("VIDEO_ID", "VIDEO_NAME", "SENTENCE_ID", "SENTENCE_NAME", "START_REALIGNED", "END_REALIGNED", "SENTENCE")
 ALIASES = {"START": "START_REALIGNED", "END": "END_REALIGNED"}  # the non-realigned release's names
 PARAPHRASE_PREFIX = "PARAPHRASE"  # extra columns named PARAPHRASE*, SENTENCE_PARAPHRASE* ... are alternatives
+GLOSS_COLUMN = "GLOSSES"  # optional: the sentence's sign glosses, space-separated (synthsign writes it)
 SPLIT_RE = re.compile(r"(train|val|dev|test)", re.IGNORECASE)
 MOJIBAKE = re.compile("[ÂÃâ][\x80-\xbf€™œž\u0080-\u00bf\u2018-\u201e\u2020-\u2030]")
 
@@ -42,6 +43,7 @@ class Sentence:
     text: str
     split: str = ""
     paraphrases: tuple[str, ...] = ()
+    glosses: tuple[str, ...] = ()  # sign glosses in signing order, when the metadata has a GLOSSES column
     row: int = 0  # line of the row in its file (1 = header), for messages
 
     @property
@@ -123,7 +125,7 @@ def unknown_columns(path: str | os.PathLike) -> list[str]:
     """Header columns of a metadata file that are neither required nor paraphrases (ignored on read)."""
     with open(path, encoding="utf-8-sig", errors="replace") as f:
         header = _header(f.readline() or "\n")
-    return [h for h in header if h and h not in REQUIRED and PARAPHRASE_PREFIX not in h]
+    return [h for h in header if h and h not in REQUIRED and h != GLOSS_COLUMN and PARAPHRASE_PREFIX not in h]
 
 
 def read_realigned(path: str | os.PathLike, split: str | None = None) -> tuple[list[Sentence], list[Dropped]]:
@@ -145,6 +147,7 @@ def read_realigned(path: str | os.PathLike, split: str | None = None) -> tuple[l
         )
     col = {name: header.index(name) for name in REQUIRED}
     para_cols = [i for i, h in enumerate(header) if PARAPHRASE_PREFIX in h]
+    gloss_col = header.index(GLOSS_COLUMN) if GLOSS_COLUMN in header else None
     split = split if split is not None else split_of(path)
     sentences, bad = [], []
     for row_no, fields in enumerate(rows, start=2):
@@ -171,6 +174,7 @@ def read_realigned(path: str | os.PathLike, split: str | None = None) -> tuple[l
                 text=fix_mojibake(fields[col["SENTENCE"]].strip()),
                 split=split,
                 paraphrases=paraphrases,
+                glosses=tuple(fields[gloss_col].split()) if gloss_col is not None else (),
                 row=row_no,
             )
         )

@@ -13,7 +13,16 @@ from signllava.data.tasks import TaskBuilder, TaskWeights
 
 def sentences(n: int = 6) -> list[Sentence]:
     return [
-        Sentence("v", "v-1", f"v_{i}", f"v_{i}-1", i * 1.0, i * 1.0 + 0.4 + 0.1 * i, f"sentence {i} words.")
+        Sentence(
+            "v",
+            "v-1",
+            f"v_{i}",
+            f"v_{i}-1",
+            i * 1.0,
+            i * 1.0 + 0.4 + 0.1 * i,
+            f"sentence {i} words.",
+            glosses=("A", f"G{i}"),
+        )
         for i in range(n)
     ]
 
@@ -36,6 +45,7 @@ def test_items_and_padding():
     assert batch["streams"]["pose"].dtype == torch.float16  # stored precision; the model casts
     assert not batch["streams"]["pose"][0, 3:].any()  # padding is zero
     assert [t.answer for t in batch["tasks"]] == ["sentence 0 words.", "sentence 3 words.", "sentence 5 words."]
+    assert batch["glosses"] == [("A", "G0"), ("A", "G3"), ("A", "G5")]
     assert batch["tasks"][3 - 2].context == ("sentence 0 words.", "sentence 1 words.", "sentence 2 words.")
 
 
@@ -57,10 +67,11 @@ def test_reversed_task_flips_every_stream():
         ds.set_epoch(epoch)
         for i, s in enumerate(sents):
             item = ds[i]
-            expected = store[s.sentence_name].astype(np.float32)
+            expected, glosses = store[s.sentence_name].astype(np.float32), s.glosses
             if item["task"].reversed:
-                expected, flips = expected[::-1], flips + 1
+                expected, glosses, flips = expected[::-1], glosses[::-1], flips + 1
             np.testing.assert_array_equal(item["streams"]["pose"].numpy(), expected)
+            assert item["glosses"] == glosses  # the CTC targets follow the order shown
     assert 0 < flips < 16
 
 

@@ -132,3 +132,14 @@ def test_unknown_columns_are_reported(tmp_path):
     report = check([path])
     assert report.kept[0].paraphrases == ("A paraphrase",)
     assert f"ignored: {path}: unknown column(s) GLOSS" in report.summary()
+
+
+def test_glosses_column_is_read(tmp_path):
+    path = write(
+        tmp_path / "x_train.csv",
+        ["v\tv-1\tv_0\tv_0-1\t0\t1\thi\tYESTERDAY  STORE I GO", "v\tv-1\tv_1\tv_1-1\t1\t2\tho\t"],
+        header=HEADER + "\tGLOSSES",
+    )
+    report = check([path])
+    assert [s.glosses for s in report.kept] == [("YESTERDAY", "STORE", "I", "GO"), ()]
+    assert "unknown column" not in report.summary()

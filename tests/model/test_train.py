@@ -202,3 +202,41 @@ def test_export_half_precision_copy_loads_strictly(llm_dir, dataset, tmp_path):
     assert load_checkpoint(tmp_path / "ship", model)["step"] == 1
     for key, value in model.trainable_state().items():
         assert value.dtype == full[key].dtype and (value - full[key]).abs().max() <= 1e-3 * full[key].abs().max() + 1e-6
+
+
+def test_gloss_ctc_trains_a_recognizer_that_evaluate_scores(llm_dir, tmp_path):
+    from pretrain import FeatureStore
+    from signllava.data.dataset import SignDataset
+    from signllava.evaluate import _recognition, load_trained
+    from signllava.sources import DataConfig, StreamData, build_streams, load_sentences
+
+    rng = np.random.default_rng(0)
+    prototypes = {g: 3 * rng.standard_normal(8) for g in "ABCD"}
+    signs = [("A", "B"), ("C", "D", "A"), ("B", "C"), ("D", "A"), ("A", "C", "B"), ("D", "B")]
+    header = "VIDEO_ID\tVIDEO_NAME\tSENTENCE_ID\tSENTENCE_NAME\tSTART_REALIGNED\tEND_REALIGNED\tSENTENCE\tGLOSSES\n"
+    rows = [f"v\tv-1\tv_{i}\tc{i}\t{i}.0\t{i}.5\tsentence {i}\t{' '.join(g)}\n" for i, g in enumerate(signs)]
+    (tmp_path / "toy_train.csv").write_text(header + "".join(rows))
+    with FeatureStore.writer(tmp_path / "store", "pose", "job0", dim=8) as w:
+        for i, glosses in enumerate(signs):  # each sign: 4 noisy frames of its own prototype
+            frames = np.concatenate([np.tile(prototypes[g], (4, 1)) for g in glosses])
+            w.add(f"c{i}", frames + 0.1 * rng.standard_normal(frames.shape))
+    data = DataConfig(
+        metadata=[str(tmp_path / "toy_train.csv")], streams={"pose": StreamData(store=str(tmp_path / "store"))}
+    )
+    cfg = config(llm_dir, data, tmp_path / "run", steps=40)
+    cfg.ctc = 1.0
+    train(cfg, progress=False)
+    metrics = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert metrics[-1]["ctc"] < metrics[0]["ctc"] / 4
+    model, _ = load_trained(tmp_path / "run" / "last", "cpu")
+    assert model.config.glosses == ["A", "B", "C", "D"] and read_meta(tmp_path / "run" / "last")["glosses"] == 4
+    sentences = load_sentences(data, "train")
+    dataset = SignDataset(sentences, build_streams(data, sentences, model.config), translation_only=True)
+    assert _recognition(model, dataset, batch_size=4) == {"pose": {"wer": 0.0, "exact": 100.0, "n": 6}}
+
+
+def test_gloss_ctc_needs_glosses_in_the_metadata(llm_dir, dataset, tmp_path):
+    cfg = config(llm_dir, dataset, tmp_path / "run", steps=1)
+    cfg.ctc = 0.5
+    with pytest.raises(InputError, match="no GLOSSES column"):
+        train(cfg, progress=False)

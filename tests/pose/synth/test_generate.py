@@ -44,7 +44,7 @@ def tiny(tmp_path_factory) -> Path:
 def _rows(path: Path) -> list[dict]:
     with open(path, newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f, delimiter="\t"))
-    assert tuple(rows[0]) == COLUMNS and all(len(r) == 7 for r in rows)
+    assert tuple(rows[0]) == COLUMNS and all(len(r) == len(COLUMNS) for r in rows)
     return [dict(zip(COLUMNS, r, strict=True)) for r in rows[1:]]
 
 
