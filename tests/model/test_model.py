@@ -129,3 +129,26 @@ def test_temporal_blocks_start_as_identity_and_see_neighbours_not_padding():
     assert torch.equal(y2[1, :4], y[1, :4])  # in sample 2 those frames are padding: they leak nowhere
     with pytest.raises(InputError, match="temporal"):
         StreamProjector(8, 16, temporal=-1)
+
+
+def test_shared_prompt_prefix_is_computed_once_with_the_same_loss_and_gradients(tiny_llm):
+    model = make(tiny_llm)
+    tasks, streams, masks = batch()
+    tasks[1] = Task("s1", "translate", "good morning", context=("a much longer context sentence than the others",))
+    enc = model.encode(tasks, streams, masks)
+    prefix = model.shared_prefix(enc["input_ids"], enc["attention_mask"])
+    first_learned = int((enc["input_ids"][0] >= model.vocab_size).nonzero()[0, 0])  # <video_start>
+    assert 8 <= prefix <= first_learned
+    results = []
+    for shared in (True, False):
+        model.min_shared_prefix = 8 if shared else 10**9
+        model.zero_grad()
+        loss = model(tasks, streams, masks)
+        loss.backward()
+        results.append((loss.detach(), [p.grad.clone() for p in model.parameters() if p.requires_grad]))
+    (a, grads_a), (b, grads_b) = results
+    assert torch.allclose(a, b, atol=1e-5)
+    assert all(torch.allclose(x, y, atol=1e-5) for x, y in zip(grads_a, grads_b, strict=True))
+    model.llm.get_input_embeddings().weight.requires_grad_(True)  # the LLM trains (as with LoRA): no sharing
+    assert model.shared_prefix(enc["input_ids"], enc["attention_mask"]) == 0
+    model.llm.get_input_embeddings().weight.requires_grad_(False)
