@@ -38,16 +38,8 @@ from .lexicon import LEXICON_SIGNS
 from .vocab import AMBIGUOUS, TOPIC_SIGN, TOPICS
 
 FORMAT_VERSION = 1
-COLUMNS = (
-    "VIDEO_ID",
-    "VIDEO_NAME",
-    "SENTENCE_ID",
-    "SENTENCE_NAME",
-    "START_REALIGNED",
-    "END_REALIGNED",
-    "SENTENCE",
-    "GLOSSES",  # not in How2Sign: the signs of the sentence, for the gloss CTC loss (train.ctc)
-)
+REALIGNED = ("VIDEO_ID", "VIDEO_NAME", "SENTENCE_ID", "SENTENCE_NAME", "START_REALIGNED", "END_REALIGNED", "SENTENCE")
+COLUMNS = (*REALIGNED, "GLOSSES")  # GLOSSES is not in How2Sign: the sentence's signs, for the CTC loss (train.ctc)
 
 
 @dataclass
