@@ -129,6 +129,9 @@ def plot_loss(metrics: list[dict], path: Path, label: str = "loss") -> None:
 
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.plot([m["step"] for m in metrics], [m["loss"] for m in metrics], label=label)
+    parts = [m for m in metrics if "ctc" in m]  # training with the gloss CTC loss (train.ctc)
+    if parts:
+        ax.plot([m["step"] for m in parts], [m["ctc"] for m in parts], label="gloss CTC (in the loss, weighted)")
     ax.set_xlabel("step")
     ax.set_ylabel("loss")
     ax.grid(alpha=0.3)
