@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-from signllava.metrics import collapse_metrics, effective_rank, translation_metrics, yes_no_metrics
+from signllava.metrics import collapse_metrics, effective_rank, gloss_wer, translation_metrics, yes_no_metrics
 
 HYPS = ["the cat sat on the mat", "I went to the store yesterday", "hello world", "good morning to you"]
 REFS = ["the cat sat on a mat", "Yesterday I went to the store.", "hello there world", "good morning"]
@@ -56,3 +56,9 @@ def test_effective_rank():
     spread = torch.randn(500, 16)
     assert effective_rank(spread) > 12
     assert effective_rank(torch.cat([collapsed, collapsed + 5])) < effective_rank(spread) / 4
+
+
+def test_exact_translations_and_gloss_wer():
+    assert translation_metrics(HYPS, REFS)["exact"] == 0 and translation_metrics(REFS, REFS)["exact"] == 4
+    got = gloss_wer([["I", "GO"], ["STORE", "I", "GO"], []], [["I", "GO"], ["STORE", "YOU", "GO", "NOT"], ["QM"]])
+    assert got == {"wer": pytest.approx(100 * 3 / 7), "exact": pytest.approx(100 / 3), "n": 3}
