@@ -140,7 +140,6 @@ def load_checkpoint(folder: str | os.PathLike, model, warm_start: bool = False) 
     expected = set(model.trainable_state())
     if warm_start:
         expected = {k for k in expected if k in state or not _fresh(k)}
-        state = {k: v for k, v in state.items() if k in expected or not _fresh(k)}  # e.g. another gloss head
     if set(state) != expected:
         missing, extra = sorted(expected - set(state)), sorted(set(state) - expected)
         raise InputError(

@@ -49,9 +49,6 @@ class ModelConfig:
     # gloss vocabulary of the CTC recognition head on each stream's sign tokens (train.ctc > 0 fills it from
     # the training data); empty: no head. The head only trains the projectors; translation never uses it.
     glosses: list[str] = field(default_factory=list)
-    # the head's gloss classes are the LLM's own embeddings of the glosses' words (fixed): the CTC loss then pulls
-    # each sign's token toward the embedding of its word, which the frozen LLM already reads
-    gloss_anchor: bool = False
 
     def __post_init__(self):
         if not self.streams:
@@ -59,26 +56,6 @@ class ModelConfig:
         for name, stream in self.streams.items():
             if isinstance(stream, Mapping):
                 self.streams[name] = StreamConfig(**stream)
-
-
-def gloss_token_ids(tokenizer, gloss: str) -> list[int]:
-    """The LLM's tokens of a gloss read as English: ``LAST-WEEK`` -> " last week"."""
-    return tokenizer(" " + gloss.lower().replace("-", " "), add_special_tokens=False)["input_ids"]
-
-
-class AnchoredGlossHead(nn.Module):
-    """CTC logits ``scale * cos(token, class)``: the classes are fixed word embeddings (one per gloss) and a
-    learned blank; only the blank and the scale train, so the loss moves the tokens, not the classes."""
-
-    def __init__(self, anchors: torch.Tensor):
-        super().__init__()
-        self.register_buffer("anchors", nn.functional.normalize(anchors.float(), dim=-1))  # (C - 1, H)
-        self.blank = nn.Parameter(torch.randn(anchors.shape[1]) / anchors.shape[1] ** 0.5)
-        self.scale = nn.Parameter(torch.tensor(10.0))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        classes = torch.cat([nn.functional.normalize(self.blank, dim=0)[None], self.anchors.to(x.dtype)])
-        return self.scale * nn.functional.normalize(x, dim=-1) @ classes.T
 
 
 class SignLLaVA(nn.Module):
@@ -110,19 +87,10 @@ class SignLLaVA(nn.Module):
         # direct signal for the projectors, where the translation loss reaches them only through the LLM
         self.gloss_index = {g: i + 1 for i, g in enumerate(config.glosses)}
         self.gloss_heads = nn.ModuleDict(
-            {name: self._gloss_head(config, embed, tokenizer) for name in config.streams} if config.glosses else {}
+            {name: nn.Linear(hidden, len(config.glosses) + 1) for name in config.streams} if config.glosses else {}
         )
         self.last_tokens, self.last_losses = 0, {}
         self.to(device=embed.weight.device)
-
-    @staticmethod
-    def _gloss_head(config: ModelConfig, embed: nn.Embedding, tokenizer) -> nn.Module:
-        hidden = embed.weight.shape[1]
-        if not config.gloss_anchor:
-            return nn.Linear(hidden, len(config.glosses) + 1)
-        with torch.no_grad():
-            anchors = torch.stack([embed.weight[gloss_token_ids(tokenizer, g)].float().mean(0) for g in config.glosses])
-        return AnchoredGlossHead(anchors)
 
     # --- state ---------------------------------------------------------------------------------
 

@@ -152,18 +152,3 @@ def test_shared_prompt_prefix_is_computed_once_with_the_same_loss_and_gradients(
     model.llm.get_input_embeddings().weight.requires_grad_(True)  # the LLM trains (as with LoRA): no sharing
     assert model.shared_prefix(enc["input_ids"], enc["attention_mask"]) == 0
     model.llm.get_input_embeddings().weight.requires_grad_(False)
-
-
-def test_anchored_gloss_head_classes_are_the_llm_word_embeddings(tiny_llm):
-    from signllava.model import gloss_token_ids
-
-    llm, tok = tiny_llm
-    cfg = ModelConfig(llm="tiny", streams={"pose": StreamConfig(8)}, glosses=["LAST-WEEK", "WATER"], gloss_anchor=True)
-    model = SignLLaVA(cfg, llm, tok)
-    head = model.gloss_heads["pose"]
-    assert gloss_token_ids(tok, "LAST-WEEK") == tok(" last week", add_special_tokens=False)["input_ids"]
-    assert {n for n, p in head.named_parameters()} == {"blank", "scale"}  # the classes themselves stay fixed
-    table = llm.get_input_embeddings().weight
-    words = torch.stack([table[gloss_token_ids(tok, g)].mean(0) for g in cfg.glosses])
-    logits = model._gloss_logits(head, words)  # a token that is a gloss's word embedding scores as that gloss
-    assert logits.argmax(-1).tolist() == [1, 2]
