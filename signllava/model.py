@@ -245,6 +245,7 @@ class SignLLaVA(nn.Module):
         self.last_tokens = int(batch["attention_mask"].sum())  # for tokens/s logging
         targets = batch["labels"][:, 1:]  # position t predicts token t+1
         keep = (targets != IGNORE).any(0).nonzero().squeeze(1)  # (K,) positions any sample needs
+        targets = targets[:, keep]  # (B, K)
         embeds, attention = batch["inputs_embeds"], batch["attention_mask"]
         prefix = self.shared_prefix(batch["input_ids"], attention)
         cache = {}
@@ -257,13 +258,11 @@ class SignLLaVA(nn.Module):
             past = head.past_key_values if past is None else past
             past.batch_repeat_interleave(len(embeds))
             cache = {self._cache_argument: past, "use_cache": True}
-            embeds, keep = embeds[:, prefix:], keep - prefix
+            embeds, keep = embeds[:, prefix:], keep - prefix  # positions after the prefix
         extra = {"logits_to_keep": keep} if self._keeps_logits else {}
         if not cache:
             extra["use_cache"] = False
         out = self.llm(inputs_embeds=embeds, attention_mask=attention, **cache, **extra)
-        keep_all = keep + prefix  # positions in the full sequence
-        targets = targets[:, keep_all]
         logits = (out.logits if "logits_to_keep" in extra else out.logits[:, keep]).float()  # (B, K, V)
         return nn.functional.cross_entropy(
             logits.reshape(-1, logits.shape[-1]),
