@@ -253,7 +253,8 @@ class SignLLaVA(nn.Module):
             # the system prompt and chat-template head are the same text in every sample, and the frozen LLM
             # maps them to the same keys and values: computed once, without gradients, for the whole batch
             with torch.no_grad():
-                head = self.llm(inputs_embeds=embeds[:1, :prefix], use_cache=True)
+                skip_head = {"logits_to_keep": 1} if self._keeps_logits else {}  # only its keys and values matter
+                head = self.llm(inputs_embeds=embeds[:1, :prefix], use_cache=True, **skip_head)
             past = getattr(head, "cache", None)
             past = head.past_key_values if past is None else past
             past.batch_repeat_interleave(len(embeds))
