@@ -16,10 +16,23 @@ from .errors import InputError
 TMP_PREFIX = ".partial-"
 
 
-def _umask() -> int:
+def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """The hex SHA-256 of a file's content, read in chunks (content-hash cache keys, weight digests)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def usual_permissions(path: str | os.PathLike) -> None:
+    """Give a file (0666) or folder (0777) the permissions the umask allows: ``mkstemp``, ``mkdtemp``
+    and safetensors create owner-only ones, and a lab shares its runs and stores with the group."""
     mask = os.umask(0)
     os.umask(mask)
-    return mask
+    os.chmod(path, (0o777 if Path(path).is_dir() else 0o666) & ~mask)
 
 
 @contextlib.contextmanager
@@ -33,7 +46,7 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX + path.name + ".", dir=path.parent)
     os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
+    usual_permissions(tmp)
     try:
         yield Path(tmp)
         os.replace(tmp, path)
@@ -65,7 +78,7 @@ def atomic_folder(path: str | os.PathLike, keep_existing: bool = False) -> Itera
     path = recover_folder(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX + path.name + ".", dir=path.parent))
-    os.chmod(tmp, 0o777 & ~_umask())
+    usual_permissions(tmp)
     try:
         yield tmp
         if path.exists() and keep_existing:

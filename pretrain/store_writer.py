@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from pose.errors import InputError
-from pose.io import TMP_PREFIX, atomic_output
+from pose.io import TMP_PREFIX, atomic_output, usual_permissions
 
 from .store import (
     DTYPE,
@@ -33,12 +33,6 @@ from .store import (
     read_part_index,
     validate_clip,
 )
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def npy_header(rows: int, dim: int) -> bytes:
@@ -136,7 +130,7 @@ class ShardWriter:
     def _new_temp(self) -> Path:
         fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{self.shard}.", suffix=".npy", dir=self.dir)
         os.close(fd)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; shards are shared with the group
+        usual_permissions(tmp)  # mkstemp makes 0600; shards are shared with the group
         return Path(tmp)
 
     def _claim(self) -> str:

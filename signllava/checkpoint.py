@@ -22,7 +22,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from pose.errors import InputError
-from pose.io import atomic_folder
+from pose.io import atomic_folder, usual_permissions
 
 WEIGHTS, META, CONFIG, TRAINING = "model.safetensors", "meta.json", "config.yaml", "training.pt"
 # the embedded default model: trained on synthsign only (signllava/recipes/default.yaml says how)
@@ -54,13 +54,20 @@ def save_checkpoint(
     folder = Path(folder)
     with atomic_folder(folder) as tmp:
         state = {k: v.detach().to("cpu").contiguous() for k, v in model.trainable_state().items()}
-        save_file(state, tmp / WEIGHTS)
+        _save_weights(state, tmp / WEIGHTS)
         meta = model_meta(model) | {"step": step}
         (tmp / META).write_text(json.dumps(meta, indent=2) + "\n")
         (tmp / CONFIG).write_text(config_yaml)
         if training_state is not None:
             torch.save(training_state, tmp / TRAINING)
     return folder
+
+
+def _save_weights(state: dict, path: Path) -> None:
+    """safetensors writes its file owner-only (0600); a checkpoint gets the usual permissions, so that
+    others in the group (a lab's shared cluster folder) can read it like the metadata beside it."""
+    save_file(state, path)
+    usual_permissions(path)
 
 
 def export_checkpoint(src: str | os.PathLike, dst: str | os.PathLike, half: bool = True) -> Path:
@@ -72,7 +79,7 @@ def export_checkpoint(src: str | os.PathLike, dst: str | os.PathLike, half: bool
     if half:
         state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
     with atomic_folder(dst) as tmp:
-        save_file(state, tmp / WEIGHTS)
+        _save_weights(state, tmp / WEIGHTS)
         for name in (META, CONFIG):
             if (src / name).is_file():
                 (tmp / name).write_bytes((src / name).read_bytes())

@@ -9,7 +9,6 @@ Features are cached by the input's content hash and the encoder's weights, like 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Mapping
@@ -20,7 +19,7 @@ import numpy as np
 import torch
 
 from pose.errors import InputError
-from pose.io import atomic_output
+from pose.io import atomic_output, file_sha256
 from pretrain.extract import IMAGE_STREAMS  # encoders that read video frames, not only poses
 
 ENCODER_RECORD = "encoder.json"
@@ -45,14 +44,6 @@ def recorded_encoder(store_root: str | os.PathLike | None, stream: str) -> Path 
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return checkpoint if checkpoint.is_dir() else None
-
-
-def _weights_digest(folder: Path) -> str:
-    digest = hashlib.sha256()
-    with open(folder / "model.safetensors", "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 22), b""):
-            digest.update(chunk)
-    return digest.hexdigest()[:16]
 
 
 @dataclass
@@ -117,7 +108,8 @@ def load_encoders(
                 f"{cfg.objective} encoder gives {objective.dim} values per frame; "
                 f"the model's stream {name!r} has {stream.dim}",
             )
-        out[name] = EncoderStream(name, checkpoint, objective, cfg.objective, _weights_digest(checkpoint))
+        digest = file_sha256(checkpoint / "model.safetensors")[:16]  # the feature cache key's encoder part
+        out[name] = EncoderStream(name, checkpoint, objective, cfg.objective, digest)
     return out
 
 

@@ -11,7 +11,6 @@ on the same video skips extraction.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 import warnings
@@ -25,7 +24,7 @@ from pose_format import Pose
 
 from pose.config import HolisticConfig, VideoConfig
 from pose.errors import InputError
-from pose.io import atomic_output, read_pose, write_pose
+from pose.io import atomic_output, file_sha256, read_pose, write_pose
 
 from .data.poses import view_for
 from .data.tasks import Task
@@ -33,14 +32,6 @@ from .encoders import EncoderStream, load_encoders
 from .llm import cache_dir
 from .segment import SegmentConfig, segment
 from .subtitles import Segment
-
-
-def _file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()[:32]
 
 
 @dataclass
@@ -144,7 +135,7 @@ class Translator:
         stat = path.stat()
         key = (path.resolve(), stat.st_size, stat.st_mtime_ns)
         if key not in self._hashes:
-            self._hashes[key] = _file_hash(path)
+            self._hashes[key] = file_sha256(path)[:32]
         return self._hashes[key]
 
     def close(self) -> None:

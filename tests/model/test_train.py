@@ -197,6 +197,8 @@ def test_export_half_precision_copy_loads_strictly(llm_dir, dataset, tmp_path):
     full = load_file(tmp_path / "s1" / "last" / "model.safetensors")
     half = load_file(tmp_path / "ship" / "model.safetensors")
     assert all(v.dtype.itemsize == 2 for v in half.values()) and set(half) == set(full)
+    for folder in (tmp_path / "s1" / "last", tmp_path / "ship"):  # readable like the files beside it
+        assert (folder / "model.safetensors").stat().st_mode & 0o777 == (folder / "meta.json").stat().st_mode & 0o777
     llm, tok = load_llm(llm_dir)
     model = SignLLaVA(ModelConfig(llm=llm_dir, streams={"pose": StreamConfig(8)}), llm, tok)
     assert load_checkpoint(tmp_path / "ship", model)["step"] == 1
