@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -24,6 +25,17 @@ data_app = typer.Typer(
     help="Datasets: How2Sign metadata checks and manifests, synthetic signing data.", no_args_is_help=True
 )
 app.add_typer(data_app, name="data")
+
+
+# Options several commands share, declared once.
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+Overrides = Annotated[list[str], typer.Option("--set", help="Config override key=value (repeatable).")]
+LlmOverride = Annotated[str | None, typer.Option(help="Load the checkpoint's LLM from this id or folder instead.")]
+Encoders = Annotated[
+    list[str],
+    typer.Option(help="NAME=DIR: the pretraining checkpoint of an encoder stream (sign2vec, dino, mae) it reads."),
+]
+Device = Annotated[str, typer.Option(help="auto, cpu or cuda.")]
 
 
 @data_app.command("check")
@@ -66,7 +78,7 @@ def data_synth(
     workers: int = typer.Option(1, "--workers", "-w", help="Worker processes (0 = one per core)."),
     overwrite: bool = typer.Option(False, help="Replace an existing output folder."),
     set_: list[str] = typer.Option([], "--set", help="Any SynthConfig field key=value (repeatable)."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    quiet: Quiet = False,
 ) -> None:
     """Generate synthsign: synthetic signing documents in How2Sign's layout (poses, metadata, videos)."""
     from pose.synth import SynthConfig, generate
@@ -125,8 +137,8 @@ def extract_poses(
     backend: str | None = typer.Option(None, help="Video decoder: auto, decord, pyav or opencv."),
     overwrite: bool = typer.Option(False, help="Re-extract videos whose .pose already exists."),
     config: Path | None = typer.Option(None, help="YAML config (see `signllava show-config extract-poses`)."),
-    set_: list[str] = typer.Option([], "--set", help="Config override key=value (repeatable)."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    set_: Overrides = (),
+    quiet: Quiet = False,
 ) -> None:
     """Extract MediaPipe Holistic poses from videos into pose-format .pose files (resumable)."""
     from pose.batch import run_batch, write_failures
@@ -174,7 +186,7 @@ def visualize_pose(
 def demo(
     output: Path = typer.Option(Path("out/demo"), "--output", "-o", help="Folder for the demo's files."),
     document: int = typer.Option(0, help="Which held-out synthsign test document to translate (0-39)."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    quiet: Quiet = False,
 ) -> None:
     """Offline, no data needed: the default model translates a generated sample, and the pose stage runs on a video."""
     from .demo import run_demo, run_translation_demo
@@ -204,8 +216,8 @@ def demo(
 def pretrain_command(
     objective: str = typer.Argument(..., help="sign2vec, dino or mae."),
     config: Path | None = typer.Option(None, help="YAML config (see `signllava show-config pretrain`)."),
-    set_: list[str] = typer.Option([], "--set", help="Config override key=value (repeatable)."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    set_: Overrides = (),
+    quiet: Quiet = False,
 ) -> None:
     """Pretrain a self-supervised sign encoder (Sign2Vec on poses, DINO on face/hand crops, MAE on the signer)."""
     from pretrain.trainer import PretrainConfig, pretrain
@@ -228,8 +240,8 @@ def extract_features_command(
     shard: int = typer.Option(0, help="This job's shard index (SLURM array task)."),
     num_shards: int = typer.Option(1, help="Number of shards the clips are split into."),
     synth: Path | None = typer.Option(None, help="A synthsign folder: also run the sign retrieval probe."),
-    set_: list[str] = typer.Option([], "--set", help="Config override key=value (repeatable)."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    set_: Overrides = (),
+    quiet: Quiet = False,
 ) -> None:
     """Per-frame features of every clip into the feature store (resumable), then the collapse checks."""
     from pretrain.extract import FeatureJob, extract_features
@@ -251,13 +263,13 @@ def extract_features_command(
 @app.command("train")
 def train_command(
     config: Path | None = typer.Option(None, help="YAML training config (see `signllava show-config train`)."),
-    set_: list[str] = typer.Option([], "--set", help="Config override key=value (repeatable)."),
+    set_: Overrides = (),
     stage: int = typer.Option(1, help="1: projectors only; 2: + LoRA, initialized from --init-from."),
     init_from: Path | None = typer.Option(None, help="Checkpoint folder to start from (stage 2: the stage-1 one)."),
     stop_after: int | None = typer.Option(
         None, help="Save and stop once this step is done (a rerun resumes; the schedule still spans max_steps)."
     ),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    quiet: Quiet = False,
 ) -> None:
     """Train SignLLaVA's projectors (stage 1) or projectors + LoRA (stage 2); reruns resume from last/."""
     from .train import TrainConfig, train
@@ -286,8 +298,8 @@ def evaluate_command(
     context: str = typer.Option("gold", help="Context: gold, none, own (the model's outputs), or a hypotheses file."),
     beam: int = typer.Option(5, help="Beam size (1 = greedy)."),
     output: Path | None = typer.Option(None, "--output", "-o", help="JSON report (default beside the checkpoint)."),
-    set_: list[str] = typer.Option([], "--set", help="Config override key=value (repeatable)."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    set_: Overrides = (),
+    quiet: Quiet = False,
 ) -> None:
     """Translate a split (and answer QA), write hypotheses + metrics JSON, print the scores."""
     from .evaluate import EvalConfig, evaluate
@@ -337,15 +349,13 @@ def _translator(checkpoint: Path | None, device: str, llm: str | None = None, en
 def translate_command(
     video: Path = typer.Argument(..., help="A video file or a .pose file."),
     checkpoint: Path | None = typer.Option(None, help="Trained checkpoint folder; default: the embedded model."),
-    llm: str | None = typer.Option(None, help="Load the checkpoint's LLM from this id or folder instead."),
-    encoder: list[str] = typer.Option(
-        [], help="NAME=DIR: the pretraining checkpoint of an encoder stream (sign2vec, dino, mae) the model reads."
-    ),
+    llm: LlmOverride = None,
+    encoder: Encoders = (),
     context: str | None = typer.Option(None, help="Preceding text as context: the text itself or a text file."),
     fmt: str = typer.Option("text", "--format", "-f", help="text, json, srt or vtt."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write here instead of printing."),
     beam: int = typer.Option(5, help="Beam size (1 = greedy)."),
-    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    device: Device = "auto",
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Print a timing breakdown."),
 ) -> None:
     """Translate signing in a video into English (long videos become timed segments)."""
@@ -377,11 +387,9 @@ def ask_command(
     video: Path = typer.Argument(..., help="A video file or a .pose file."),
     question: str = typer.Argument(..., help="e.g. \"Is the sign 'store' present?\""),
     checkpoint: Path | None = typer.Option(None, help="Checkpoint trained with QA tasks; default: the embedded model."),
-    llm: str | None = typer.Option(None, help="Load the checkpoint's LLM from this id or folder instead."),
-    encoder: list[str] = typer.Option(
-        [], help="NAME=DIR: the pretraining checkpoint of an encoder stream (sign2vec, dino, mae) the model reads."
-    ),
-    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    llm: LlmOverride = None,
+    encoder: Encoders = (),
+    device: Device = "auto",
 ) -> None:
     """Answer a question about the signing in a video."""
     if not question.strip():
@@ -403,7 +411,7 @@ STAGE_CONFIGS = {
 def show_config(
     stage: str = typer.Argument(..., help=f"One of: {', '.join(STAGE_CONFIGS)}."),
     config: Path | None = typer.Option(None, help="YAML config to merge over the defaults."),
-    set_: list[str] = typer.Option([], "--set", help="Config override key=value (repeatable)."),
+    set_: Overrides = (),
 ) -> None:
     """Print a stage's resolved config as YAML (defaults, then --config, then --set)."""
     import importlib
@@ -424,7 +432,7 @@ def submit_command(
     ),
     profile: Path = typer.Option(..., "--profile", "-p", help="Cluster profile, e.g. slurm/cluster.yaml."),
     config: Path | None = typer.Option(None, help="The stage's YAML config (as for its own command)."),
-    set_: list[str] = typer.Option([], "--set", help="Config override key=value (repeatable)."),
+    set_: Overrides = (),
     local: bool = typer.Option(False, "--local", help="Run the same job here, in this process (no scheduler)."),
     wait: bool = typer.Option(False, "--wait", help="Wait for the job(s) to end and report how they ended."),
 ) -> None:
