@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from pose.batch import run_batch
@@ -48,7 +49,7 @@ def run_peer(clips: list[Path], work: Path, workers: int) -> float:
     return time.perf_counter() - start
 
 
-def _bare_worker(videos: list[str], result) -> None:
+def _bare_worker(videos: list[str]) -> tuple[float, int]:
     import mediapipe as mp_
 
     from pose.holistic import quiet_mediapipe
@@ -65,7 +66,7 @@ def _bare_worker(videos: list[str], result) -> None:
             busy += time.perf_counter() - start
             frames += len(decoded)
         graph.close()
-    result.put((busy, frames))
+    return busy, frames
 
 
 def run_bare(clips: list[Path], workers: int) -> tuple[int, float]:
@@ -77,14 +78,9 @@ def run_bare(clips: list[Path], workers: int) -> tuple[int, float]:
         i = loads.index(min(loads))
         shares[i].append(clip)
         loads[i] += n
-    ctx = mp.get_context("spawn")
-    result = ctx.Queue()
-    procs = [ctx.Process(target=_bare_worker, args=(share, result)) for share in shares]
-    for p in procs:
-        p.start()
-    outcomes = [result.get() for _ in procs]
-    for p in procs:
-        p.join()
+    # a worker that dies raises BrokenProcessPool here instead of leaving the benchmark waiting
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+        outcomes = list(pool.map(_bare_worker, shares))
     return sum(f for _, f in outcomes), max(b for b, _ in outcomes)
 
 

@@ -23,6 +23,7 @@ import multiprocessing as mp
 import resource
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import torch
@@ -34,12 +35,12 @@ from pretrain.trainer import PretrainConfig, PretrainOptim, build_objective, pre
 
 def bare_steps(cfg: PretrainConfig, steps: int, device: torch.device) -> float:
     """samples/s of the peer: forward + backward + AdamW on one pre-collated batch."""
-    from pretrain.trainer import _to
+    from pretrain.trainer import move_to
 
     torch.manual_seed(0)
     objective = build_objective(cfg).to(device).train()
     dataset = objective.dataset(cfg.data, objective.config)
-    batch = _to(objective.collate([dataset[i % len(dataset)] for i in range(cfg.optim.batch_size)]), device)
+    batch = move_to(objective.collate([dataset[i % len(dataset)] for i in range(cfg.optim.batch_size)]), device)
     optimizer = torch.optim.AdamW([p for p in objective.parameters() if p.requires_grad], lr=cfg.optim.lr)
     bf16 = device.type == "cuda"
 
@@ -90,13 +91,6 @@ def run_one(name: str, size: str, args, data: PretrainData) -> dict:
     return {"objective": name, "size": size, "params": params, "loop": loop, "bare": bare, "peak": peak}
 
 
-def _child(queue, *args) -> None:
-    try:
-        queue.put(run_one(*args))
-    except Exception as err:  # reported by the parent, which must not wait forever
-        queue.put({"error": f"{type(err).__name__}: {err}"})
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -119,14 +113,14 @@ def main() -> None:
         print(f"{'objective':22s} {'params':>8s} {'loop':>10s} {'bare step':>10s} {'ratio':>6s} {'peak memory':>12s}")
         ctx = mp.get_context("spawn")
         for name in args.objectives.split(","):
-            queue = ctx.Queue()
-            child = ctx.Process(target=_child, args=(queue, name, sizes[name], args, data))
-            child.start()
-            r = queue.get()
-            child.join()
-            if "error" in r:
-                print(f"{name + ' (' + sizes[name] + ')':22s} failed: {r['error']}", flush=True)
-                continue
+            # a process of its own per objective (its peak memory); a crash in it, even a fatal
+            # signal, is reported here and the next objective still runs
+            with ProcessPoolExecutor(1, mp_context=ctx) as pool:
+                try:
+                    r = pool.submit(run_one, name, sizes[name], args, data).result()
+                except Exception as err:
+                    print(f"{name + ' (' + sizes[name] + ')':22s} failed: {type(err).__name__}: {err}", flush=True)
+                    continue
             print(
                 f"{name + ' (' + r['size'] + ')':22s} {r['params'] / 1e6:7.1f}M {r['loop']:8.2f}/s "
                 f"{r['bare']:8.2f}/s {r['loop'] / r['bare']:6.2f} {r['peak'] / 2**30:9.2f} GiB",

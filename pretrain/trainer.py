@@ -200,7 +200,7 @@ def pretrain(cfg: PretrainConfig, progress: bool = True, should_stop=None) -> di
                 position += 1
                 micro += 1
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
-                    loss, extra = objective.loss(_to(batch, device))
+                    loss, extra = objective.loss(move_to(batch, device))
                 (loss / cfg.optim.grad_accum).backward()
                 for k, v in {"loss": loss.item(), **extra}.items():
                     running.setdefault(k, []).append(float(v))
@@ -244,11 +244,12 @@ def pretrain(cfg: PretrainConfig, progress: bool = True, should_stop=None) -> di
     return {"steps": step, "loss": metrics[-1]["loss"] if metrics else float("nan"), "output_dir": str(out)}
 
 
-def _to(batch, device: torch.device):
+def move_to(batch, device: torch.device):
+    """The batch with every tensor in it (nested in dicts, lists and tuples) moved to ``device``."""
     if isinstance(batch, torch.Tensor):
         return batch.to(device, non_blocking=True)
     if isinstance(batch, dict):
-        return {k: _to(v, device) for k, v in batch.items()}
+        return {k: move_to(v, device) for k, v in batch.items()}
     if isinstance(batch, list | tuple):
-        return type(batch)(_to(v, device) for v in batch)
+        return type(batch)(move_to(v, device) for v in batch)
     return batch
