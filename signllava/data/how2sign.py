@@ -266,26 +266,33 @@ def write_manifest(
     sentences: Iterable[Sentence], path: str | os.PathLike, media: Mapping[str, str] | None = None
 ) -> Path:
     """The kept sentences as one TSV (atomically), sorted by split, video and start time; ``media``
-    maps SENTENCE_NAME to the video (full video or pre-cut clip) it is cut from."""
+    maps SENTENCE_NAME to the video (full video or pre-cut clip) it is cut from. Glosses and
+    paraphrases, where the metadata had them, are kept in the optional columns GLOSSES and
+    PARAPHRASE_1, PARAPHRASE_2, ..."""
     media = media or {}
     ordered = sorted(sentences, key=lambda s: (s.split, s.video_id, s.start, s.sentence_name))
+    with_glosses = any(s.glosses for s in ordered)
+    n_para = max((len(s.paraphrases) for s in ordered), default=0)
+    header = [*MANIFEST_COLUMNS, *([GLOSS_COLUMN] if with_glosses else [])]
+    header += [f"{PARAPHRASE_PREFIX}_{i + 1}" for i in range(n_para)]
     with atomic_output(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, delimiter="\t", lineterminator="\n")
-        writer.writerow(MANIFEST_COLUMNS)
+        writer.writerow(header)
         for s in ordered:
-            writer.writerow(
-                [
-                    s.split,
-                    s.video_id,
-                    s.video_name,
-                    s.sentence_id,
-                    s.sentence_name,
-                    f"{s.start:.3f}",
-                    f"{s.end:.3f}",
-                    s.text,
-                    media.get(s.sentence_name, ""),
-                ]
-            )
+            row = [
+                s.split,
+                s.video_id,
+                s.video_name,
+                s.sentence_id,
+                s.sentence_name,
+                f"{s.start:.3f}",
+                f"{s.end:.3f}",
+                s.text,
+                media.get(s.sentence_name, ""),
+            ]
+            row += [" ".join(s.glosses)] if with_glosses else []
+            row += [*s.paraphrases, *[""] * (n_para - len(s.paraphrases))]
+            writer.writerow(row)
     return Path(path)
 
 
@@ -299,6 +306,7 @@ def read_manifest(path: str | os.PathLike) -> list[Sentence]:
         missing = [c for c in MANIFEST_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
             raise InputError(path, f"not a SignLLaVA manifest: missing column(s) {', '.join(missing)}")
+        para_cols = [c for c in reader.fieldnames if c.startswith(PARAPHRASE_PREFIX)]
         out = []
         for row_no, r in enumerate(reader, start=2):
             try:
@@ -316,6 +324,8 @@ def read_manifest(path: str | os.PathLike) -> list[Sentence]:
                     r["SENTENCE"],
                     r["split"],
                     row=row_no,
+                    paraphrases=tuple(r[c] for c in para_cols if r[c]),
+                    glosses=tuple((r.get(GLOSS_COLUMN) or "").split()),
                 )
             )
     return out

@@ -4,6 +4,7 @@ import pytest
 
 from pose.errors import InputError
 from signllava.data.how2sign import (
+    Sentence,
     by_video,
     check,
     find_media,
@@ -109,6 +110,19 @@ def test_media_durations_clip_and_missing(tmp_path):
     back = read_manifest(out)
     assert [s.sentence_name for s in back] == ["v_0-1", "v_1-1", "w_0-1"]
     assert back[0].sentence_id == "v_0" and back[0].split == "test"
+    assert all(not s.glosses and not s.paraphrases for s in back)
+
+
+def test_manifest_keeps_glosses_and_paraphrases(tmp_path):
+    sentences = [
+        Sentence("a", "a-1", "a_0", "a_0-1", 0.0, 1.0, "I go.", "train", glosses=("I", "GO"), paraphrases=("Me go.",)),
+        Sentence("a", "a-1", "a_1", "a_1-1", 1.0, 2.0, "Hi.", "train", paraphrases=("Hello.", "Hey\tthere.")),
+    ]
+    back = read_manifest(write_manifest(sentences, tmp_path / "m.tsv"))
+    assert [(s.glosses, s.paraphrases) for s in back] == [
+        (("I", "GO"), ("Me go.",)),
+        ((), ("Hello.", "Hey\tthere.")),
+    ]
 
 
 def test_missing_columns_and_files(tmp_path):
