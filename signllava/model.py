@@ -318,7 +318,9 @@ class SignLLaVA(nn.Module):
     def generate(
         self, tasks: Sequence[Task], streams, stream_mask, max_new_tokens: int = 100, num_beams: int = 1, **kwargs
     ) -> list[str]:
-        """Answers for a batch (greedy or beam search), stopping at the end-of-turn token."""
+        """Answers for a batch (greedy or beam search), stopping at the end-of-turn token. Every
+        answer the model is trained on is one line, so a line break ends one too: what a small LLM
+        sometimes runs on with instead of the end-of-turn token (a made-up "A: ..." turn) is cut."""
         batch = self.encode(tasks, streams, stream_mask, with_answer=False)
         out = self.llm.generate(
             inputs_embeds=batch["inputs_embeds"],
@@ -330,4 +332,4 @@ class SignLLaVA(nn.Module):
             pad_token_id=self.tokenizer.pad_token_id,
             **kwargs,
         )
-        return [t.strip() for t in self.tokenizer.batch_decode(out, skip_special_tokens=True)]
+        return [t.strip().split("\n", 1)[0].strip() for t in self.tokenizer.batch_decode(out, skip_special_tokens=True)]

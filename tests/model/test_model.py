@@ -75,6 +75,14 @@ def test_generate_returns_text(tiny_llm):
     assert SIGN not in "".join(out) and VIDEO_START not in "".join(out)
 
 
+def test_generate_answers_are_one_line(tiny_llm, monkeypatch):
+    model = make(tiny_llm)
+    tasks, streams, masks = batch()
+    decoded = [" The staff meets your brother\nA: Your brother meets the staff", "Yes.", "\nNo.\n"]
+    monkeypatch.setattr(model.tokenizer, "batch_decode", lambda *a, **k: decoded)
+    assert model.generate(tasks, streams, masks, max_new_tokens=2) == ["The staff meets your brother", "Yes.", "No."]
+
+
 def test_projector_registry_and_pooling():
     assert isinstance(build_projector("linear", 4, 8), torch.nn.Linear)
     assert len(build_projector("mlp3x_gelu", 4, 8)) == 5
