@@ -30,7 +30,7 @@ def test_demo_translates_a_heldout_synthsign_document_and_runs_the_pose_stage(tm
     shown = re.findall(r"reference: (.*)  \((?:ok|differs)\)", result.output)
     assert shown == references  # every sentence of the document, in order, next to its translation
     right, total = map(int, re.search(r"(\d+) of (\d+) sentences translated exactly", result.output).groups())
-    assert total == len(references) and 1 <= right <= total  # it gets the second sentence word for word
+    assert total == len(references) and 2 <= right <= total  # the second and third sentences word for word
     assert "pose features: " in result.output and (tmp_path / "sample_portrait.overlay.png").is_file()
 
 
