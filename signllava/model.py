@@ -306,8 +306,13 @@ class SignLLaVA(nn.Module):
         return "logits_to_keep" in inspect.signature(base.forward).parameters
 
     def stop_ids(self) -> list[int]:
-        """Token ids that end an answer: the chat template's end-of-turn marker(s) and eos."""
+        """Token ids that end an answer: the chat template's end-of-turn marker(s), eos, and a token
+        that is only a line break (every trained answer is one line; see :meth:`generate`)."""
         ids = {self.tokenizer.eos_token_id}
+        for breaks in ("\n", "\n\n"):
+            tokens = self.tokenizer.encode(breaks, add_special_tokens=False)
+            if len(tokens) == 1:
+                ids.add(tokens[0])
         for marker in ("<|im_end|>", "<|eot_id|>", "<|end_of_turn|>", "<end_of_turn>"):
             tid = self.tokenizer.convert_tokens_to_ids(marker)
             if isinstance(tid, int) and tid != self.tokenizer.unk_token_id and tid < self.vocab_size:
@@ -320,7 +325,8 @@ class SignLLaVA(nn.Module):
     ) -> list[str]:
         """Answers for a batch (greedy or beam search), stopping at the end-of-turn token. Every
         answer the model is trained on is one line, so a line break ends one too: what a small LLM
-        sometimes runs on with instead of the end-of-turn token (a made-up "A: ..." turn) is cut."""
+        sometimes runs on with instead of the end-of-turn token (a made-up "A: ..." turn) is not
+        generated where the break is a token of its own (:meth:`stop_ids`), and is cut otherwise."""
         batch = self.encode(tasks, streams, stream_mask, with_answer=False)
         out = self.llm.generate(
             inputs_embeds=batch["inputs_embeds"],

@@ -77,6 +77,8 @@ def test_generate_returns_text(tiny_llm):
 
 def test_generate_answers_are_one_line(tiny_llm, monkeypatch):
     model = make(tiny_llm)
+    newline = model.tokenizer.encode("\n", add_special_tokens=False)
+    assert len(newline) == 1 and newline[0] in model.stop_ids()  # generation stops at a line break
     tasks, streams, masks = batch()
     decoded = [" The staff meets your brother\nA: Your brother meets the staff", "Yes.", "\nNo.\n"]
     monkeypatch.setattr(model.tokenizer, "batch_decode", lambda *a, **k: decoded)
