@@ -59,11 +59,12 @@ class EvalConfig:
             raise InputError(None, "batch_size, num_beams and max_new_tokens must be >= 1")
 
 
-def load_trained(checkpoint: str | Path, device: str = "auto", llm: str | None = None):
+def load_trained(checkpoint: str | Path, device: str = "auto", llm: str | None = None, merge: bool = False):
     """``(model, train_config)`` rebuilt from a checkpoint folder, weights loaded strictly.
 
     ``llm``: load the LLM from here instead of the id the checkpoint names (a local copy of the
-    same model); a different model is refused by the checkpoint's size check."""
+    same model); a different model is refused by the checkpoint's size check. ``merge``: for
+    inference only, fold LoRA adapters into the LLM's weights (the same outputs, no LoRA cost per call)."""
     folder = Path(checkpoint)
     read_meta(folder)
     cfg_path = folder / "config.yaml"
@@ -74,6 +75,8 @@ def load_trained(checkpoint: str | Path, device: str = "auto", llm: str | None =
     llm, tokenizer = load_llm(cfg.model.llm, pick_device(device))
     model = attach(cfg, SignLLaVA(cfg.model, llm, tokenizer))
     load_checkpoint(folder, model)
+    if merge and cfg.lora.enabled:
+        model.llm = model.llm.merge_and_unload()
     model.eval()
     return model, cfg
 

@@ -101,7 +101,7 @@ class Translator:
         from .checkpoint import default_checkpoint
         from .evaluate import load_trained
 
-        model, cfg = load_trained(default_checkpoint() if checkpoint is None else checkpoint, device, llm)
+        model, cfg = load_trained(default_checkpoint() if checkpoint is None else checkpoint, device, llm, merge=True)
         stores = {name: spec.store for name, spec in cfg.data.streams.items()}
         streams = load_encoders(model.config.streams, encoders or {}, stores, model.device)
         return cls(model, encoders=streams, **kwargs)

@@ -55,6 +55,27 @@ def test_stage2_lora_from_stage1(llm_dir, dataset, tmp_path):
     assert meta["lora"] and meta["step"] == 3
 
 
+def test_lora_folded_into_the_llm_for_inference(llm_dir, dataset, tmp_path):
+    import torch
+    from peft import PeftModel
+
+    from signllava.evaluate import load_trained
+    from signllava.llm import load_llm
+
+    train(config(llm_dir, dataset, tmp_path / "s1", steps=1), progress=False)
+    cfg = config(llm_dir, dataset, tmp_path / "s2", steps=3)
+    cfg.lora, cfg.init_from = LoraSettings(enabled=True, r=4, alpha=8, dropout=0.0), str(tmp_path / "s1" / "last")
+    train(cfg, progress=False)
+    adapted, _ = load_trained(tmp_path / "s2" / "last", "cpu")
+    merged, _ = load_trained(tmp_path / "s2" / "last", "cpu", merge=True)  # as Translator.load does
+    assert isinstance(adapted.llm, PeftModel) and not isinstance(merged.llm, PeftModel)
+    ids = torch.arange(3, 19).view(2, 8)
+    with torch.no_grad():
+        base, want, got = (m(input_ids=ids).logits for m in (load_llm(llm_dir)[0], adapted.llm, merged.llm))
+    assert (want - base).abs().max() > 1e-3  # the adapters changed the LLM ...
+    torch.testing.assert_close(got, want, atol=1e-4, rtol=1e-4)  # ... and folding them in keeps the change
+
+
 def test_mismatched_checkpoint_is_refused(llm_dir, dataset, tmp_path):
     from signllava.llm import load_llm
 
