@@ -17,7 +17,7 @@ runner = CliRunner()
 def test_default_model_ships_with_the_package_and_its_recipe():
     folder = default_checkpoint()
     meta = json.loads((folder / "meta.json").read_text())
-    assert meta["llm"] == "smollm2-135m" and set(meta["streams"]) == {"pose"} and not meta["lora"]
+    assert meta["llm"] == "smollm2-135m" and set(meta["streams"]) == {"pose"} and meta["lora"]  # stage 2: + LoRA
     assert sum(f.stat().st_size for f in folder.iterdir()) < 10_000_000  # a few MB (float16), no optimizer state
     assert not (folder / "training.pt").exists()
     assert (folder.parent / "recipes" / "default.yaml").is_file()
