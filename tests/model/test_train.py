@@ -45,7 +45,13 @@ def test_resume_continues_the_same_curve(llm_dir, dataset, tmp_path):
     np.testing.assert_allclose(b, a, rtol=1e-4)
 
 
-def test_stage2_lora_from_stage1(llm_dir, dataset, tmp_path):
+def test_stage2_lora_from_stage1_and_folded_into_the_llm_for_inference(llm_dir, dataset, tmp_path):
+    import torch
+    from peft import PeftModel
+
+    from signllava.evaluate import load_trained
+    from signllava.llm import load_llm
+
     train(config(llm_dir, dataset, tmp_path / "s1", steps=2), progress=False)
     cfg = config(llm_dir, dataset, tmp_path / "s2", steps=3, label_smoothing=0.1)
     cfg.lora = LoraSettings(enabled=True, r=4, alpha=8)
@@ -53,19 +59,6 @@ def test_stage2_lora_from_stage1(llm_dir, dataset, tmp_path):
     train(cfg, progress=False)
     meta = read_meta(tmp_path / "s2" / "last")
     assert meta["lora"] and meta["step"] == 3
-
-
-def test_lora_folded_into_the_llm_for_inference(llm_dir, dataset, tmp_path):
-    import torch
-    from peft import PeftModel
-
-    from signllava.evaluate import load_trained
-    from signllava.llm import load_llm
-
-    train(config(llm_dir, dataset, tmp_path / "s1", steps=1), progress=False)
-    cfg = config(llm_dir, dataset, tmp_path / "s2", steps=3)
-    cfg.lora, cfg.init_from = LoraSettings(enabled=True, r=4, alpha=8, dropout=0.0), str(tmp_path / "s1" / "last")
-    train(cfg, progress=False)
     adapted, _ = load_trained(tmp_path / "s2" / "last", "cpu")
     merged, _ = load_trained(tmp_path / "s2" / "last", "cpu", merge=True)  # as Translator.load does
     assert isinstance(adapted.llm, PeftModel) and not isinstance(merged.llm, PeftModel)
