@@ -319,6 +319,25 @@ class SignLLaVA(nn.Module):
                 ids.add(tid)
         return sorted(i for i in ids if i is not None)
 
+    share_beam_prefill = True  # compute each prompt once, not once per beam (:meth:`_prefill_for_beams`)
+
+    def _prefill_for_beams(self, embeds: torch.Tensor, attention: torch.Tensor, num_beams: int):
+        """The KV cache of every prompt but its last token, computed once per sample and repeated for
+        its ``num_beams`` beams (sample-major, as ``generate`` expands its inputs). Handed to
+        ``generate``, it leaves it one token per beam to prefill: beam search otherwise computes each
+        prompt once per beam (5 beams: ~3.8x the prefill time of one, about a third of the whole
+        search for a sentence clip). Positions follow the left padding as ``generate``'s do."""
+        head_mask = attention[:, :-1]
+        positions = (head_mask.long().cumsum(-1) - 1).masked_fill(head_mask == 0, 0)
+        skip_head = {"logits_to_keep": 1} if self._keeps_logits else {}
+        head = self.llm(
+            inputs_embeds=embeds[:, :-1], attention_mask=head_mask, position_ids=positions, use_cache=True, **skip_head
+        )
+        past = getattr(head, "cache", None)
+        past = head.past_key_values if past is None else past
+        past.batch_repeat_interleave(num_beams)
+        return past
+
     @torch.no_grad()
     def generate(
         self, tasks: Sequence[Task], streams, stream_mask, max_new_tokens: int = 100, num_beams: int = 1, **kwargs
@@ -328,9 +347,15 @@ class SignLLaVA(nn.Module):
         sometimes runs on with instead of the end-of-turn token (a made-up "A: ..." turn) is not
         generated where the break is a token of its own (:meth:`stop_ids`), and is cut otherwise."""
         batch = self.encode(tasks, streams, stream_mask, with_answer=False)
+        embeds, attention = batch["inputs_embeds"], batch["attention_mask"]
+        if num_beams > 1 and embeds.shape[1] > 1 and self.share_beam_prefill:
+            base = self.llm.get_base_model() if hasattr(self.llm, "get_base_model") else self.llm
+            takes = inspect.signature(base.prepare_inputs_for_generation).parameters
+            name = "cache" if "cache" in takes else "past_key_values"
+            kwargs[name] = self._prefill_for_beams(embeds, attention, num_beams)
         out = self.llm.generate(
-            inputs_embeds=batch["inputs_embeds"],
-            attention_mask=batch["attention_mask"],
+            inputs_embeds=embeds,
+            attention_mask=attention,
             max_new_tokens=max_new_tokens,
             num_beams=num_beams,
             do_sample=False,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import functools
+
 import pytest
 import torch
 
@@ -162,3 +164,36 @@ def test_shared_prompt_prefix_is_computed_once_with_the_same_loss_and_gradients(
     model.llm.get_input_embeddings().weight.requires_grad_(True)  # the LLM trains (as with LoRA): no sharing
     assert model.shared_prefix(enc["input_ids"], enc["attention_mask"]) == 0
     model.llm.get_input_embeddings().weight.requires_grad_(False)
+
+
+def test_beam_search_computes_each_prompt_once_with_the_same_answers(tiny_llm, monkeypatch):
+    model = make(tiny_llm)
+    tasks, streams, masks = batch()
+    tasks[1] = Task("s1", "translate", "", context=("a longer context, so the prompts are left-padded",))
+    calls, finished = [], []
+    forward, search = model.llm.forward, model.llm.generate
+
+    @functools.wraps(forward)  # generate inspects the forward's parameters
+    def counting_forward(*args, **kwargs):
+        calls.append(kwargs["inputs_embeds"].shape[:2] if kwargs.get("inputs_embeds") is not None else None)
+        return forward(*args, **kwargs)
+
+    def keeping_generate(*args, **kwargs):
+        out = search(*args, return_dict_in_generate=True, output_scores=True, **kwargs)
+        finished.append(out)
+        return out.sequences
+
+    monkeypatch.setattr(model.llm, "forward", counting_forward)
+    monkeypatch.setattr(model.llm, "generate", keeping_generate)
+    prompt = model.encode(tasks, streams, masks, with_answer=False)["inputs_embeds"].shape[1]
+    answers = []
+    for shared in (True, False):
+        model.share_beam_prefill = shared
+        calls.clear()
+        answers.append(model.generate(tasks, streams, masks, max_new_tokens=5, num_beams=3))
+        prefills = [c for c in calls if c is not None and c[1] > 1]
+        # shared: the prompts but their last tokens once per sample, then one token per beam
+        assert prefills == ([(3, prompt - 1)] if shared else [(9, prompt)])
+    assert answers[0] == answers[1]
+    assert torch.equal(finished[0].sequences, finished[1].sequences)
+    assert torch.allclose(finished[0].sequences_scores, finished[1].sequences_scores, atol=1e-5)
