@@ -332,7 +332,7 @@ def evaluate_command(
     typer.echo(f"report: {report['output']}")
 
 
-def _translator(checkpoint: Path | None, device: str, llm: str | None = None, encoder: list[str] = ()):
+def _translator(checkpoint: Path | None, device: str, llm: str | None, encoder: list[str], video: Path):
     from .encoders import parse_encoder_options
     from .translator import Translator
 
@@ -342,7 +342,8 @@ def _translator(checkpoint: Path | None, device: str, llm: str | None = None, en
             "give --checkpoint RUN/last for a model trained on How2Sign",
             err=True,
         )
-    return Translator.load(checkpoint, device, llm, encoders=parse_encoder_options(list(encoder)))
+    # the video's poses are extracted (in worker processes) while the model loads
+    return Translator.load(checkpoint, device, llm, encoders=parse_encoder_options(list(encoder)), prefetch=[video])
 
 
 @app.command("translate")
@@ -365,7 +366,7 @@ def translate_command(
 
     if fmt not in FORMATS:
         raise InputError(None, f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    translator = _translator(checkpoint, device, llm, encoder)
+    translator = _translator(checkpoint, device, llm, encoder, video)
     prior = []
     if context:
         path = Path(context)
@@ -394,7 +395,7 @@ def ask_command(
     """Answer a question about the signing in a video."""
     if not question.strip():
         raise InputError(None, "the question is empty")
-    typer.echo(_translator(checkpoint, device, llm, encoder).ask(video, question))
+    typer.echo(_translator(checkpoint, device, llm, encoder, video).ask(video, question))
 
 
 STAGE_CONFIGS = {

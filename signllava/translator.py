@@ -12,9 +12,11 @@ on the same video skips extraction.
 from __future__ import annotations
 
 import os
+import threading
 import time
 import warnings
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +34,20 @@ from .encoders import EncoderStream, load_encoders
 from .llm import cache_dir
 from .segment import SegmentConfig, segment
 from .subtitles import Segment
+
+
+def _in_background(fn, *args) -> Future:
+    """``fn(*args)`` in a daemon thread (it never holds up the process's exit); its result as a Future."""
+    future = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(fn(*args))
+        except BaseException as err:  # handed to whoever asks for the result
+            future.set_exception(err)
+
+    threading.Thread(target=run, name="pose-prefetch", daemon=True).start()
+    return future
 
 
 @dataclass
@@ -70,7 +86,6 @@ class Translator:
     ):
         from pose.parallel import ParallelExtractor
 
-        self.model = model
         self.holistic = holistic or HolisticConfig()
         self.segments = segments or SegmentConfig()
         self.cache = Path(cache) if cache else cache_dir() / "poses"
@@ -78,13 +93,21 @@ class Translator:
         # one video's frames split over live MediaPipe graphs in worker processes (0: one per core)
         self.extractor = ParallelExtractor(self.holistic, pose_workers)
         self.timings = Timings()
+        self._hashes: dict[tuple, str] = {}
+        self._pending: dict[tuple, Future] = {}  # poses being extracted in the background (prefetch)
+        self._extracting = threading.Lock()
+        self.model = None
+        if model is not None:
+            self._set_model(model, encoders)
+
+    def _set_model(self, model, encoders: Mapping[str, EncoderStream] | None) -> None:
+        self.model = model
         # encoder streams from their pretraining checkpoints; the others are the pose view training
         # computed from .pose files (by its size)
         self.encoders = dict(encoders or {})
         self.views = {
             name: view_for(s.dim, name) for name, s in model.config.streams.items() if name not in self.encoders
         }
-        self._hashes: dict[tuple, str] = {}
 
     @classmethod
     def load(
@@ -93,18 +116,28 @@ class Translator:
         device: str = "auto",
         llm: str | None = None,
         encoders: Mapping[str, str | os.PathLike] | None = None,
+        prefetch: Sequence[str | os.PathLike] = (),
         **kwargs,
     ) -> Translator:
         """A translator for a checkpoint folder; ``None``: the embedded default model, which knows
         only the synthetic signing language (synthsign), not ASL. ``encoders``: the pretraining
-        checkpoint of each encoder stream, where the feature store did not record it."""
+        checkpoint of each encoder stream, where the feature store did not record it. ``prefetch``:
+        videos whose poses to start extracting now, while the model loads (:meth:`prefetch`)."""
         from .checkpoint import default_checkpoint
         from .evaluate import load_trained
 
-        model, cfg = load_trained(default_checkpoint() if checkpoint is None else checkpoint, device, llm, merge=True)
-        stores = {name: spec.store for name, spec in cfg.data.streams.items()}
-        streams = load_encoders(model.config.streams, encoders or {}, stores, model.device)
-        return cls(model, encoders=streams, **kwargs)
+        translator = cls(None, **kwargs)  # the pose side first, so that prefetching overlaps the model's load
+        translator.prefetch(prefetch)
+        try:
+            model, cfg = load_trained(
+                default_checkpoint() if checkpoint is None else checkpoint, device, llm, merge=True
+            )
+            stores = {name: spec.store for name, spec in cfg.data.streams.items()}
+            translator._set_model(model, load_encoders(model.config.streams, encoders or {}, stores, model.device))
+        except BaseException:
+            translator.close()
+            raise
+        return translator
 
     # --- poses ---------------------------------------------------------------------------------
 
@@ -116,30 +149,58 @@ class Translator:
         if not path.is_file():
             raise InputError(path, "file not found")
         start = time.perf_counter()
-        key = f"{self._hash(path)}-mc{self.holistic.model_complexity}-fps{self.target_fps}.pose"
-        cached = self.cache / key
+        cached = self._cached_pose(path)
         self.timings.add("hash", time.perf_counter() - start)
         if cached.is_file():
             self.timings.cached_poses = True
             return read_pose(cached)
-        start = time.perf_counter()
-        pose = self.extractor.extract(path, VideoConfig(target_fps=self.target_fps))
-        self.timings.add("poses", time.perf_counter() - start)
+        pending = self._pending.pop(self._file_key(path), None)
+        pose, seconds = pending.result() if pending is not None else self._extract(path)
+        self.timings.add("poses", seconds)
         if not pose.body.confidence[:, 0, :-33].any():
             raise InputError(path, "no signer found in any frame")
         write_pose(pose, cached)
         return pose
 
-    def _hash(self, path: Path) -> str:
-        """The file's content hash, computed once per version of the file (a rewritten file is hashed anew)."""
+    def prefetch(self, paths: Sequence[str | os.PathLike]) -> None:
+        """Start extracting these videos' poses now, in a background thread (the extraction itself runs
+        in the pose worker processes), for :meth:`poses` to pick up: the CLI starts its video's while
+        the model loads. Videos already cached, ``.pose`` files and missing files are left to :meth:`poses`."""
+        for p in paths:
+            path = Path(p)
+            if path.suffix == ".pose" or not path.is_file() or self._cached_pose(path).is_file():
+                continue
+            key = self._file_key(path)
+            if key not in self._pending:
+                self._pending[key] = _in_background(self._extract, path)
+
+    def _extract(self, path: Path) -> tuple[Pose, float]:
+        with self._extracting:  # one video at a time (prefetch threads and callers): it uses every worker
+            start = time.perf_counter()
+            pose = self.extractor.extract(path, VideoConfig(target_fps=self.target_fps))
+            return pose, time.perf_counter() - start
+
+    def _cached_pose(self, path: Path) -> Path:
+        return self.cache / f"{self._hash(path)}-mc{self.holistic.model_complexity}-fps{self.target_fps}.pose"
+
+    @staticmethod
+    def _file_key(path: Path) -> tuple:
+        """One version of a file: a rewritten file is another."""
         stat = path.stat()
-        key = (path.resolve(), stat.st_size, stat.st_mtime_ns)
+        return (path.resolve(), stat.st_size, stat.st_mtime_ns)
+
+    def _hash(self, path: Path) -> str:
+        """The file's content hash, computed once per version of the file."""
+        key = self._file_key(path)
         if key not in self._hashes:
             self._hashes[key] = file_sha256(path)[:32]
         return self._hashes[key]
 
     def close(self) -> None:
         """Stop the pose workers (they also stop with the process)."""
+        for pending in self._pending.values():
+            pending.exception()  # let a prefetch finish (or fail) before its workers go
+        self._pending.clear()
         self.extractor.close()
 
     def __enter__(self) -> Translator:

@@ -79,6 +79,26 @@ def test_translate_bad_inputs(checkpoint, tmp_path, monkeypatch):
         Translator(type("M", (), {"config": ModelConfig(streams={"dino": StreamConfig(1152)})})())
 
 
+def test_prefetched_poses_are_extracted_while_the_model_loads(checkpoint, tmp_path, monkeypatch):
+    from signllava.demo import make_sample_video
+
+    monkeypatch.setenv("SIGNLLAVA_CACHE", str(tmp_path / "cache"))
+    video = make_sample_video(tmp_path / "portrait.mp4", seconds=1.0, size=(240, 240))
+    nobody = write_video(tmp_path / "nobody.mp4", frames=6, size=(128, 96))
+    with pytest.raises(InputError, match="checkpoint"):  # a failed load stops the prefetch and its workers
+        Translator.load(tmp_path / "no-such-run", "cpu", prefetch=[video])
+    translator = Translator.load(checkpoint, "cpu", prefetch=[video, nobody, tmp_path / "gone.mp4"])
+    assert len(translator._pending) == 2  # a missing file is left to translate, which names it
+    pose = translator.poses(video)
+    assert not translator._pending.get(translator._file_key(video)) and "poses" in translator.timings.stages
+    assert translator._cached_pose(video).is_file() and len(pose.body.data) == 25
+    with pytest.raises(InputError, match="nobody.mp4: no signer found in any frame"):  # raised where it is used
+        translator.translate(nobody)
+    with pytest.raises(InputError, match="gone.mp4: file not found"):
+        translator.translate(tmp_path / "gone.mp4")
+    translator.close()
+
+
 @pytest.mark.slow
 def test_translate_real_clip_uses_the_pose_cache(checkpoint, tmp_path, monkeypatch):
     clip = realdata("how2sign", "clips", "_0fO5ETSwyg_1-5-rgb_front.mp4")
