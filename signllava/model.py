@@ -319,6 +319,13 @@ class SignLLaVA(nn.Module):
                 ids.add(tid)
         return sorted(i for i in ids if i is not None)
 
+    @functools.cached_property
+    def _generate_cache_argument(self) -> str:
+        """The ``generate`` argument that takes a KV cache to continue from (asked once)."""
+        base = self.llm.get_base_model() if hasattr(self.llm, "get_base_model") else self.llm
+        takes = inspect.signature(base.prepare_inputs_for_generation).parameters
+        return "cache" if "cache" in takes else "past_key_values"
+
     share_beam_prefill = True  # compute each prompt once, not once per beam (:meth:`_prefill_for_beams`)
 
     def _prefill_for_beams(self, embeds: torch.Tensor, attention: torch.Tensor, num_beams: int):
@@ -349,10 +356,7 @@ class SignLLaVA(nn.Module):
         batch = self.encode(tasks, streams, stream_mask, with_answer=False)
         embeds, attention = batch["inputs_embeds"], batch["attention_mask"]
         if num_beams > 1 and embeds.shape[1] > 1 and self.share_beam_prefill:
-            base = self.llm.get_base_model() if hasattr(self.llm, "get_base_model") else self.llm
-            takes = inspect.signature(base.prepare_inputs_for_generation).parameters
-            name = "cache" if "cache" in takes else "past_key_values"
-            kwargs[name] = self._prefill_for_beams(embeds, attention, num_beams)
+            kwargs[self._generate_cache_argument] = self._prefill_for_beams(embeds, attention, num_beams)
         out = self.llm.generate(
             inputs_embeds=embeds,
             attention_mask=attention,

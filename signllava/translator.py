@@ -123,19 +123,19 @@ class Translator:
         only the synthetic signing language (synthsign), not ASL. ``encoders``: the pretraining
         checkpoint of each encoder stream, where the feature store did not record it. ``prefetch``:
         videos whose poses to start extracting now, while the model loads (:meth:`prefetch`)."""
-        from .checkpoint import default_checkpoint
+        from .checkpoint import default_checkpoint, read_meta
         from .evaluate import load_trained
 
+        folder = default_checkpoint() if checkpoint is None else checkpoint
+        read_meta(folder)  # a path that is no checkpoint fails now, before any extraction starts
         translator = cls(None, **kwargs)  # the pose side first, so that prefetching overlaps the model's load
         translator.prefetch(prefetch)
         try:
-            model, cfg = load_trained(
-                default_checkpoint() if checkpoint is None else checkpoint, device, llm, merge=True
-            )
+            model, cfg = load_trained(folder, device, llm, merge=True)
             stores = {name: spec.store for name, spec in cfg.data.streams.items()}
             translator._set_model(model, load_encoders(model.config.streams, encoders or {}, stores, model.device))
         except BaseException:
-            translator.close()
+            translator.close()  # waits for a prefetch under way (a model that fails this late is rare)
             raise
         return translator
 
