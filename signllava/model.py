@@ -253,11 +253,7 @@ class SignLLaVA(nn.Module):
             # the system prompt and chat-template head are the same text in every sample, and the frozen LLM
             # maps them to the same keys and values: computed once, without gradients, for the whole batch
             with torch.no_grad():
-                skip_head = {"logits_to_keep": 1} if self._keeps_logits else {}  # only its keys and values matter
-                head = self.llm(inputs_embeds=embeds[:1, :prefix], use_cache=True, **skip_head)
-            past = getattr(head, "cache", None)
-            past = head.past_key_values if past is None else past
-            past.batch_repeat_interleave(len(embeds))
+                past = self._repeated_cache(embeds[:1, :prefix], len(embeds))
             cache = {self._cache_argument: past, "use_cache": True}
             embeds, keep = embeds[:, prefix:], keep - prefix  # positions after the prefix
         extra = {"logits_to_keep": keep} if self._keeps_logits else {}
@@ -292,18 +288,21 @@ class SignLLaVA(nn.Module):
         length = min(length, input_ids.shape[1] - 1)  # at least one token left to compute with gradients
         return length if length >= self.min_shared_prefix else 0
 
+    @property
+    def _base_llm(self) -> nn.Module:
+        """The LLM itself, under a peft wrapper if there is one (whose forward hides the parameters)."""
+        return self.llm.get_base_model() if hasattr(self.llm, "get_base_model") else self.llm
+
     @functools.cached_property
     def _cache_argument(self) -> str:
         """The forward argument that takes a KV cache: ``cache`` (transformers >= 5.2x) or ``past_key_values``."""
-        base = self.llm.get_base_model() if hasattr(self.llm, "get_base_model") else self.llm
-        return "cache" if "cache" in inspect.signature(base.forward).parameters else "past_key_values"
+        return "cache" if "cache" in inspect.signature(self._base_llm.forward).parameters else "past_key_values"
 
     @functools.cached_property
     def _keeps_logits(self) -> bool:
         """Whether the LLM's forward takes ``logits_to_keep`` (current transformers causal LMs do);
         asked once, at the first training step (after any LoRA wrapping), not at every step."""
-        base = self.llm.get_base_model() if hasattr(self.llm, "get_base_model") else self.llm
-        return "logits_to_keep" in inspect.signature(base.forward).parameters
+        return "logits_to_keep" in inspect.signature(self._base_llm.forward).parameters
 
     def stop_ids(self) -> list[int]:
         """Token ids that end an answer: the chat template's end-of-turn marker(s), eos, and a token
@@ -322,8 +321,7 @@ class SignLLaVA(nn.Module):
     @functools.cached_property
     def _generate_cache_argument(self) -> str:
         """The ``generate`` argument that takes a KV cache to continue from (asked once)."""
-        base = self.llm.get_base_model() if hasattr(self.llm, "get_base_model") else self.llm
-        takes = inspect.signature(base.prepare_inputs_for_generation).parameters
+        takes = inspect.signature(self._base_llm.prepare_inputs_for_generation).parameters
         return "cache" if "cache" in takes else "past_key_values"
 
     share_beam_prefill = True  # compute each prompt once, not once per beam (:meth:`_prefill_for_beams`)
@@ -336,13 +334,16 @@ class SignLLaVA(nn.Module):
         search for a sentence clip). Positions follow the left padding as ``generate``'s do."""
         head_mask = attention[:, :-1]
         positions = (head_mask.long().cumsum(-1) - 1).masked_fill(head_mask == 0, 0)
+        return self._repeated_cache(embeds[:, :-1], num_beams, attention_mask=head_mask, position_ids=positions)
+
+    def _repeated_cache(self, embeds: torch.Tensor, repeats: int, **forward):
+        """The LLM's KV cache of ``embeds`` (the vocabulary head skipped where the LLM allows: only the
+        keys and values matter), each row repeated ``repeats`` times (sample-major)."""
         skip_head = {"logits_to_keep": 1} if self._keeps_logits else {}
-        head = self.llm(
-            inputs_embeds=embeds[:, :-1], attention_mask=head_mask, position_ids=positions, use_cache=True, **skip_head
-        )
-        past = getattr(head, "cache", None)
-        past = head.past_key_values if past is None else past
-        past.batch_repeat_interleave(num_beams)
+        out = self.llm(inputs_embeds=embeds, use_cache=True, **skip_head, **forward)
+        past = getattr(out, "cache", None)
+        past = out.past_key_values if past is None else past
+        past.batch_repeat_interleave(repeats)
         return past
 
     @torch.no_grad()
