@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from pathlib import Path
 
 from ..errors import InputError
 
@@ -43,6 +44,9 @@ class SynthConfig:
     jitter: float = 1.0  # landmark noise multiplier (0: clean landmarks)
     only_splits: list[str] | None = None  # write only these splits (what each split holds does not change)
     only_documents: int | None = None  # write only the first N documents of each split (a preview, same content)
+    # another synthsign folder whose val and test gloss sequences no sentence here may have: more training
+    # data (another seed, only_splits=[train]) for a model that is evaluated on that folder's held-out splits
+    avoid_from: str | None = None
     workers: int = 1  # worker processes (0: one per CPU core); the output does not depend on it
     progress: bool = True  # tqdm progress bar
     overwrite: bool = False  # replace an existing non-empty output folder
@@ -72,6 +76,12 @@ class SynthConfig:
             _fail("only_splits", self.only_splits, "null or a non-empty list of " + ", ".join(SPLITS))
         if self.only_documents is not None and self.only_documents < 1:
             _fail("only_documents", self.only_documents, "null or a positive number")
+        if self.avoid_from is not None:
+            for split in ("val", "test"):
+                if not (Path(self.avoid_from) / f"synthsign_{split}.jsonl").is_file():
+                    raise InputError(
+                        Path(self.avoid_from), f"config value synth.avoid_from: no synthsign_{split}.jsonl there"
+                    )
         if self.workers < 0:
             _fail("workers", self.workers, "0 (all cores) or a positive number")
         if sum(self.doc_counts().values()) == 0:

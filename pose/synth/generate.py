@@ -82,15 +82,17 @@ class SynthSummary:
 
 def plan(config: SynthConfig) -> list[DocumentPlan]:
     """Every document of every split, drawn from the seed. Val and test documents hold only
-    gloss sequences that never occur in train (unseen sentence combinations)."""
+    gloss sequences that never occur in train (unseen sentence combinations); no split holds the
+    held-out sequences of ``config.avoid_from``."""
     docs: list[DocumentPlan] = []
-    train_seen: set[tuple[str, ...]] = set()
+    foreign = held_out_glosses(Path(config.avoid_from)) if config.avoid_from else set()
+    train_seen: set[tuple[str, ...]] = set(foreign)
     for k, split in enumerate(SPLITS):
         rng = np.random.default_rng([config.seed, 1, k])
         n = config.doc_counts()[split]
         topics = [TOPICS[i % len(TOPICS)] for i in range(n)]
         topics = [topics[i] for i in rng.permutation(n)]  # balanced topics, shuffled
-        avoid = None if split == "train" else train_seen
+        avoid = (foreign or None) if split == "train" else train_seen
         for i, topic in enumerate(topics):
             count = int(rng.integers(config.min_sentences, config.max_sentences + 1))
             sentences = [sample_sentence(rng, topic, intro=j == 0, avoid=avoid) for j in range(count)]
@@ -99,6 +101,20 @@ def plan(config: SynthConfig) -> list[DocumentPlan]:
             video_id = f"synth{config.seed}-{split}-{i:05d}"
             docs.append(DocumentPlan(split, i, video_id, topic, sentences, (config.seed, 2, k, i)))
     return docs
+
+
+def held_out_glosses(folder: Path) -> set[tuple[str, ...]]:
+    """The gloss sequences of a synthsign folder's val and test sentences."""
+    seen = set()
+    for split in ("val", "test"):
+        path = folder / f"synthsign_{split}.jsonl"
+        with open(path, encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                try:
+                    seen.add(tuple(json.loads(line)["glosses"]))
+                except (ValueError, KeyError, TypeError) as e:
+                    raise InputError(path, f"line {n} is not a synthsign sentence record ({e})") from None
+    return seen
 
 
 def _header(config: SynthConfig):

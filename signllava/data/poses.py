@@ -35,7 +35,14 @@ def view_for(dim: int, stream: str = "pose"):
 
 
 def _index(folder: Path) -> dict[str, Path]:
-    return {p.stem: p for p in folder.rglob("*.pose")}
+    """Every .pose file under ``folder`` by name, also through linked folders (one folder that
+    links several datasets' pose folders trains on all of them)."""
+    return {
+        name[: -len(".pose")]: Path(root, name)
+        for root, _, names in sorted(os.walk(folder, followlinks=True))
+        for name in names
+        if name.endswith(".pose")
+    }
 
 
 def sentence_features(

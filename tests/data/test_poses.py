@@ -36,3 +36,14 @@ def test_missing_pose_is_named(tmp_path):
     late = [Sentence("x", "x-1", "x_1", "x_1-1", 5, 6, "b")]
     with pytest.raises(InputError, match="x_1-1 .* has no frames"):
         list(sentence_features(late, tmp_path))
+
+
+def test_a_pose_folder_may_link_other_datasets_folders(tmp_path):
+    for name in ("a", "b"):
+        write_pose(synthetic_pose(frames=6), tmp_path / name / "poses" / f"{name}_0-1.pose")
+    mix = tmp_path / "mix"
+    mix.mkdir()
+    for name in ("a", "b"):
+        (mix / name).symlink_to(tmp_path / name / "poses", target_is_directory=True)
+    sents = [Sentence(n, f"{n}-1", f"{n}_0", f"{n}_0-1", 0, 1, n) for n in ("a", "b")]
+    assert [s.sentence_name for s, _ in sentence_features(sents, mix)] == ["a_0-1", "b_0-1"]

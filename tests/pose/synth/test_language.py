@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 
 import numpy as np
@@ -130,3 +131,23 @@ def test_size_presets():
     counts = {size: sum(SynthConfig(size=size).doc_counts().values()) for size in ("tiny", "small", "medium", "large")}
     assert counts["tiny"] < counts["small"] < counts["medium"] < counts["large"]
     assert SynthConfig(size="small", test_docs=0).doc_counts()["test"] == 0
+
+
+def test_extra_training_data_avoids_another_folders_held_out_sequences(tmp_path):
+    held_out = plan(SynthConfig(size="small", seed=2))
+    for split in ("val", "test"):
+        lines = [json.dumps({"glosses": list(s.glosses)}) for d in held_out if d.split == split for s in d.sentences]
+        (tmp_path / f"synthsign_{split}.jsonl").write_text("\n".join(lines) + "\n")
+    avoided = {s.glosses for d in held_out if d.split != "train" for s in d.sentences}
+
+    def train_glosses(**kwargs):
+        docs = plan(SynthConfig(seed=3, train_docs=300, val_docs=0, test_docs=0, **kwargs))
+        return {s.glosses for d in docs for s in d.sentences}
+
+    assert train_glosses() & avoided  # without it, another seed's training data overlaps them
+    assert not train_glosses(avoid_from=str(tmp_path)) & avoided
+    (tmp_path / "synthsign_test.jsonl").write_text("not json\n")
+    with pytest.raises(InputError, match="synthsign_test.jsonl.*line 1"):
+        plan(SynthConfig(seed=3, avoid_from=str(tmp_path)))
+    with pytest.raises(InputError, match="avoid_from"):
+        SynthConfig(avoid_from=str(tmp_path / "missing"))
