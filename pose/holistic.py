@@ -139,11 +139,16 @@ class HolisticExtractor:
         on_frame: Callable[[int], None] | None = None,
     ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Per-frame ``(P, 3)`` data and ``(P,)`` confidence, tracking reset first; the first ``skip``
-        frames are tracked but not returned (a warm-up for a chunk cut from the middle of a video)."""
+        frames are tracked but not returned (a warm-up for a chunk cut from the middle of a video).
+        A frame repeated by fps resampling (the same array again, e.g. 24 -> 25 fps) is not run
+        through the graph twice: it shows the same instant, so it gets the same landmarks."""
         self._graph.reset()
         data, conf = [], []
+        previous, d, c = None, None, None
         for i, frame in enumerate(frames):
-            d, c = self.frame_arrays(self._graph.process(frame), width, height)
+            if frame is not previous:
+                d, c = self.frame_arrays(self._graph.process(frame), width, height)
+                previous = frame
             if i >= skip:
                 data.append(d)
                 conf.append(c)

@@ -9,6 +9,7 @@ its embedding table and are always replaced before the LLM sees them. Works for 
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 from collections.abc import Mapping, Sequence
@@ -90,6 +91,7 @@ class SignLLaVA(nn.Module):
             {name: nn.Linear(hidden, len(config.glosses) + 1) for name in config.streams} if config.glosses else {}
         )
         self.last_tokens, self.last_losses = 0, {}
+        self._head: tuple[tuple[int, ...], object] | None = None  # prompt head tokens and their KV cache
         self.to(device=embed.weight.device)
 
     # --- state ---------------------------------------------------------------------------------
@@ -325,21 +327,55 @@ class SignLLaVA(nn.Module):
         return "cache" if "cache" in takes else "past_key_values"
 
     share_beam_prefill = True  # compute each prompt once, not once per beam (:meth:`_prefill_for_beams`)
+    keep_prompt_head = True  # compute the prompts' common text head once, not at every call (:meth:`_head_cache`)
 
-    def _prefill_for_beams(self, embeds: torch.Tensor, attention: torch.Tensor, num_beams: int):
+    def _head_cache(self, input_ids: torch.Tensor, attention: torch.Tensor):
+        """``(cache, n)``: a fresh copy of the KV cache of the text every prompt of the batch starts with
+        (system prompt and chat template up to the first stream: 38 tokens with SmolLM2), one row per
+        sample, and its length; ``(None, 0)`` for a padded batch, one whose rows start differently, or
+        an LLM that trains (its keys and values change). It is computed once and kept while the head's
+        tokens stay the same: ``translate`` and ``ask`` then prefill only what follows it."""
+        trains = any(p.requires_grad for p in self.llm.parameters())
+        if not self.keep_prompt_head or trains or not bool(attention.all()):
+            return None, 0
+        ids = input_ids[0]
+        streams = (ids >= self.vocab_size).nonzero()
+        n = min(int(streams[0, 0]) if len(streams) else len(ids), len(ids) - 1)
+        if n < self.min_shared_prefix or not bool((input_ids[:, :n] == ids[:n]).all()):
+            return None, 0
+        key = tuple(ids[:n].tolist())
+        if self._head is None or self._head[0] != key:
+            self._head = (key, self._repeated_cache(self.llm.get_input_embeddings()(ids[None, :n]), 1))
+        cache = copy.deepcopy(self._head[1])  # generate extends the cache it is given
+        if len(input_ids) > 1:
+            cache.batch_repeat_interleave(len(input_ids))
+        return cache, n
+
+    def _prefill_for_beams(
+        self, embeds: torch.Tensor, attention: torch.Tensor, num_beams: int, head=None, start: int = 0
+    ):
         """The KV cache of every prompt but its last token, computed once per sample and repeated for
         its ``num_beams`` beams (sample-major, as ``generate`` expands its inputs). Handed to
         ``generate``, it leaves it one token per beam to prefill: beam search otherwise computes each
         prompt once per beam (5 beams: ~3.8x the prefill time of one, about a third of the whole
-        search for a sentence clip). Positions follow the left padding as ``generate``'s do."""
+        search for a sentence clip). Positions follow the left padding as ``generate``'s do. ``head``:
+        the cache of the prompts' first ``start`` tokens (:meth:`_head_cache`), continued from."""
         head_mask = attention[:, :-1]
         positions = (head_mask.long().cumsum(-1) - 1).masked_fill(head_mask == 0, 0)
-        return self._repeated_cache(embeds[:, :-1], num_beams, attention_mask=head_mask, position_ids=positions)
+        if head is not None and start >= head_mask.shape[1]:  # nothing between the head and the last token
+            head.batch_repeat_interleave(num_beams)
+            return head
+        return self._repeated_cache(
+            embeds[:, start:-1], num_beams, past=head, attention_mask=head_mask, position_ids=positions[:, start:]
+        )
 
-    def _repeated_cache(self, embeds: torch.Tensor, repeats: int, **forward):
+    def _repeated_cache(self, embeds: torch.Tensor, repeats: int, past=None, **forward):
         """The LLM's KV cache of ``embeds`` (the vocabulary head skipped where the LLM allows: only the
-        keys and values matter), each row repeated ``repeats`` times (sample-major)."""
+        keys and values matter), continuing ``past`` if given, each row repeated ``repeats`` times
+        (sample-major)."""
         skip_head = {"logits_to_keep": 1} if self._keeps_logits else {}
+        if past is not None:
+            forward[self._cache_argument] = past
         out = self.llm(inputs_embeds=embeds, use_cache=True, **skip_head, **forward)
         past = getattr(out, "cache", None)
         past = out.past_key_values if past is None else past
@@ -356,8 +392,11 @@ class SignLLaVA(nn.Module):
         generated where the break is a token of its own (:meth:`stop_ids`), and is cut otherwise."""
         batch = self.encode(tasks, streams, stream_mask, with_answer=False)
         embeds, attention = batch["inputs_embeds"], batch["attention_mask"]
+        head, start = self._head_cache(batch["input_ids"], attention)
         if num_beams > 1 and embeds.shape[1] > 1 and self.share_beam_prefill:
-            kwargs[self._generate_cache_argument] = self._prefill_for_beams(embeds, attention, num_beams)
+            kwargs[self._generate_cache_argument] = self._prefill_for_beams(embeds, attention, num_beams, head, start)
+        elif head is not None:
+            kwargs[self._generate_cache_argument] = head  # generate prefills the rest of the prompt
         out = self.llm.generate(
             inputs_embeds=embeds,
             attention_mask=attention,

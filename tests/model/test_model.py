@@ -197,3 +197,48 @@ def test_beam_search_computes_each_prompt_once_with_the_same_answers(tiny_llm, m
     assert answers[0] == answers[1]
     assert torch.equal(finished[0].sequences, finished[1].sequences)
     assert torch.allclose(finished[0].sequences_scores, finished[1].sequences_scores, atol=1e-5)
+
+
+def test_the_prompt_head_is_computed_once_across_calls_with_the_same_answers(tiny_llm, monkeypatch):
+    model = make(tiny_llm)
+    tasks, streams, masks = batch(n=2, lengths=(4, 4))  # equal lengths: no padding, both rows share the head
+    calls, finished = [], []
+    forward, search = model.llm.forward, model.llm.generate
+
+    @functools.wraps(forward)  # generate inspects the forward's parameters
+    def counting_forward(*args, **kwargs):
+        calls.append(kwargs["inputs_embeds"].shape[:2] if kwargs.get("inputs_embeds") is not None else None)
+        return forward(*args, **kwargs)
+
+    def keeping_generate(*args, **kwargs):
+        out = search(*args, return_dict_in_generate=True, output_scores=True, **kwargs)
+        finished.append(out)
+        return out.sequences
+
+    monkeypatch.setattr(model.llm, "forward", counting_forward)
+    monkeypatch.setattr(model.llm, "generate", keeping_generate)
+    ids = model.encode(tasks, streams, masks, with_answer=False)["input_ids"]
+    prompt, head = ids.shape[1], int((ids[0] >= model.vocab_size).nonzero()[0, 0])
+    assert head >= model.min_shared_prefix
+    results = {}
+    for keep in (False, True):
+        model.keep_prompt_head, model._head = keep, None
+        for beams in (1, 3):
+            model.generate(tasks, streams, masks, max_new_tokens=5, num_beams=beams)  # the first call computes it
+            calls.clear()
+            answers = model.generate(tasks, streams, masks, max_new_tokens=5, num_beams=beams)
+            prefills = [c for c in calls if c is not None and c[1] > 1]
+            rest = prompt - head if keep else prompt
+            assert prefills == [(2, rest - 1)] if beams > 1 else [(2, rest)]  # the head is not computed again
+            results[keep, beams] = answers, finished[-1]
+    for beams in (1, 3):
+        (a, x), (b, y) = results[False, beams], results[True, beams]
+        assert a == b and torch.equal(x.sequences, y.sequences)
+        if beams > 1:
+            assert torch.allclose(x.sequences_scores, y.sequences_scores, atol=1e-5)
+    weight = next(model.llm.parameters())
+    weight.requires_grad_(True)  # an LLM that trains: its keys and values change
+    try:
+        assert model._head_cache(ids, torch.ones_like(ids)) == (None, 0)
+    finally:
+        weight.requires_grad_(False)

@@ -66,3 +66,23 @@ def test_reused_graph_equals_fresh_graph():
             got = reused.process_video(b, video)
     np.testing.assert_array_equal(np.asarray(got.body.data.data), np.asarray(expected.body.data.data))
     np.testing.assert_array_equal(got.body.confidence, expected.body.confidence)
+
+
+def test_a_frame_repeated_by_resampling_runs_through_the_graph_once():
+    class CountingGraph:
+        calls = 0
+
+        def reset(self):
+            self.calls = 0
+
+        def process(self, frame):
+            self.calls += 1
+            return self.calls
+
+    extractor = HolisticExtractor.__new__(HolisticExtractor)  # no MediaPipe: the graph is a stand-in
+    extractor._graph = CountingGraph()
+    extractor.frame_arrays = lambda results, w, h: (np.full((2, 3), results, np.float32), np.ones(2, np.float32))
+    a, b = np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4, 3), np.uint8)  # equal pixels, distinct frames
+    data, _ = extractor.landmarks([a, a, b, b, b, a], 4, 4, skip=1)
+    assert extractor._graph.calls == 3  # a, b, then a again after b
+    assert [int(d[0, 0]) for d in data] == [1, 2, 2, 2, 3]
