@@ -166,10 +166,9 @@ def test_shared_prompt_prefix_is_computed_once_with_the_same_loss_and_gradients(
     model.llm.get_input_embeddings().weight.requires_grad_(False)
 
 
-def test_beam_search_computes_each_prompt_once_with_the_same_answers(tiny_llm, monkeypatch):
-    model = make(tiny_llm)
-    tasks, streams, masks = batch()
-    tasks[1] = Task("s1", "translate", "", context=("a longer context, so the prompts are left-padded",))
+def spy_on_generation(model, monkeypatch):
+    """``(calls, finished)``: the (batch, length) of every LLM forward's ``inputs_embeds`` (None without),
+    and the full output (sequences, beam scores) of every ``generate``; both filled as the model runs."""
     calls, finished = [], []
     forward, search = model.llm.forward, model.llm.generate
 
@@ -185,6 +184,14 @@ def test_beam_search_computes_each_prompt_once_with_the_same_answers(tiny_llm, m
 
     monkeypatch.setattr(model.llm, "forward", counting_forward)
     monkeypatch.setattr(model.llm, "generate", keeping_generate)
+    return calls, finished
+
+
+def test_beam_search_computes_each_prompt_once_with_the_same_answers(tiny_llm, monkeypatch):
+    model = make(tiny_llm)
+    tasks, streams, masks = batch()
+    tasks[1] = Task("s1", "translate", "", context=("a longer context, so the prompts are left-padded",))
+    calls, finished = spy_on_generation(model, monkeypatch)
     prompt = model.encode(tasks, streams, masks, with_answer=False)["inputs_embeds"].shape[1]
     answers = []
     for shared in (True, False):
@@ -202,21 +209,7 @@ def test_beam_search_computes_each_prompt_once_with_the_same_answers(tiny_llm, m
 def test_the_prompt_head_is_computed_once_across_calls_with_the_same_answers(tiny_llm, monkeypatch):
     model = make(tiny_llm)
     tasks, streams, masks = batch(n=2, lengths=(4, 4))  # equal lengths: no padding, both rows share the head
-    calls, finished = [], []
-    forward, search = model.llm.forward, model.llm.generate
-
-    @functools.wraps(forward)  # generate inspects the forward's parameters
-    def counting_forward(*args, **kwargs):
-        calls.append(kwargs["inputs_embeds"].shape[:2] if kwargs.get("inputs_embeds") is not None else None)
-        return forward(*args, **kwargs)
-
-    def keeping_generate(*args, **kwargs):
-        out = search(*args, return_dict_in_generate=True, output_scores=True, **kwargs)
-        finished.append(out)
-        return out.sequences
-
-    monkeypatch.setattr(model.llm, "forward", counting_forward)
-    monkeypatch.setattr(model.llm, "generate", keeping_generate)
+    calls, finished = spy_on_generation(model, monkeypatch)
     ids = model.encode(tasks, streams, masks, with_answer=False)["input_ids"]
     prompt, head = ids.shape[1], int((ids[0] >= model.vocab_size).nonzero()[0, 0])
     assert head >= model.min_shared_prefix
