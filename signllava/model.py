@@ -280,7 +280,7 @@ class SignLLaVA(nn.Module):
         when it is shorter than ``min_shared_prefix`` or the batch holds one sample. With SmolLM2's chat
         template and our system prompt that is 38 of the ~130 tokens of a translation sample.
         """
-        if len(input_ids) < 2 or any(p.requires_grad for p in self.llm.parameters()):
+        if len(input_ids) < 2 or self._llm_trains:
             return 0
         if self.llm.training and getattr(self.llm, "is_gradient_checkpointing", False):
             return 0  # checkpointed layers drop a passed cache
@@ -289,6 +289,11 @@ class SignLLaVA(nn.Module):
         length = int(differs[0, 0]) if len(differs) else input_ids.shape[1] - 1
         length = min(length, input_ids.shape[1] - 1)  # at least one token left to compute with gradients
         return length if length >= self.min_shared_prefix else 0
+
+    @property
+    def _llm_trains(self) -> bool:
+        """Whether any LLM weight trains (LoRA): then a prompt's keys and values change with it."""
+        return any(p.requires_grad for p in self.llm.parameters())
 
     @property
     def _base_llm(self) -> nn.Module:
@@ -335,8 +340,7 @@ class SignLLaVA(nn.Module):
         sample, and its length; ``(None, 0)`` for a padded batch, one whose rows start differently, or
         an LLM that trains (its keys and values change). It is computed once and kept while the head's
         tokens stay the same: ``translate`` and ``ask`` then prefill only what follows it."""
-        trains = any(p.requires_grad for p in self.llm.parameters())
-        if not self.keep_prompt_head or trains or not bool(attention.all()):
+        if not self.keep_prompt_head or self._llm_trains or not bool(attention.all()):
             return None, 0
         ids = input_ids[0]
         streams = (ids >= self.vocab_size).nonzero()
