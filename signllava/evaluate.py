@@ -113,7 +113,7 @@ def evaluate(cfg: EvalConfig, progress: bool = True) -> dict:
     """Translate (and answer QA on) a split; write the JSON report; return it."""
     from tqdm import tqdm
 
-    model, train_cfg = load_trained(cfg.checkpoint, cfg.device)
+    model, train_cfg = load_trained(cfg.checkpoint, cfg.device, merge=True)  # no LoRA cost per step
     data = cfg.data or train_cfg.data
     sentences = load_sentences(data, cfg.split)
     if cfg.limit:
