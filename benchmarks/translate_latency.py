@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tqdm import tqdm
+
 from pose.video import probe
 from signllava.llm import cache_dir
 from signllava.translator import Translator
@@ -47,7 +49,7 @@ def main() -> None:
         translator = Translator.load(args.checkpoint, "cpu", cache=Path(tmp) / "poses")
         translator.extractor.start()  # the workers are part of loading, as in the CLI's cold start below
         (peer, peer_stages), (warm, stages) = ({}, {}), ({}, {})
-        for clip in clips:
+        for clip in tqdm(clips, desc="warm, both pipelines", unit="clip"):
             for t, times, per_stage in ((single, peer, peer_stages), (translator, warm, stages)):
                 start = time.perf_counter()
                 t.translate(clip, num_beams=args.beam)
@@ -56,7 +58,7 @@ def main() -> None:
                     per_stage[k] = per_stage.get(k, 0.0) + v
         single.close()
         cached = {}
-        for clip in clips:
+        for clip in tqdm(clips, desc="cached", unit="clip"):
             start = time.perf_counter()
             translator.translate(clip, num_beams=args.beam)
             cached[clip] = time.perf_counter() - start
@@ -65,6 +67,7 @@ def main() -> None:
         (Path(tmp) / "cold").mkdir()
         os.symlink(cache_dir() / "llm", Path(tmp) / "cold" / "llm")
         clip = clips[0]
+        print(f"cold start: a fresh `signllava translate {clip.name}` ...", file=sys.stderr)
         start = time.perf_counter()
         out = subprocess.run(
             [
