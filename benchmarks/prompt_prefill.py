@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 import torch
+from heldout_clips import heldout_items  # benchmarks/ is on sys.path when a script there runs
 
 from signllava.data.dataset import SignCollator
-from signllava.data.tasks import Task
-from signllava.demo import heldout_document
 from signllava.translator import Translator
 
 
@@ -39,23 +37,7 @@ def main() -> None:
     args = parser.parse_args()
     translator = Translator.load()
     model = translator.model
-    items = []
-    for d in range(args.documents):
-        folder = Path(args.workdir) / f"doc{d}"
-        previous = ""
-        for r in heldout_document(folder, d):
-            path = folder / "poses" / f"{r.sentence_name}.pose"
-            pose = translator.poses(path)
-            streams = translator._clip(translator._features(pose, path), 0, len(pose.body.data))
-            context = (previous,) if previous else ()
-            items.append(
-                {
-                    "sentence": r.sentence_name,
-                    "task": Task(r.sentence_name, "translate", "", None, context),
-                    "streams": streams,
-                }
-            )
-            previous = r.sentence
+    items, _ = heldout_items(translator, args.documents, args.workdir)
     singles = [[item] for item in items]
     batches = [items[i : i + args.batch] for i in range(0, len(items), args.batch)]
     variants = {  # (share_beam_prefill, keep_prompt_head)

@@ -334,7 +334,7 @@ def evaluate_command(
 
 def _translator(checkpoint: Path | None, device: str, llm: str | None, encoder: list[str], video: Path):
     from .encoders import parse_encoder_options
-    from .translator import Translator
+    from .translator import Translator, half_weights_pay_off
 
     if checkpoint is None:
         typer.echo(
@@ -342,8 +342,16 @@ def _translator(checkpoint: Path | None, device: str, llm: str | None, encoder: 
             "give --checkpoint RUN/last for a model trained on How2Sign",
             err=True,
         )
-    # the video's poses are extracted (in worker processes) while the model loads
-    return Translator.load(checkpoint, device, llm, encoders=parse_encoder_options(list(encoder)), prefetch=[video])
+    # the video's poses are extracted (in worker processes) while the model loads; the LLM's weights
+    # are packed into float16 only where this one call repays the packing
+    return Translator.load(
+        checkpoint,
+        device,
+        llm,
+        encoders=parse_encoder_options(list(encoder)),
+        prefetch=[video],
+        half_weights=half_weights_pay_off(video),
+    )
 
 
 @app.command("translate")

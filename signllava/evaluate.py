@@ -23,7 +23,7 @@ from .config import config_yaml, load_config
 from .data.dataset import SignCollator, SignDataset
 from .data.how2sign import by_video
 from .data.tasks import ContextSource, ContextWindow, Task, TaskBuilder
-from .llm import load_llm
+from .llm import half_weight_linears, load_llm
 from .metrics import collapse_metrics, effective_rank, gloss_wer, translation_metrics, yes_no_metrics
 from .model import SignLLaVA
 from .sources import DataConfig, build_streams, load_sentences
@@ -50,6 +50,7 @@ class EvalConfig:
     device: str = "auto"
     seed: int = 0
     limit: int = 0  # evaluate only the first N sentences (0 = all)
+    half_weights: bool = True  # on a CPU, the LLM's linear weights in float16, as translate runs it
 
     def __post_init__(self):
         bad = [t for t in self.qa if t not in QA_TASKS]
@@ -59,12 +60,20 @@ class EvalConfig:
             raise InputError(None, "batch_size, num_beams and max_new_tokens must be >= 1")
 
 
-def load_trained(checkpoint: str | Path, device: str = "auto", llm: str | None = None, merge: bool = False):
+def load_trained(
+    checkpoint: str | Path,
+    device: str = "auto",
+    llm: str | None = None,
+    merge: bool = False,
+    half_weights: bool = False,
+):
     """``(model, train_config)`` rebuilt from a checkpoint folder, weights loaded strictly.
 
     ``llm``: load the LLM from here instead of the id the checkpoint names (a local copy of the
     same model); a different model is refused by the checkpoint's size check. ``merge``: for
-    inference only, fold LoRA adapters into the LLM's weights (the same outputs, no LoRA cost per call)."""
+    inference only, fold LoRA adapters into the LLM's weights (the same outputs, no LoRA cost per
+    call). ``half_weights``: for inference only, on a CPU, keep the LLM's linear weights in float16
+    (:func:`~signllava.llm.half_weight_linears`: ~1.75x faster decoding)."""
     folder = Path(checkpoint)
     read_meta(folder)
     cfg_path = folder / "config.yaml"
@@ -77,6 +86,8 @@ def load_trained(checkpoint: str | Path, device: str = "auto", llm: str | None =
     load_checkpoint(folder, model)
     if merge and cfg.lora.enabled:
         model.llm = model.llm.merge_and_unload()
+    if half_weights and model.device.type == "cpu":
+        half_weight_linears(model.llm)
     model.eval()
     return model, cfg
 
@@ -113,7 +124,7 @@ def evaluate(cfg: EvalConfig, progress: bool = True) -> dict:
     """Translate (and answer QA on) a split; write the JSON report; return it."""
     from tqdm import tqdm
 
-    model, train_cfg = load_trained(cfg.checkpoint, cfg.device, merge=True)  # no LoRA cost per step
+    model, train_cfg = load_trained(cfg.checkpoint, cfg.device, merge=True, half_weights=cfg.half_weights)
     data = cfg.data or train_cfg.data
     sentences = load_sentences(data, cfg.split)
     if cfg.limit:

@@ -27,6 +27,7 @@ from pose_format import Pose
 from pose.config import HolisticConfig, VideoConfig
 from pose.errors import InputError
 from pose.io import atomic_output, file_sha256, read_pose, write_pose
+from pose.video import probe
 
 from .data.poses import view_for
 from .data.tasks import Task
@@ -34,6 +35,28 @@ from .encoders import EncoderStream, load_encoders
 from .llm import cache_dir
 from .segment import SegmentConfig, segment
 from .subtitles import Segment
+
+# Packing the LLM's linear weights into float16 (``half_weights``) costs ~2.6 s on 2 CPU cores
+# (SmolLM2-135M: fbgemm packs 211 matrices) and ~0.75 GB of memory, and saves ~0.14 s per second of
+# video (the LLM stage falls from ~0.32 to ~0.18 of real time; benchmarks/RESULTS.md): a one-off
+# command repays it from ~20 s of video on, a Translator kept for many calls within its first minute.
+HALF_WEIGHTS_FROM_SECONDS = 20.0
+
+
+def half_weights_pay_off(path: str | os.PathLike) -> bool:
+    """Whether packing the LLM's weights (``Translator.load(half_weights=...)``) pays off for one
+    call on this video or .pose file: it is long enough (:data:`HALF_WEIGHTS_FROM_SECONDS`). A file
+    that cannot be read answers False; the translation then says what is wrong with it."""
+    path = Path(path)
+    try:
+        if path.suffix == ".pose":
+            body = read_pose(path).body
+            seconds = len(body.data) / body.fps
+        else:
+            seconds = probe(path).duration
+    except Exception:
+        return False
+    return seconds >= HALF_WEIGHTS_FROM_SECONDS
 
 
 def _in_background(fn, *args) -> Future:
@@ -117,12 +140,15 @@ class Translator:
         llm: str | None = None,
         encoders: Mapping[str, str | os.PathLike] | None = None,
         prefetch: Sequence[str | os.PathLike] = (),
+        half_weights: bool = True,
         **kwargs,
     ) -> Translator:
         """A translator for a checkpoint folder; ``None``: the embedded default model, which knows
         only the synthetic signing language (synthsign), not ASL. ``encoders``: the pretraining
         checkpoint of each encoder stream, where the feature store did not record it. ``prefetch``:
-        videos whose poses to start extracting now, while the model loads (:meth:`prefetch`)."""
+        videos whose poses to start extracting now, while the model loads (:meth:`prefetch`).
+        ``half_weights``: on a CPU, the LLM's linear weights in float16 (~1.75x faster decoding;
+        :func:`~signllava.llm.half_weight_linears`); ``False`` keeps them in float32."""
         from .checkpoint import default_checkpoint, read_meta
         from .evaluate import load_trained
 
@@ -131,7 +157,7 @@ class Translator:
         translator = cls(None, **kwargs)  # the pose side first, so that prefetching overlaps the model's load
         translator.prefetch(prefetch)
         try:
-            model, cfg = load_trained(folder, device, llm, merge=True)
+            model, cfg = load_trained(folder, device, llm, merge=True, half_weights=half_weights)
             stores = {name: spec.store for name, spec in cfg.data.streams.items()}
             translator._set_model(model, load_encoders(model.config.streams, encoders or {}, stores, model.device))
         except BaseException:

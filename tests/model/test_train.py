@@ -68,6 +68,25 @@ def test_stage2_lora_from_stage1_and_folded_into_the_llm_for_inference(llm_dir, 
     assert (want - base).abs().max() > 1e-3  # the adapters changed the LLM ...
     torch.testing.assert_close(got, want, atol=1e-4, rtol=1e-4)  # ... and folding them in keeps the change
 
+    half, _ = load_trained(tmp_path / "s2" / "last", "cpu", merge=True, half_weights=True)  # as translate runs
+    assert not any(type(m) is torch.nn.Linear for m in half.llm.modules())  # every one packed, lm_head too
+    embed = half.llm.get_input_embeddings().weight  # tied to lm_head: the inputs keep their float32 table
+    assert embed.dtype == torch.float32 and torch.equal(embed, merged.llm.get_input_embeddings().weight)
+    with torch.no_grad():
+        rounded = half.llm(input_ids=ids).logits
+    assert (rounded - got).abs().max() > 0  # the weights were rounded to float16 ...
+    torch.testing.assert_close(rounded, got, rtol=0, atol=2e-3 * float(got.abs().max()))  # ... and only that
+
+
+def test_half_weights_are_left_alone_without_fbgemm(monkeypatch):
+    import torch
+
+    from signllava.llm import half_weight_linears
+
+    layer = torch.nn.Sequential(torch.nn.Linear(4, 4))
+    monkeypatch.setattr(torch.backends.quantized, "engine", "qnnpack")  # as on an ARM CPU
+    assert not half_weight_linears(layer) and type(layer[0]) is torch.nn.Linear
+
 
 def test_mismatched_checkpoint_is_refused(llm_dir, dataset, tmp_path):
     from signllava.llm import load_llm

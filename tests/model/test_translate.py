@@ -79,6 +79,21 @@ def test_translate_bad_inputs(checkpoint, tmp_path, monkeypatch):
         Translator(type("M", (), {"config": ModelConfig(streams={"dino": StreamConfig(1152)})})())
 
 
+def test_the_cli_packs_the_llm_weights_only_for_a_long_input(tmp_path):
+    from pose.io import write_pose
+    from signllava.translator import HALF_WEIGHTS_FROM_SECONDS, half_weights_pay_off
+    from tests.pose.test_features import synthetic_pose
+
+    assert not half_weights_pay_off(write_video(tmp_path / "short.mp4", frames=6, size=(128, 96)))
+    for seconds, pays in ((HALF_WEIGHTS_FROM_SECONDS - 1, False), (HALF_WEIGHTS_FROM_SECONDS + 1, True)):
+        path = tmp_path / f"{seconds}.pose"
+        write_pose(synthetic_pose(frames=int(seconds * 25)), path)  # 25 fps
+        assert half_weights_pay_off(path) is pays
+    (tmp_path / "junk.pose").write_bytes(b"not a pose")
+    for unreadable in (tmp_path / "gone.mp4", tmp_path / "junk.pose"):  # translate itself says what is wrong
+        assert not half_weights_pay_off(unreadable)
+
+
 def test_prefetched_poses_are_extracted_while_the_model_loads(checkpoint, tmp_path, monkeypatch):
     from signllava.demo import make_sample_video
 
