@@ -21,7 +21,7 @@ import torch
 from heldout_clips import heldout_items  # benchmarks/ is on sys.path when a script there runs
 
 from signllava.data.dataset import SignCollator
-from signllava.demo import _normal
+from signllava.metrics import same_words
 from signllava.translator import Translator
 
 
@@ -53,7 +53,7 @@ def main() -> None:
     same = sum(a == b for a, b in zip(answers["float32"], answers["float16"], strict=True))
     print(f"{n} clips, beam {args.beams}, {torch.get_num_threads()} threads; answers agree on {same}/{n}")
     for name in models:
-        exact = sum(_normal(a) == _normal(r) for a, r in zip(answers[name], references, strict=True))
+        exact = sum(same_words(a, r) for a, r in zip(answers[name], references, strict=True))
         print(f"  {name} weights: {seconds[name] / n:6.3f} s/clip, {exact}/{n} the reference word for word")
     print(f"  float16 weights are {seconds['float32'] / seconds['float16']:.2f}x faster")
     for t in models.values():

@@ -25,6 +25,8 @@ from pose.features import pose_view_208
 from pose.io import atomic_output, read_pose
 from pose.visualize import render
 
+from .metrics import same_words
+
 SAMPLE_NAME = "sample_portrait.mp4"
 # the synthsign data the embedded default model was trained on (signllava/recipes/default.yaml)
 DEFAULT_SYNTH = {"size": "medium", "seed": 0}
@@ -93,11 +95,7 @@ class DemoLine:
 
     @property
     def exact(self) -> bool:
-        return _normal(self.hypothesis) == _normal(self.reference)
-
-
-def _normal(text: str) -> str:
-    return " ".join("".join(c for c in text.lower() if c.isalnum() or c.isspace() or c == "'").split())
+        return same_words(self.hypothesis, self.reference)
 
 
 @dataclass

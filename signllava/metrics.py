@@ -38,6 +38,16 @@ def translation_metrics(hypotheses: Sequence[str], references: Sequence[str]) ->
     return out
 
 
+def same_words(hypothesis: str, reference: str) -> bool:
+    """Whether a translation is the reference word for word, ignoring case and punctuation (the
+    demo's and the decoding benchmarks' check; the ``exact`` count above compares the strings)."""
+    return _words(hypothesis) == _words(reference)
+
+
+def _words(text: str) -> str:
+    return " ".join("".join(c for c in text.lower() if c.isalnum() or c.isspace() or c == "'").split())
+
+
 def gloss_wer(predictions: Sequence[Sequence[str]], references: Sequence[Sequence[str]]) -> dict:
     """Word error rate (0-100: substitutions + insertions + deletions over reference glosses) and
     the share of sequences recognized exactly."""

@@ -62,3 +62,11 @@ def test_exact_translations_and_gloss_wer():
     assert translation_metrics(HYPS, REFS)["exact"] == 0 and translation_metrics(REFS, REFS)["exact"] == 4
     got = gloss_wer([["I", "GO"], ["STORE", "I", "GO"], []], [["I", "GO"], ["STORE", "YOU", "GO", "NOT"], ["QM"]])
     assert got == {"wer": pytest.approx(100 * 3 / 7), "exact": pytest.approx(100 / 3), "n": 3}
+
+
+def test_same_words_ignores_case_and_punctuation_only():
+    from signllava.metrics import same_words
+
+    assert same_words("they don't go to the party", "They don't go to the party.")
+    assert not same_words("They go to the party.", "They want to go to the party.")
+    assert not same_words("You are tired.", "Are you tired?")  # the order of the words counts
