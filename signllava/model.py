@@ -48,8 +48,13 @@ class ModelConfig:
     streams: dict[str, StreamConfig] = field(default_factory=lambda: {"pose": StreamConfig(dim=208)})
     max_length: int = 2048  # prompt + answer tokens; longer samples are refused with a clear error
     # gloss vocabulary of the CTC recognition head on each stream's sign tokens (train.ctc > 0 fills it from
-    # the training data); empty: no head. The head only trains the projectors; translation never uses it.
+    # the training data); empty: no head. The head trains the projectors; answers use it only with gloss_prompt.
     glosses: list[str] = field(default_factory=list)
+    # show the LLM, as a line of text after the streams, the glosses the first stream's CTC head recognizes
+    # (greedy): a sign -> gloss -> text cascade inside the one prompt, in training and inference alike, for
+    # data with glosses. The LLM reads a gloss it is told far more surely than the same sign in the sign
+    # tokens, where its language prior can outvote a rare sign (see signllava/recipes/default.yaml).
+    gloss_prompt: bool = False
 
     def __post_init__(self):
         if not self.streams:
@@ -90,6 +95,8 @@ class SignLLaVA(nn.Module):
         self.gloss_heads = nn.ModuleDict(
             {name: nn.Linear(hidden, len(config.glosses) + 1) for name in config.streams} if config.glosses else {}
         )
+        if config.gloss_prompt and not config.glosses:
+            raise InputError(None, "config value gloss_prompt needs a gloss vocabulary: set model.glosses or ctc > 0")
         self.last_tokens, self.last_losses = 0, {}
         self._head: tuple[tuple[int, ...], object] | None = None  # prompt head tokens and their KV cache
         self.to(device=embed.weight.device)
@@ -133,9 +140,10 @@ class SignLLaVA(nn.Module):
     def _encode(self, tasks: Sequence[Task], projected: dict, with_answer: bool) -> dict[str, torch.Tensor]:
         names = list(self.projectors)
         counts = [[int(projected[n][1][b].sum()) for n in names] for b in range(len(tasks))]
+        hints = self._greedy_glosses(projected, names[0]) if self.config.gloss_prompt else [None] * len(tasks)
         ids, labels = [], []
-        for task, n_tokens in zip(tasks, counts, strict=True):
-            rendered = render(self.tokenizer, task, n_tokens, with_answer)
+        for task, n_tokens, glosses in zip(tasks, counts, hints, strict=True):
+            rendered = render(self.tokenizer, task, n_tokens, with_answer, glosses)
             prompt = self.tokenizer(rendered.prompt, add_special_tokens=False)["input_ids"]
             answer = self.tokenizer(rendered.answer, add_special_tokens=False)["input_ids"] if with_answer else []
             if len(prompt) + len(answer) > self.config.max_length:
@@ -227,15 +235,15 @@ class SignLLaVA(nn.Module):
         if not self.gloss_heads:
             raise InputError(None, "the model has no gloss head (it was trained without train.ctc)")
         projected = self.project(streams, stream_mask)
+        return {name: self._greedy_glosses(projected, name) for name in self.gloss_heads}
+
+    @torch.no_grad()
+    def _greedy_glosses(self, projected: dict, name: str) -> list[list[str]]:
+        """Greedy CTC decoding of stream ``name``'s gloss head on its projected tokens, per sample."""
         vocab = ["", *self.config.glosses]
-        out = {}
-        for name, head in self.gloss_heads.items():
-            tokens, mask = projected[name]
-            best = self._gloss_logits(head, tokens).argmax(-1).masked_fill(~mask, 0)  # (B, T')
-            out[name] = [
-                [vocab[c] for j, c in enumerate(row) if c and (j == 0 or c != row[j - 1])] for row in best.tolist()
-            ]
-        return out
+        tokens, mask = projected[name]
+        best = self._gloss_logits(self.gloss_heads[name], tokens).argmax(-1).masked_fill(~mask, 0)  # (B, T')
+        return [[vocab[c] for j, c in enumerate(row) if c and (j == 0 or c != row[j - 1])] for row in best.tolist()]
 
     @staticmethod
     def _gloss_logits(head: nn.Linear, tokens: torch.Tensor) -> torch.Tensor:

@@ -26,6 +26,9 @@ TRANSLATE_WITH_CONTEXT = (
     "Translate the next sentence given by the American Sign Language video into English."
 )
 
+# The glosses a model's CTC head recognized in the streams, shown to the LLM when model.gloss_prompt is on
+RECOGNIZED = "Signs recognized in the video: {glosses}."
+
 # Used only when a tokenizer has no chat template of its own.
 FALLBACK_CHAT_TEMPLATE = (
     "{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}{{ eos_token }}\n{% endfor %}"
@@ -47,9 +50,18 @@ def instruction(task: Task) -> str:
     return TRANSLATE
 
 
-def messages(task: Task, tokens_per_stream: Sequence[int], system: str = SYSTEM) -> list[dict[str, str]]:
-    """Chat messages (system + user) for a task, without the answer."""
-    user = stream_block(tokens_per_stream) + "\n" + instruction(task)
+def recognized(glosses: Sequence[str]) -> str:
+    """The line that shows the LLM the recognized glosses (``none`` when nothing was recognized)."""
+    return RECOGNIZED.format(glosses=" ".join(glosses) or "none")
+
+
+def messages(
+    task: Task, tokens_per_stream: Sequence[int], system: str = SYSTEM, glosses: Sequence[str] | None = None
+) -> list[dict[str, str]]:
+    """Chat messages (system + user) for a task, without the answer; ``glosses`` (recognized in the
+    streams) go on a line of their own between the streams and the request."""
+    hint = "" if glosses is None else recognized(glosses) + "\n"
+    user = stream_block(tokens_per_stream) + "\n" + hint + instruction(task)
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
@@ -59,14 +71,20 @@ class RenderedPrompt:
     answer: str  # the answer followed by the template's end-of-turn text (what the model learns to say)
 
 
-def render(tokenizer, task: Task, tokens_per_stream: Sequence[int], with_answer: bool = True) -> RenderedPrompt:
+def render(
+    tokenizer,
+    task: Task,
+    tokens_per_stream: Sequence[int],
+    with_answer: bool = True,
+    glosses: Sequence[str] | None = None,
+) -> RenderedPrompt:
     """Render a task with the tokenizer's chat template (or the documented fallback).
 
     The answer part is taken as the difference between the conversation rendered with and without
     the assistant turn, so it ends with the template's own end-of-turn marker (``<|im_end|>`` for
     ChatML, ``<|eot_id|>`` for Llama 3) and generation learns to stop there.
     """
-    msgs = messages(task, tokens_per_stream)
+    msgs = messages(task, tokens_per_stream, glosses=glosses)
     template = getattr(tokenizer, "chat_template", None) or FALLBACK_CHAT_TEMPLATE
     prompt = tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True, chat_template=template)
     if not with_answer:

@@ -54,6 +54,28 @@ def test_placeholders_labels_and_splice(tiny_llm):
     assert torch.allclose(embeds[ids == model.start_id], model.delimiters[0].expand(9, -1))
 
 
+def test_gloss_prompt_shows_the_glosses_the_first_streams_head_recognizes(tiny_llm):
+    llm, tok = tiny_llm
+    streams = {"pose": StreamConfig(8), "mae": StreamConfig(6, "linear")}
+    model = SignLLaVA(ModelConfig(llm="tiny", streams=streams, glosses=["A", "B", "C"], gloss_prompt=True), llm, tok)
+    tasks, feats, masks = batch()
+    with torch.no_grad():  # the pose head says "C" on every token, the mae head "A"
+        for name, best in (("pose", 3), ("mae", 1)):
+            model.gloss_heads[name].weight.zero_()
+            model.gloss_heads[name].bias.zero_()
+            model.gloss_heads[name].bias[best] = 10.0
+    assert model.recognize(feats, masks) == {"pose": [["C"]] * 3, "mae": [["A"]] * 3}
+    for with_answer in (True, False):
+        ids = model.encode(tasks, feats, masks, with_answer=with_answer)["input_ids"]
+        for row in ids:
+            text = tok.decode(row[row < model.vocab_size])
+            assert "Signs recognized in the video: C.\nTranslate" in text
+    model.config.gloss_prompt = False
+    assert "recognized" not in tok.decode(model.encode(tasks, feats, masks)["input_ids"][0])
+    with pytest.raises(InputError, match="gloss_prompt needs a gloss vocabulary"):
+        SignLLaVA(ModelConfig(llm="tiny", streams=streams, gloss_prompt=True), llm, tok)
+
+
 def test_loss_decreases(tiny_llm):
     model = make(tiny_llm)
     tasks, streams, masks = batch()

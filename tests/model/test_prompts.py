@@ -79,5 +79,18 @@ def test_fallback_template_without_chat_template(tokenizer):
     assert r.prompt.endswith("<|assistant|>\n") and r.answer == "Hi.<|im_end|>\n"
 
 
+def test_recognized_glosses_line(tokenizer):
+    task = Task("s", "translate", "They want to go to the party.")
+    r = render(tokenizer, task, [2, 1], glosses=["PARTY", "THEY", "WANT", "GO"])
+    assert r.prompt == (
+        SYS + "<|im_start|>user\n" + STREAMS + "\n"
+        "Signs recognized in the video: PARTY THEY WANT GO.\n"
+        "Translate the given American Sign Language video into English.<|im_end|>\n"
+        "<|im_start|>assistant\n"
+    )
+    assert "Signs recognized in the video: none.\nTranslate" in render(tokenizer, task, [1], glosses=[]).prompt
+    assert render(tokenizer, task, [2, 1], glosses=None).prompt == render(tokenizer, task, [2, 1]).prompt
+
+
 def test_stream_block():
     assert stream_block([]) == "" and stream_block([3]) == "<video_start>" + "<sign>" * 3 + "<video_end>"
