@@ -199,6 +199,9 @@ def demo(
         mark = "ok" if line.exact else "differs"
         typer.echo(f"   [{line.start:5.1f}-{line.end:5.1f} s] {line.hypothesis}")
         typer.echo(f"   {'':16}reference: {line.reference}  ({mark})")
+        if line.recognized is not None:
+            read, signed = " ".join(line.recognized) or "(none)", " ".join(line.signed)
+            typer.echo(f"   {'':16}signs read: {read}  (signed: {signed})")
     right = sum(line.exact for line in t.lines)
     typer.echo(f"   {right} of {len(t.lines)} sentences translated exactly ({t.timings})")
     typer.echo(f"   clips: {t.poses}/; the document's skeleton: {t.picture}")
@@ -365,7 +368,9 @@ def translate_command(
     output: Path | None = typer.Option(None, "--output", "-o", help="Write here instead of printing."),
     beam: int = typer.Option(5, help="Beam size (1 = greedy)."),
     device: Device = "auto",
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Print a timing breakdown."),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Print the signs recognized in each segment and a timing breakdown."
+    ),
 ) -> None:
     """Translate signing in a video into English (long videos become timed segments)."""
     from pose.io import atomic_output
@@ -388,6 +393,8 @@ def translate_command(
             tmp.write_text(text, encoding="utf-8")
         typer.echo(f"wrote {output} ({len(segments)} segments)")
     if verbose:
+        for s in (s for s in segments if s.glosses is not None):
+            typer.echo(f"[{s.start:.1f}-{s.end:.1f} s] signs recognized: {' '.join(s.glosses) or '(none)'}", err=True)
         typer.echo(translator.timings.summary(), err=True)
 
 

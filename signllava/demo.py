@@ -92,6 +92,8 @@ class DemoLine:
     end: float
     hypothesis: str
     reference: str  # the sentence the segment overlaps most
+    recognized: tuple[str, ...] | None = None  # the signs the model's gloss head read (None: it has none)
+    signed: tuple[str, ...] = ()  # the glosses the sentence was signed as
 
     @property
     def exact(self) -> bool:
@@ -121,7 +123,7 @@ def run_translation_demo(
     for r in mine:
         (segment, *_) = translator.translate(out / "poses" / f"{r.sentence_name}.pose", context=previous)
         seconds += translator.timings.total()
-        lines.append(DemoLine(r.start, r.end, segment.text, r.sentence))
+        lines.append(DemoLine(r.start, r.end, segment.text, r.sentence, segment.glosses, r.glosses))
         previous.append(segment.text)
     picture = render(out / "poses_full" / f"{video}.pose", Path(out_dir) / f"{video}.png", frames=6)
     return TranslationDemo(out / "poses", picture, lines, f"{seconds:.1f} s for {len(lines)} sentences")

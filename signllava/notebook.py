@@ -90,9 +90,13 @@ class Translation:
         return " ".join(s.text for s in self.segments if s.text)
 
     def __str__(self) -> str:
-        if len(self.segments) == 1:
+        if len(self.segments) == 1 and self.segments[0].glosses is None:
             return self.text or "(empty translation)"
-        return "\n".join(f"[{s.start:6.2f}-{s.end:6.2f} s] {s.text}" for s in self.segments)
+        return "\n".join(
+            f"[{s.start:6.2f}-{s.end:6.2f} s] {s.text}"
+            + ("" if s.glosses is None else f"\n{'':17}signs: {' '.join(s.glosses) or '(none)'}")
+            for s in self.segments
+        )
 
     def _repr_pretty_(self, printer, cycle: bool) -> None:
         printer.text(str(self))

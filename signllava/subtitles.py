@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 FORMATS = ("text", "json", "srt", "vtt")
 
 
 @dataclass(frozen=True)
 class Segment:
-    """One translated stretch of the video (seconds)."""
+    """One translated stretch of the video (seconds); ``glosses``: the signs the model's gloss head
+    recognized in it, for a model trained with glosses (``train.ctc``), else None."""
 
     start: float
     end: float
     text: str
+    glosses: tuple[str, ...] | None = None
+
+    def as_dict(self) -> dict:
+        """The segment for JSON: ``glosses`` only where the model recognizes glosses."""
+        d = {"start": self.start, "end": self.end, "text": self.text}
+        return d if self.glosses is None else d | {"glosses": list(self.glosses)}
 
 
 def _clock(seconds: float, sep: str) -> str:
@@ -32,7 +39,7 @@ def render(segments: Sequence[Segment], fmt: str, source: str = "") -> str:
         return "".join(s.text + "\n" for s in segments)
     if fmt == "json":
         return (
-            json.dumps({"video": source, "segments": [asdict(s) for s in segments]}, indent=1, ensure_ascii=False)
+            json.dumps({"video": source, "segments": [s.as_dict() for s in segments]}, indent=1, ensure_ascii=False)
             + "\n"
         )
     if fmt == "srt":

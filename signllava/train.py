@@ -12,6 +12,7 @@ import contextlib
 import json
 import random
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,15 +114,17 @@ def attach(cfg: TrainConfig, model: SignLLaVA) -> SignLLaVA:
     if cfg.lora.enabled:
         from peft import LoraConfig, get_peft_model
 
-        model.llm = get_peft_model(
-            model.llm,
-            LoraConfig(
-                r=cfg.lora.r,
-                lora_alpha=cfg.lora.alpha,
-                lora_dropout=cfg.lora.dropout,
-                target_modules=list(cfg.lora.target_modules),
-            ),
-        )
+        with warnings.catch_warnings():  # peft asks transformers 5 a deprecated question (every load would print it)
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing", category=FutureWarning)
+            model.llm = get_peft_model(
+                model.llm,
+                LoraConfig(
+                    r=cfg.lora.r,
+                    lora_alpha=cfg.lora.alpha,
+                    lora_dropout=cfg.lora.dropout,
+                    target_modules=list(cfg.lora.target_modules),
+                ),
+            )
     if cfg.init_from:
         load_checkpoint(cfg.init_from, model, warm_start=True)
     if cfg.optim.gradient_checkpointing:

@@ -270,11 +270,14 @@ class Translator:
     def _clip(features: dict[str, np.ndarray], first: int, last: int) -> dict[str, torch.Tensor]:
         return {name: torch.from_numpy(np.ascontiguousarray(f[first:last])) for name, f in features.items()}
 
-    def _answer(self, tasks: Sequence[Task], streams: Sequence[dict], num_beams: int, max_new_tokens: int) -> list[str]:
+    @staticmethod
+    def _batch(tasks: Sequence[Task], streams: Sequence[dict]) -> dict:
         from .data.dataset import SignCollator
 
         items = [{"sentence": t.sentence, "task": t, "streams": s} for t, s in zip(tasks, streams, strict=True)]
-        batch = SignCollator()(items)
+        return SignCollator()(items)
+
+    def _answer(self, batch: dict, num_beams: int, max_new_tokens: int) -> list[str]:
         start = time.perf_counter()
         with warnings.catch_warnings():  # the n-gram block is meant for the answer only, as transformers warns
             warnings.filterwarnings("ignore", message=".*no_repeat_ngram_size")
@@ -288,6 +291,14 @@ class Translator:
             )
         self.timings.add("llm", time.perf_counter() - start)
         return out
+
+    def _recognized(self, batch: dict) -> list[tuple[str, ...] | None]:
+        """The glosses the first stream's gloss head reads in each clip (the ones ``gloss_prompt``
+        shows the LLM); None for each clip when the model has no gloss head."""
+        if not self.model.gloss_heads:
+            return [None] * len(batch["tasks"])
+        first = next(iter(self.model.config.streams))
+        return [tuple(g) for g in self.model.recognize(batch["streams"], batch["stream_mask"])[first]]
 
     def translate(
         self,
@@ -308,8 +319,9 @@ class Translator:
         features = self._features(pose, path)
         for first, last in spans:
             task = Task(f"{Path(path).stem}@{first}", "translate", "", None, tuple(previous[-max_context:]))
-            text = self._answer([task], [self._clip(features, first, last)], num_beams, max_new_tokens)[0]
-            results.append(Segment(first / fps, last / fps, text))
+            batch = self._batch([task], [self._clip(features, first, last)])
+            text = self._answer(batch, num_beams, max_new_tokens)[0]
+            results.append(Segment(first / fps, last / fps, text, self._recognized(batch)[0]))
             if text:
                 previous.append(text)
         return results
@@ -320,4 +332,4 @@ class Translator:
         pose = self.poses(path)
         task = Task(Path(path).stem, "question", "", question.strip())
         streams = self._clip(self._features(pose, path), 0, len(pose.body.data))
-        return self._answer([task], [streams], 1, max_new_tokens)[0]
+        return self._answer(self._batch([task], [streams]), 1, max_new_tokens)[0]

@@ -183,3 +183,14 @@ def test_widget_loads_uploads_asks_and_reports_errors(translator, clip, tmp_path
     exchanges = "".join(o["text"] for o in ui.answers.outputs)
     assert exchanges.count("Q: ") == 2 and exchanges.count("A: ") == 2 and ui.question.value == ""
     assert ui.status.value == ""
+
+
+def test_a_translation_shows_the_signs_read_where_the_model_reads_glosses():
+    from signllava.subtitles import Segment
+
+    assert str(Translation((Segment(0.0, 2.0, "Hi."),))) == "Hi."
+    assert str(Translation((Segment(0.0, 2.0, "Hi.", ("HELLO", "YOU")),))) == (
+        f"[  0.00-  2.00 s] Hi.\n{'':17}signs: HELLO YOU"
+    )
+    two = Translation((Segment(0.0, 2.0, "Hi.", ()), Segment(2.0, 3.5, "Bye.", ("BYE",))))
+    assert str(two).splitlines()[1::2] == [f"{'':17}signs: (none)", f"{'':17}signs: BYE"]

@@ -47,6 +47,9 @@ def test_subtitle_formats():
     assert render(segs, "vtt").startswith("WEBVTT\n\n00:00:00.000 --> 00:00:02.500\nHello.\n")
     assert json.loads(render(segs, "json", "v.mp4"))["segments"][1] == {"start": 2.5, "end": 3661.042, "text": "Bye."}
     assert render(segs, "text") == "Hello.\nBye.\n"
+    read = [Segment(0.0, 2.5, "Hello.", ("HELLO",)), Segment(2.5, 3.0, "", ())]
+    assert [s.get("glosses") for s in json.loads(render(read, "json"))["segments"]] == [["HELLO"], []]
+    assert render(read, "srt") == render([Segment(0.0, 2.5, "Hello."), Segment(2.5, 3.0, "")], "srt")
 
 
 def test_translate_pose_file_and_formats(checkpoint, synth, tmp_path):
