@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing as mp
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -70,20 +71,27 @@ class ParallelExtractor:
         self.min_frames = min_frames
         self._pool: ProcessPoolExecutor | None = None
         self._local: HolisticExtractor | None = None
+        self._aborted = False
+        self._lock = threading.Lock()  # start() and abort() from different threads
 
     def start(self) -> ParallelExtractor:
         """Spawn the workers and build their graphs now (else on the first video)."""
-        if self.workers == 1:
-            if self._local is None:
-                with quiet_mediapipe():
-                    self._local = HolisticExtractor(self.config)
-        elif self._pool is None:
-            # spawn, as in pose.batch: no fork of a process that has MediaPipe loaded
-            self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=mp.get_context("spawn"), initializer=_init_worker, initargs=(self.config,)
-            )
-            for f in [self._pool.submit(_warm) for _ in range(self.workers)]:
-                f.result()
+        with self._lock:
+            if self._aborted:
+                raise RuntimeError("the pose extractor was aborted")
+            if self.workers == 1:
+                if self._local is None:
+                    with quiet_mediapipe():
+                        self._local = HolisticExtractor(self.config)
+                return self
+            if self._pool is None:
+                # spawn, as in pose.batch: no fork of a process that has MediaPipe loaded
+                self._pool = ProcessPoolExecutor(
+                    self.workers, mp_context=mp.get_context("spawn"), initializer=_init_worker, initargs=(self.config,)
+                )
+            pool = self._pool
+        for f in [pool.submit(_warm) for _ in range(self.workers)]:
+            f.result()
         return self
 
     def extract(self, path: str | os.PathLike, video: VideoConfig | None = None) -> Pose:
@@ -94,13 +102,28 @@ class ParallelExtractor:
                 return self._local.process_video(path, video)
         stream = VideoStream(path, video.backend, video.target_fps)  # probes: bad files fail here, at once
         bounds = chunk_bounds(stream.estimated_frames, self.workers, self.min_frames)
-        self.start()
-        futures = [self._pool.submit(_chunk, str(path), video, a, b, self.warmup) for a, b in bounds]
+        pool = self.start()._pool
+        if pool is None:  # aborted meanwhile
+            raise RuntimeError("the pose extractor was aborted")
+        futures = [pool.submit(_chunk, str(path), video, a, b, self.warmup) for a, b in bounds]
         parts = [f.result() for f in futures]
         data = [d for part in parts for d in part[0]]
         conf = [c for part in parts for c in part[1]]
         fps, width, height = parts[0][2:]
         return build_pose(data, conf, fps, width, height, self.config, str(Path(path)))
+
+    def abort(self) -> None:
+        """Stop now: kill the worker processes (an extraction under way fails with BrokenProcessPool
+        instead of finishing) and refuse further work. For a caller that no longer wants the
+        result, e.g. a translator whose model failed to load while a video was being prefetched.
+        A single in-process graph (``workers=1``) cannot be interrupted: its video is finished."""
+        with self._lock:
+            self._aborted = True
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.kill()
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def close(self) -> None:
         if self._local is not None:

@@ -161,7 +161,7 @@ class Translator:
             stores = {name: spec.store for name, spec in cfg.data.streams.items()}
             translator._set_model(model, load_encoders(model.config.streams, encoders or {}, stores, model.device))
         except BaseException:
-            translator.close()  # waits for a prefetch under way (a model that fails this late is rare)
+            translator.close(abort=True)  # the error now, not after the prefetched video's extraction
             raise
         return translator
 
@@ -222,8 +222,11 @@ class Translator:
             self._hashes[key] = file_sha256(path)[:32]
         return self._hashes[key]
 
-    def close(self) -> None:
-        """Stop the pose workers (they also stop with the process)."""
+    def close(self, abort: bool = False) -> None:
+        """Stop the pose workers (they also stop with the process). A prefetch under way is
+        finished first, unless ``abort``: then its worker processes are killed and it is dropped."""
+        if abort:
+            self.extractor.abort()
         for pending in self._pending.values():
             pending.exception()  # let a prefetch finish (or fail) before its workers go
         self._pending.clear()

@@ -181,3 +181,28 @@ def test_translate_computes_an_encoder_stream_and_caches_it(sign2vec_model, synt
         load_encoders(stream, {"dino": encoder}, {}, "cpu")
     with pytest.raises(InputError, match="sign2vec encoder gives .* values per frame; the model's stream 'x' has 5"):
         load_encoders({"x": StreamConfig(5)}, {"x": encoder}, {}, "cpu")
+
+
+def test_a_model_that_fails_to_load_drops_the_prefetch_at_once(checkpoint, tmp_path, monkeypatch):
+    import signllava.evaluate
+
+    monkeypatch.setenv("SIGNLLAVA_CACHE", str(tmp_path / "cache"))
+    video = write_video(tmp_path / "long.mp4", frames=1000, size=(128, 96))
+
+    def wrong_llm(folder, *args, **kwargs):  # as check_compatible fails, once the LLM has loaded
+        raise InputError(folder, "checkpoint is for LLM 'other'")
+
+    monkeypatch.setattr(signllava.evaluate, "load_trained", wrong_llm)
+    closed, close = [], Translator.close
+
+    def spy(self, abort=False):
+        pending = list(self._pending.values())
+        close(self, abort)
+        closed.append((abort, [p.exception() for p in pending]))
+
+    monkeypatch.setattr(Translator, "close", spy)
+    with pytest.raises(InputError, match="checkpoint is for LLM 'other'"):
+        Translator.load(checkpoint, "cpu", prefetch=[video], pose_workers=2)
+    [(aborted, errors)] = closed
+    assert aborted and len(errors) == 1 and errors[0] is not None  # the extraction was killed, not waited for
+    assert not list((tmp_path / "cache").rglob("*.pose"))

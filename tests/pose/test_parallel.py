@@ -52,3 +52,18 @@ def test_two_graphs_match_one_graph_on_a_real_clip(extractor):
     assert diff.mean() < 0.5 and np.percentile(diff, 95) < 2.0, (diff.mean(), diff.max())
     found_split, found_whole = split.body.confidence[:, 0] > 0, whole.body.confidence[:, 0] > 0
     assert (found_split == found_whole).mean() > 0.99
+
+
+def test_abort_kills_an_extraction_under_way_and_refuses_more(make_video):
+    from concurrent.futures import ThreadPoolExecutor
+
+    video = make_video(frames=1000)
+    px = ParallelExtractor(workers=2, min_frames=10).start()
+    with ThreadPoolExecutor(1) as thread:
+        running = thread.submit(px.extract, video)
+        px.abort()
+        error = running.exception()
+    assert error is not None  # killed (BrokenProcessPool) or refused, never finished
+    with pytest.raises(RuntimeError, match="aborted"):
+        px.extract(video)
+    px.close()
