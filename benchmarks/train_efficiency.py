@@ -31,14 +31,14 @@ SHAPES = {  # hidden, intermediate, layers, heads, kv heads, vocab
     "smollm2-135m": (576, 1536, 30, 9, 3, 49152),
     "llama3-8b": (4096, 14336, 32, 32, 8, 128256),
 }
-PEAK_TFLOPS = {"cuda": 989.0}  # H100 SXM dense bf16
+PEAK_TFLOPS = {"cuda": 989.0}  # H100 / H200 SXM dense bf16
 
 
-def build(shape: str, device: torch.device, stage: int, frames: int):
+def build(shape: str, device: torch.device, stage: int, tokenizer: str | None = None):
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
     hidden, inter, layers, heads, kv, vocab = SHAPES[shape]
-    tokenizer = AutoTokenizer.from_pretrained(resolve(DEFAULT_LLM))
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer or resolve(DEFAULT_LLM))
     tokenizer.pad_token = tokenizer.eos_token
     dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
     config = LlamaConfig(
@@ -101,10 +101,11 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--stage", type=int, choices=(1, 2), default=1)
+    parser.add_argument("--tokenizer", help="a tokenizer folder (default: the embedded LLM's, from its GGUF)")
     args = parser.parse_args()
     device = torch.device(args.device)
     torch.manual_seed(0)
-    model, n_params = build(args.shape, device, args.stage, args.frames)
+    model, n_params = build(args.shape, device, args.stage, args.tokenizer)
     data = dataset(args.batch, args.frames)
     collate = SignCollator(pad_to_multiple_of=8)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
