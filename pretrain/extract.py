@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from pose import provenance
 from pose.errors import InputError
 from pose.io import read_pose
 
@@ -98,18 +100,22 @@ def extract_features(job: FeatureJob, progress: bool = True) -> FeatureReport:
     device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if job.device == "auto" else job.device)
     clips = list_clips(job.data, need_video=job.stream in IMAGE_STREAMS)[job.shard :: job.num_shards]
     encode, dim = _encoder(job, device)
-    start, frames, done, mine = time.perf_counter(), 0, 0, {}
+    start, frames, done, mine, fps = time.perf_counter(), 0, 0, {}, []
     shard = f"job{job.shard:05d}of{job.num_shards:05d}"
     with FeatureStore.writer(job.output, job.stream, shard, dim=dim, clips_per_part=job.clips_per_part) as writer:
         todo = [c for c in clips if c.name not in writer]
         for clip in tqdm(todo, desc=f"features {job.stream}", unit="clip", disable=not progress):
-            features = encode(read_pose(clip.pose), clip.video)  # (T, D)
+            pose = read_pose(clip.pose)
+            fps.append(float(pose.body.fps))
+            features = encode(pose, clip.video)  # (T, D)
             if features.ndim != 2 or features.shape[1] != dim:
                 raise InputError(clip.pose, f"{job.stream} features have shape {features.shape}, expected (T, {dim})")
             writer.add(clip.name, features)
             mine[clip.name] = features
             frames += len(features)
             done += 1
+    if fps:  # how the poses were made, for the models trained on these features (pose.provenance)
+        provenance.write_record(Path(job.output) / job.stream, provenance.describe(job.data.poses, fps))
     if job.stream != "pose":  # a model trained on these features finds its encoder here (translate)
         from signllava.encoders import record_encoder
 

@@ -44,6 +44,8 @@ def model_meta(model) -> dict:
         "streams": {name: dataclasses.asdict(s) for name, s in model.config.streams.items()},
         "lora": any("lora_" in k for k in model.trainable_state()),
         "glosses": len(model.config.glosses),
+        # how the training poses were made (pose.provenance): translate extracts new videos the same way
+        "poses": getattr(model, "pose_record", None),
     }
 
 

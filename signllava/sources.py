@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pose import provenance
 from pose.errors import InputError
 
 from .data.dataset import StreamSource
@@ -73,13 +74,17 @@ def build_streams(data: DataConfig, sentences: list[Sentence], model_config) -> 
     for name in model_config.streams:
         spec = data.streams[name]
         if spec.poses is not None:
-            dim = model_config.streams[name].dim
-            clips = {s.sentence_name: f.astype(np.float16) for s, f in sentence_features(sentences, spec.poses, dim)}
-            sources[name] = StreamSource(clips)
+            dim, fps = model_config.streams[name].dim, []
+            clips = {
+                s.sentence_name: f.astype(np.float16) for s, f in sentence_features(sentences, spec.poses, dim, fps)
+            }
+            sources[name] = StreamSource(clips, poses=provenance.describe(spec.poses, fps))
         else:
             from pretrain import open_features
 
-            sources[name] = StreamSource(open_features(spec.store, name), spec.per_video_fps)
+            stream_dir = Path(spec.store) / name
+            record = provenance.read_record(stream_dir) if stream_dir.is_dir() else None
+            sources[name] = StreamSource(open_features(spec.store, name), spec.per_video_fps, record)
         dim = model_config.streams[name].dim
         got = _dim_of(sources[name], sentences[0], name) if sentences else dim
         if got != dim:

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from pose import provenance
 from pose.errors import InputError
 from pose.io import atomic_output, recover_folder
 from pretrain.trainer import optimizer_step, plot_loss, rng_state, set_rng_state
@@ -236,10 +237,12 @@ def train(cfg: TrainConfig, progress: bool = True, should_stop=None) -> dict:
     builder = TaskBuilder(
         sentences, weights=cfg.data.tasks, window=window, seed=cfg.seed, paraphrase_rate=cfg.data.paraphrase_rate
     )
-    dataset = SignDataset(sentences, build_streams(cfg.data, sentences, cfg.model), builder)
+    sources = build_streams(cfg.data, sentences, cfg.model)
+    dataset = SignDataset(sentences, sources, builder)
     if cfg.ctc > 0:
         cfg.model.glosses = gloss_vocabulary(sentences, cfg.model.glosses)
     model = build_model(cfg, device)
+    model.pose_record = provenance.merged(s.poses for s in sources.values())  # translate extracts the same way
     optimizer, scheduler = make_optimizer(model, cfg.optim)
     step, epoch, position, metrics = 0, 0, 0, []
     last = recover_folder(out / "last")  # a kill mid-save leaves the previous last/ parked beside it

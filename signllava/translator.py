@@ -17,7 +17,7 @@ import time
 import warnings
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,7 @@ from pose_format import Pose
 from pose.config import HolisticConfig, VideoConfig
 from pose.errors import InputError
 from pose.io import atomic_output, file_sha256, read_pose, write_pose
+from pose.provenance import extraction_settings
 from pose.video import probe
 
 from .data.poses import view_for
@@ -144,7 +145,10 @@ class Translator:
         **kwargs,
     ) -> Translator:
         """A translator for a checkpoint folder; ``None``: the embedded default model, which knows
-        only the synthetic signing language (synthsign), not ASL. ``encoders``: the pretraining
+        only the synthetic signing language (synthsign), not ASL. Videos' poses are extracted with
+        the Holistic settings and at the frame rate of the poses the model was trained on, where the
+        checkpoint records them (:mod:`pose.provenance`; else MediaPipe's defaults at 25 fps), unless
+        ``holistic`` / ``target_fps`` are given. ``encoders``: the pretraining
         checkpoint of each encoder stream, where the feature store did not record it. ``prefetch``:
         videos whose poses to start extracting now, while the model loads (:meth:`prefetch`).
         ``half_weights``: on a CPU, the LLM's linear weights in float16 (~1.75x faster decoding;
@@ -153,7 +157,13 @@ class Translator:
         from .evaluate import load_trained
 
         folder = default_checkpoint() if checkpoint is None else checkpoint
-        read_meta(folder)  # a path that is no checkpoint fails now, before any extraction starts
+        meta = read_meta(folder)  # a path that is no checkpoint fails now, before any extraction starts
+        # new videos' poses are extracted as the training poses were (unless the caller says otherwise)
+        holistic, fps = extraction_settings(meta.get("poses"), Path(folder) / "meta.json")
+        if holistic is not None:
+            kwargs.setdefault("holistic", holistic)
+        if fps is not None:
+            kwargs.setdefault("target_fps", fps)
         translator = cls(None, **kwargs)  # the pose side first, so that prefetching overlaps the model's load
         translator.prefetch(prefetch)
         try:
@@ -207,7 +217,16 @@ class Translator:
             return pose, time.perf_counter() - start
 
     def _cached_pose(self, path: Path) -> Path:
-        return self.cache / f"{self._hash(path)}-mc{self.holistic.model_complexity}-fps{self.target_fps}.pose"
+        """The cache entry of this file's poses extracted with these settings."""
+        return self.cache / f"{self._hash(path)}-{self._settings_digest()}.pose"
+
+    def _settings_digest(self) -> str:
+        """Short digest of the extraction settings (Holistic, frame rate), for cache keys."""
+        import hashlib
+        import json
+
+        settings = json.dumps([asdict(self.holistic), self.target_fps], sort_keys=True).encode()
+        return hashlib.sha256(settings).hexdigest()[:12]
 
     @staticmethod
     def _file_key(path: Path) -> tuple:
@@ -252,7 +271,8 @@ class Translator:
     def _encoded(self, encoder: EncoderStream, pose: Pose, path: Path) -> np.ndarray:
         """One encoder stream's features, from the cache when this input and encoder were seen before."""
         video = None if path.suffix == ".pose" else path
-        key = f"{self._hash(path)}-fps{self.target_fps}-{encoder.kind}-{encoder.digest}.npy"
+        poses = "pose" if path.suffix == ".pose" else self._settings_digest()  # the features' poses: given or extracted
+        key = f"{self._hash(path)}-{poses}-{encoder.kind}-{encoder.digest}.npy"
         cached = self.cache.parent / "features" / key
         if cached.is_file():
             self.timings.cached_features = True

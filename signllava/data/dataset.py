@@ -40,6 +40,7 @@ class StreamSource:
 
     store: ClipStore
     per_video_fps: float | None = None  # set when the store holds whole videos (keyed by VIDEO_NAME)
+    poses: dict | None = None  # how the poses behind the features were made (pose.provenance), if known
 
     def clip(self, sentence: Sentence, stream: str) -> np.ndarray:
         if self.per_video_fps is None:

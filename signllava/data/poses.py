@@ -46,9 +46,10 @@ def _index(folder: Path) -> dict[str, Path]:
 
 
 def sentence_features(
-    sentences: Iterable[Sentence], poses_dir: str | os.PathLike, dim: int = 208
+    sentences: Iterable[Sentence], poses_dir: str | os.PathLike, dim: int = 208, fps_seen: list | None = None
 ) -> Iterator[tuple[Sentence, np.ndarray]]:
-    """Yield ``(sentence, features (T, D) float32)`` for every sentence, in video order.
+    """Yield ``(sentence, features (T, D) float32)`` for every sentence, in video order; the frame
+    rate of every .pose file read is appended to ``fps_seen`` when given.
 
     Raises InputError naming the sentence when neither its clip nor its video has a .pose file,
     or when its time span holds no frame of the video's pose.
@@ -62,7 +63,10 @@ def sentence_features(
         video_features = None  # read lazily, once per video
         for s in video_sentences:
             if s.sentence_name in files:
-                features, _ = to_features(read_pose(files[s.sentence_name]))
+                pose = read_pose(files[s.sentence_name])
+                if fps_seen is not None:
+                    fps_seen.append(float(pose.body.fps))
+                features, _ = to_features(pose)
                 yield s, features
                 continue
             if s.video_name not in files:
@@ -73,6 +77,8 @@ def sentence_features(
             if video_features is None:
                 pose = read_pose(files[s.video_name])
                 fps = float(pose.body.fps)
+                if fps_seen is not None:
+                    fps_seen.append(fps)
                 video_features, _ = to_features(pose)
             first, last = frame_span(fps, s.start, s.end, len(video_features))
             if last <= first:

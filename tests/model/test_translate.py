@@ -206,3 +206,42 @@ def test_a_model_that_fails_to_load_drops_the_prefetch_at_once(checkpoint, tmp_p
     [(aborted, errors)] = closed
     assert aborted and len(errors) == 1 and errors[0] is not None  # the extraction was killed, not waited for
     assert not list((tmp_path / "cache").rglob("*.pose"))
+
+
+def test_videos_are_extracted_as_the_training_poses_were(llm_dir, tmp_path):
+    from dataclasses import asdict
+
+    from pose.config import ExtractConfig, HolisticConfig, VideoConfig
+    from pose.io import write_pose
+    from signllava.checkpoint import read_meta
+    from signllava.config import save_config
+    from signllava.sources import DataConfig, StreamData
+    from signllava.train import OptimConfig, TrainConfig, train
+    from tests.pose.test_features import synthetic_pose
+
+    poses = tmp_path / "poses"  # as `extract-poses --model-complexity 2 --fps 30` leaves them
+    for i in range(3):
+        pose = synthetic_pose(frames=12)
+        pose.body.fps = 30
+        write_pose(pose, poses / f"c{i}.pose")
+    heavy = HolisticConfig(model_complexity=2)
+    save_config(ExtractConfig(holistic=heavy, video=VideoConfig(target_fps=30)), poses / "extract_poses.yaml")
+    meta = tmp_path / "train.csv"
+    meta.write_text(
+        "VIDEO_ID\tVIDEO_NAME\tSENTENCE_ID\tSENTENCE_NAME\tSTART_REALIGNED\tEND_REALIGNED\tSENTENCE\n"
+        + "".join(f"v\tv-1\tv_{i}\tc{i}\t{i}.0\t{i}.4\thello {i}\n" for i in range(3))
+    )
+    cfg = TrainConfig(
+        model=ModelConfig(llm=llm_dir, streams={"pose": StreamConfig(208, stride=4)}),
+        data=DataConfig(metadata=[str(meta)], streams={"pose": StreamData(poses=str(poses))}),
+        optim=OptimConfig(max_steps=1, batch_size=3),
+        output_dir=str(tmp_path / "run"),
+        device="cpu",
+    )
+    train(cfg, progress=False)
+    checkpoint = tmp_path / "run" / "last"
+    assert read_meta(checkpoint)["poses"] == {"holistic": asdict(heavy), "fps": 30.0}
+    with Translator.load(checkpoint, "cpu") as translator:
+        assert translator.holistic == translator.extractor.config == heavy and translator.target_fps == 30.0
+    with Translator.load(checkpoint, "cpu", target_fps=25.0) as translator:  # the caller decides
+        assert translator.target_fps == 25.0 and translator.holistic == heavy

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 from pose.errors import InputError
 from pose.features import pose_view_208
 from pose.io import read_pose
+from pose.provenance import read_record
 from pose.synth import SynthConfig, generate
 from pretrain.data import PretrainData
 from pretrain.extract import FeatureJob, extract_features
@@ -51,6 +52,8 @@ def test_pose_stream_is_the_208_view_and_a_rerun_skips_what_is_stored(synth, tmp
     assert len(store) == first.done + second.done == len(list((synth / "poses").glob("*.pose")))
     clip = sorted((synth / "poses").glob("*.pose"))[0]
     np.testing.assert_allclose(store[clip.stem], pose_view_208(read_pose(clip))[0], atol=2e-3)  # float16
+    # how the poses were made travels with the features (generated poses: no Holistic settings)
+    assert read_record(tmp_path / "pose") == {"holistic": None, "fps": 25.0}
 
 
 def test_sign2vec_stream_with_the_retrieval_probe(synth, sign2vec_run, tmp_path):
