@@ -257,3 +257,20 @@ def test_the_prompt_head_is_computed_once_across_calls_with_the_same_answers(tin
         assert model._head_cache(ids, torch.ones_like(ids)) == (None, 0)
     finally:
         weight.requires_grad_(False)
+
+
+def test_a_head_that_covers_all_but_the_last_token_is_the_beams_whole_prefill(tiny_llm):
+    model = make(tiny_llm)
+    model.keep_prompt_head = True
+    ids = model.tokenizer(" ".join(["plain text with no sign streams"] * 4), return_tensors="pt")["input_ids"]
+    ids = ids.repeat(2, 1)  # two samples, the same text
+    attention = torch.ones_like(ids)
+    embeds = model.llm.get_input_embeddings()(ids)
+    head, start = model._head_cache(ids, attention)
+    assert start == ids.shape[1] - 1 >= model.min_shared_prefix  # no stream: the head is all but the last token
+    shared = model._prefill_for_beams(embeds, attention, 3, head, start)
+    plain = model._prefill_for_beams(embeds, attention, 3)  # computed without the head
+    assert len(shared.layers) == len(plain.layers)
+    for a, b in zip(shared.layers, plain.layers, strict=True):
+        assert a.keys.shape[0] == 6 and a.keys.shape == b.keys.shape  # 2 samples x 3 beams, sample-major
+        assert torch.allclose(a.keys, b.keys, atol=1e-5) and torch.allclose(a.values, b.values, atol=1e-5)
