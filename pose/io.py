@@ -114,6 +114,22 @@ def read_pose(path: str | os.PathLike) -> Pose:
         raise InputError(path, f"not a readable .pose file ({type(err).__name__}: {err})") from err
 
 
+def pose_seconds(path: str | os.PathLike) -> float:
+    """A ``.pose`` file's duration in seconds, from its header and frame count alone (the landmarks
+    are skipped, not read: ~5 ms for a 10-minute file where reading it takes ~0.15 s)."""
+    from pose_format.pose_body import EmptyPoseBody
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "pose file not found")
+    try:
+        with open(path, "rb") as f:
+            body = Pose.read(f, pose_body=EmptyPoseBody).body
+        return len(body.data) / float(body.fps)
+    except Exception as err:
+        raise InputError(path, f"not a readable .pose file ({type(err).__name__}: {err})") from err
+
+
 def partial_target(tmp: Path) -> Path:
     """The output a temporary file from :func:`write_pose` was meant to become."""
     name = tmp.name[len(TMP_PREFIX) :]

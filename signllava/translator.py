@@ -26,7 +26,7 @@ from pose_format import Pose
 
 from pose.config import HolisticConfig, VideoConfig
 from pose.errors import InputError
-from pose.io import atomic_output, file_sha256, read_pose, write_pose
+from pose.io import atomic_output, file_sha256, pose_seconds, read_pose, write_pose
 from pose.provenance import extraction_settings
 from pose.video import probe
 
@@ -51,8 +51,7 @@ def half_weights_pay_off(path: str | os.PathLike) -> bool:
     path = Path(path)
     try:
         if path.suffix == ".pose":
-            body = read_pose(path).body
-            seconds = len(body.data) / body.fps
+            seconds = pose_seconds(path)
         else:
             seconds = probe(path).duration
     except Exception:

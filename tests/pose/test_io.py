@@ -28,3 +28,19 @@ def test_recover_a_swap_cut_in_half(tmp_path):
     parked.mkdir()
     (parked / "w").write_text("previous")
     assert (recover_folder(target) / "w").read_text() == "previous" and not parked.exists()
+
+
+def test_pose_seconds_reads_the_duration_without_the_landmarks(tmp_path):
+    from pose.errors import InputError
+    from pose.io import pose_seconds, read_pose, write_pose
+    from tests.pose.test_features import synthetic_pose
+
+    pose = synthetic_pose(frames=60)
+    pose.body.fps = 24
+    write_pose(pose, tmp_path / "a.pose")
+    assert pose_seconds(tmp_path / "a.pose") == 2.5 == len(read_pose(tmp_path / "a.pose").body.data) / 24
+    with pytest.raises(InputError, match="gone.pose: pose file not found"):
+        pose_seconds(tmp_path / "gone.pose")
+    (tmp_path / "junk.pose").write_bytes(b"not a pose")
+    with pytest.raises(InputError, match="junk.pose: not a readable .pose file"):
+        pose_seconds(tmp_path / "junk.pose")
