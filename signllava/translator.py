@@ -11,6 +11,8 @@ on the same video skips extraction.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import threading
 import time
@@ -221,9 +223,6 @@ class Translator:
 
     def _settings_digest(self) -> str:
         """Short digest of the extraction settings (Holistic, frame rate), for cache keys."""
-        import hashlib
-        import json
-
         settings = json.dumps([asdict(self.holistic), self.target_fps], sort_keys=True).encode()
         return hashlib.sha256(settings).hexdigest()[:12]
 
