@@ -323,6 +323,13 @@ def evaluate_command(
     typer.echo(
         f"repetition rate {t['repetition_rate']:.2f}, distinct-1 {t['distinct1']:.2f}, distinct-2 {t['distinct2']:.2f}"
     )
+    if report["ambiguous"]:
+        a = report["ambiguous"]
+        needs = a["needs_context_accuracy"]
+        typer.echo(
+            f"ambiguous signs: word accuracy {a['accuracy']:.1f} % (n={a['n']}); where only an earlier sentence "
+            f"names the topic: " + (f"{needs:.1f} % (n={a['needs_context_n']})" if needs is not None else "none")
+        )
     for task, m in report["qa"].items():
         typer.echo(f"QA {task}: accuracy {m['accuracy']:.1f}, F1 {m['f1']:.1f} (n={m['n']})")
     for name, m in report["sign_tokens"].items():

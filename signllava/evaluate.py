@@ -169,6 +169,7 @@ def evaluate(cfg: EvalConfig, progress: bool = True) -> dict:
         "context": cfg.context,
         "sentences": len(sentences),
         "translation": translation_metrics(hyp_list, refs) | collapse_metrics(hyp_list),
+        "ambiguous": ambiguous_words(data, cfg.split, hyps),
         "qa": {
             task: yes_no_metrics([r["prediction"] for r in rs], [r["answer"] for r in rs])
             for task, rs in qa_results.items()
@@ -192,6 +193,25 @@ def evaluate(cfg: EvalConfig, progress: bool = True) -> dict:
         tmp.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
     report["output"] = str(out)
     return report
+
+
+def ambiguous_words(data: DataConfig, split: str, hypotheses: dict[str, str]) -> dict | None:
+    """Word accuracy on synthsign's topic-dependent signs (the English of BAND, CHEF ... depends on
+    the document's topic), over all of them and over those whose topic only an earlier sentence
+    names (context is needed); None where the metadata is not synthsign's."""
+    from pose.synth import ambiguous_accuracy, load_metadata
+
+    folders = {Path(m).parent for m in data.metadata if (Path(m).parent / f"synthsign_{split}.jsonl").is_file()}
+    records = [r for folder in sorted(folders) for r in load_metadata(folder, split)]
+    score = ambiguous_accuracy(records, hypotheses)
+    if not score.total:
+        return None
+    return {
+        "accuracy": 100 * score.accuracy,
+        "n": score.total,
+        "needs_context_accuracy": 100 * score.needs_context_accuracy if score.needs_context_total else None,
+        "needs_context_n": score.needs_context_total,
+    }
 
 
 def _qa(model, dataset, builder, sentences, index, cfg: EvalConfig) -> dict[str, list[dict]]:

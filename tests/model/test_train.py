@@ -136,6 +136,7 @@ def test_evaluate_writes_report(llm_dir, dataset, tmp_path):
     assert t["bleu_signature"].startswith("nrefs:1|case:mixed")
     assert report["qa"]["reversed"]["n"] == 6
     assert report["sign_tokens"]["pose"]["effective_rank"] >= 1
+    assert report["ambiguous"] is None  # not synthsign: no topic-dependent signs to score
     saved = json.loads((tmp_path / "run" / "eval-train.json").read_text())
     assert saved["translation"]["bleu4"] == t["bleu4"]
     # with own outputs as context, a sentence's context holds the model's earlier outputs
@@ -290,3 +291,19 @@ def test_gloss_ctc_needs_glosses_in_the_metadata(llm_dir, dataset, tmp_path):
     cfg.ctc = 0.5
     with pytest.raises(InputError, match="no GLOSSES column"):
         train(cfg, progress=False)
+
+
+def test_ambiguous_signs_are_scored_on_synthsign(synth):
+    from pose.synth import load_metadata
+    from signllava.evaluate import ambiguous_words
+    from signllava.sources import DataConfig
+
+    data = DataConfig(metadata=[str(p) for p in sorted(synth.glob("how2sign_realigned_*.csv"))])
+    records = [r for split in ("train", "test") for r in load_metadata(synth, split)]
+    total = sum(len(r.ambiguous) for r in records if r.split == "test")
+    needs = sum(not a.in_sentence for r in records if r.split == "test" for a in r.ambiguous)
+    assert total > 0
+    right = ambiguous_words(data, "test", {r.sentence_name: r.sentence for r in records})
+    assert right == {"accuracy": 100.0, "n": total, "needs_context_accuracy": 100.0 if needs else None,
+                     "needs_context_n": needs}  # fmt: skip
+    assert ambiguous_words(data, "test", {r.sentence_name: "" for r in records})["accuracy"] == 0.0
