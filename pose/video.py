@@ -207,6 +207,29 @@ def resample_plan(source_fps: float, target_fps: float | None) -> tuple[float, c
     return float(target_fps), repeat
 
 
+def nearest_frames(num_frames: int, source_fps: float, target_fps: float | None) -> np.ndarray:
+    """The source frame each output frame shows when ``num_frames`` frames at ``source_fps`` are
+    resampled to ``target_fps`` (the rule of :func:`resample_plan`, as indices, for whole arrays)."""
+    if num_frames <= 0 or target_fps is None or abs(target_fps - source_fps) < 1e-6:
+        return np.arange(max(num_frames, 0))
+    ratio = source_fps / target_fps
+    count = max(1, math.ceil((num_frames - 0.5) / ratio))  # outputs k with round(k * ratio) < num_frames
+    return np.minimum(np.floor(np.arange(count) * ratio + 0.5).astype(np.int64), num_frames - 1)
+
+
+def resample_pose(pose, target_fps: float | None):
+    """``pose`` (pose-format) at ``target_fps`` by nearest frame, as videos are resampled while their
+    poses are extracted; the same object when it already is at that rate (or ``target_fps`` is None)."""
+    from pose_format import Pose
+
+    fps = float(pose.body.fps)
+    if target_fps is None or abs(target_fps - fps) < 1e-6:
+        return pose
+    body = pose.body.select_frames(nearest_frames(len(pose.body.data), fps, target_fps))
+    body.fps = float(target_fps)
+    return Pose(pose.header, body)
+
+
 class VideoStream:
     """A video opened for streaming: ``info`` (after resampling) and ``frames()``."""
 

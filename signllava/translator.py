@@ -30,7 +30,7 @@ from pose.config import HolisticConfig, VideoConfig
 from pose.errors import InputError
 from pose.io import atomic_output, file_sha256, pose_seconds, read_pose, write_pose
 from pose.provenance import extraction_settings
-from pose.video import probe
+from pose.video import probe, resample_pose
 
 from .data.poses import view_for
 from .data.tasks import Task
@@ -179,10 +179,11 @@ class Translator:
     # --- poses ---------------------------------------------------------------------------------
 
     def poses(self, path: str | os.PathLike) -> Pose:
-        """The video's Holistic pose (from the cache when this exact file was seen before), or a .pose file."""
+        """The video's Holistic pose (from the cache when this exact file was seen before), or a .pose
+        file's, resampled by nearest frame to the frame rate the model's poses had (as videos are)."""
         path = Path(path)
         if path.suffix == ".pose":
-            return read_pose(path)
+            return resample_pose(read_pose(path), self.target_fps)
         if not path.is_file():
             raise InputError(path, "file not found")
         start = time.perf_counter()
@@ -269,7 +270,8 @@ class Translator:
     def _encoded(self, encoder: EncoderStream, pose: Pose, path: Path) -> np.ndarray:
         """One encoder stream's features, from the cache when this input and encoder were seen before."""
         video = None if path.suffix == ".pose" else path
-        poses = "pose" if path.suffix == ".pose" else self._settings_digest()  # the features' poses: given or extracted
+        # the features' poses: a .pose file's (at the model's frame rate), or extracted with these settings
+        poses = f"pose{self.target_fps}" if path.suffix == ".pose" else self._settings_digest()
         key = f"{self._hash(path)}-{poses}-{encoder.kind}-{encoder.digest}.npy"
         cached = self.cache.parent / "features" / key
         if cached.is_file():

@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import json
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -65,6 +66,27 @@ def test_translate_pose_file_and_formats(checkpoint, synth, tmp_path):
     assert out.read_text().startswith("WEBVTT\n\n00:00:00.000 --> ")
     answer = translator.ask(clip, "Is the video reversed?", max_new_tokens=3)
     assert isinstance(answer, str)
+
+
+def test_a_pose_file_at_another_frame_rate_is_resampled_to_the_models(checkpoint, synth, tmp_path):
+    """A .pose at 50 fps (each frame of a 25 fps clip twice) reads as the 25 fps clip: the same
+    features, times and translation, not a clip signed at half speed."""
+    from pose_format import Pose
+
+    from pose.io import write_pose
+
+    clip = next((synth / "poses").glob("*.pose"))
+    pose = read_pose(clip)
+    assert float(pose.body.fps) == 25
+    body = pose.body.select_frames(np.repeat(np.arange(len(pose.body.data)), 2))
+    body.fps = 50.0
+    doubled = write_pose(Pose(pose.header, body), tmp_path / "doubled.pose")
+    translator = Translator.load(checkpoint, "cpu", cache=tmp_path / "cache")
+    assert translator.target_fps == 25
+    original, resampled = (translator._features(translator.poses(p), p)["pose"] for p in (clip, doubled))
+    np.testing.assert_array_equal(resampled, original)
+    a, b = (translator.translate(p, num_beams=1, max_new_tokens=4) for p in (clip, doubled))
+    assert [(s.start, s.end, s.text) for s in a] == [(s.start, s.end, s.text) for s in b]
 
 
 def test_translate_bad_inputs(checkpoint, tmp_path, monkeypatch):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from pose.errors import VideoError
-from pose.video import VideoStream, probe, resample_plan
+from pose.video import VideoStream, nearest_frames, probe, resample_plan, resample_pose
 from tests.conftest import realdata
 
 
@@ -31,6 +31,35 @@ def test_resample_plan_keeps_duration(src, dst, n):
     out = sum(repeat(i) for i in range(n))
     assert fps == dst
     assert abs(out - n * dst / src) <= 1
+
+
+RATES = [(30, 25, 30), (120, 25, 120), (24, 25, 24), (25, 25, 25), (10, 30, 10), (30, 25, 1)]
+
+
+@pytest.mark.parametrize("src,dst,n", RATES)
+def test_nearest_frames_follow_the_streams_rule(src, dst, n):
+    """Whole-array resampling (for .pose files) picks exactly the frames a resampled video stream emits."""
+    _, repeat = resample_plan(src, dst)
+    streamed = [i for i in range(n) for _ in range(repeat(i))]
+    assert nearest_frames(n, src, dst).tolist() == streamed
+
+
+def test_resample_pose_by_nearest_frame():
+    from pose_format import Pose
+    from pose_format.numpy import NumPyPoseBody
+    from pose_format.pose_header import PoseHeader, PoseHeaderComponent, PoseHeaderDimensions
+
+    component = PoseHeaderComponent("P", ["a", "b"], [(0, 1)], [(255, 0, 0)], "XYC")
+    header = PoseHeader(0.1, PoseHeaderDimensions(10, 10, 1), [component])
+    frames = np.arange(30, dtype=np.float32)  # frame i holds the value i
+    data = np.repeat(frames[:, None, None, None], 2, axis=2).repeat(2, axis=3)
+    pose = Pose(header, NumPyPoseBody(30, data, np.ones((30, 1, 2), np.float32)))
+    same = resample_pose(pose, 30.0)
+    assert same is pose
+    out = resample_pose(pose, 25.0)
+    assert float(out.body.fps) == 25.0 and len(out.body.data) == 25
+    assert out.body.data[:, 0, 0, 0].tolist() == nearest_frames(30, 30, 25).tolist()
+    assert float(pose.body.fps) == 30  # the input is left as it was
 
 
 def test_resampled_stream_is_streamed_and_timed(make_video):
