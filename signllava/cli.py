@@ -305,12 +305,12 @@ def evaluate_command(
     quiet: Quiet = False,
 ) -> None:
     """Translate a split (and answer QA), write hypotheses + metrics JSON, print the scores."""
-    from .evaluate import EvalConfig, evaluate
+    from .evaluate import evaluate, load_eval_config
 
     flags = [f"checkpoint={checkpoint}", f"split={split}", f"context={context}", f"num_beams={beam}"]
     if output is not None:
         flags.append(f"output={output}")
-    cfg = load_config(EvalConfig, None, [*flags, *set_])
+    cfg = load_eval_config(None, [*flags, *set_])
     report = evaluate(cfg, progress=not quiet)
     t = report["translation"]
     typer.echo(f"{report['split']}: {report['sentences']} sentences, context {report['context']}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -26,11 +26,19 @@ def _one_line(err: Exception) -> str:
     return text[0] if text else type(err).__name__
 
 
-def load_config(schema: type[T], path: str | os.PathLike | None = None, overrides: Sequence[str] = ()) -> T:
-    """Build ``schema`` from its defaults, an optional YAML file and dotlist overrides
-    (``holistic.model_complexity=2``). Unknown keys and wrong types are one-line InputErrors."""
+def load_config(
+    schema: type[T],
+    path: str | os.PathLike | None = None,
+    overrides: Sequence[str] = (),
+    base: Mapping | None = None,
+) -> T:
+    """Build ``schema`` from its defaults, ``base`` (a nested dict of values, e.g. a section of a
+    checkpoint's config), an optional YAML file and dotlist overrides (``holistic.model_complexity=2``).
+    Unknown keys and wrong types are one-line InputErrors."""
     try:
         merged = OmegaConf.structured(schema)
+        if base:
+            merged = OmegaConf.merge(merged, base)
         if path is not None:
             path = Path(path)
             if not path.is_file():

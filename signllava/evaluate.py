@@ -8,7 +8,9 @@ all videos per batch), or a path to a hypotheses file (TSV or JSON, see ``Contex
 from __future__ import annotations
 
 import json
+import os
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,6 +92,31 @@ def load_trained(
         half_weight_linears(model.llm)
     model.eval()
     return model, cfg
+
+
+def load_eval_config(path: str | os.PathLike | None, overrides: Sequence[str]) -> EvalConfig:
+    """The evaluation config from a YAML file and ``key=value`` overrides, where ``data.X=...``
+    overrides change the data section the checkpoint was trained with (its streams, context window
+    and tasks stay, e.g. to evaluate on another dataset's metadata) instead of the defaults."""
+    is_data = [o.split("=", 1)[0].startswith("data.") for o in overrides]
+    if not any(is_data):
+        return load_config(EvalConfig, path, overrides)
+    checkpoint = load_config(EvalConfig, path, [o for o, d in zip(overrides, is_data, strict=True) if not d]).checkpoint
+    return load_config(EvalConfig, path, overrides, base={"data": trained_data(checkpoint)})
+
+
+def trained_data(checkpoint: str | os.PathLike) -> dict:
+    """The ``data`` section of the config a checkpoint was trained with, as a plain dict ({} when the
+    checkpoint has no config)."""
+    from omegaconf import OmegaConf
+
+    path = Path(checkpoint) / "config.yaml"
+    if not path.is_file():
+        return {}
+    try:
+        return OmegaConf.to_container(OmegaConf.load(path)).get("data") or {}
+    except Exception as err:
+        raise InputError(path, f"unreadable checkpoint config ({err})") from err
 
 
 def _generate(

@@ -35,7 +35,7 @@ from pretrain.extract import FeatureJob
 from pretrain.trainer import PretrainConfig
 
 from .config import config_yaml, load_config
-from .evaluate import EvalConfig
+from .evaluate import EvalConfig, load_eval_config
 from .train import TrainConfig
 
 JOBS_FILE = "jobs.jsonl"
@@ -305,6 +305,8 @@ STAGES: dict[str, Stage] = {
 def stage_config(stage: str, config: str | os.PathLike | None, overrides: list[str]):
     if stage not in STAGES:
         raise InputError(None, f"unknown stage {stage!r}: choose from {', '.join(STAGES)}")
+    if stage == "evaluate":
+        return load_eval_config(config, overrides)
     preset = [f"objective={stage.removeprefix('pretrain-')}"] if stage.startswith("pretrain-") else []
     return load_config(STAGES[stage].schema, config, [*preset, *overrides])
 

@@ -156,6 +156,7 @@ def test_cli_train_then_evaluate(llm_dir, dataset, tmp_path):
         "model.streams.pose.dim=8",
         f"data.metadata=[{meta}]",
         f"data.streams.pose.store={store}",
+        "data.context.prelude=0",
         "optim.max_steps=2",
         "optim.batch_size=3",
         "device=cpu",
@@ -182,10 +183,16 @@ def test_cli_train_then_evaluate(llm_dir, dataset, tmp_path):
             "max_new_tokens=4",
             "--set",
             "qa=[]",
+            "--set",  # other data: the rest of the data section (streams, context window) stays the checkpoint's
+            f"data.metadata=[{meta}]",
+            "-o",
+            str(tmp_path / "eval.json"),
         ],
     )
     assert result.exit_code == 0, result.output
     assert "BLEU-1/2/3/4" in result.output and "nrefs:1" in result.output
+    data = json.loads((tmp_path / "eval.json").read_text())["config"]["data"]
+    assert data["context"]["prelude"] == 0 and data["streams"]["pose"]["store"] == str(store)
     result = runner.invoke(app, ["train", "--stage", "2"])
     assert isinstance(result.exception, InputError) and "--init-from" in str(result.exception)
 
