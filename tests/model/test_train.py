@@ -75,7 +75,10 @@ def test_stage2_lora_from_stage1_and_folded_into_the_llm_for_inference(llm_dir, 
     with torch.no_grad():
         rounded = half.llm(input_ids=ids).logits
     assert (rounded - got).abs().max() > 0  # the weights were rounded to float16 ...
-    torch.testing.assert_close(rounded, got, rtol=0, atol=2e-3 * float(got.abs().max()))  # ... and only that
+    # ... and only that: float16 keeps ~3 significant digits per weight; over the layers the logits move
+    # by ~1e-4 of their range on average and ~2e-3 at the worst of ~800k (torch 2.13), a wrong packing by ~1
+    err = (rounded - got).abs() / float(got.abs().max())
+    assert float(err.mean()) < 5e-4 and float(err.max()) < 1e-2, (float(err.mean()), float(err.max()))
 
 
 def test_half_weights_are_left_alone_without_fbgemm(monkeypatch):
