@@ -113,10 +113,8 @@ def trained_data(checkpoint: str | os.PathLike) -> dict:
     path = Path(checkpoint) / "config.yaml"
     if not path.is_file():
         return {}
-    try:
-        return OmegaConf.to_container(OmegaConf.load(path)).get("data") or {}
-    except Exception as err:
-        raise InputError(path, f"unreadable checkpoint config ({err})") from err
+    # read as load_trained reads it (validated; fields added since get their defaults)
+    return OmegaConf.to_container(OmegaConf.structured(load_config(TrainConfig, path).data))
 
 
 def _generate(
