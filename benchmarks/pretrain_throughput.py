@@ -30,12 +30,13 @@ import torch
 from feature_extraction import bench_data  # benchmarks/ is on sys.path when a script there runs
 
 from pretrain.data import PretrainData
-from pretrain.trainer import PretrainConfig, PretrainOptim, build_objective, pretrain
+from pretrain.optim import OptimConfig
+from pretrain.trainer import PretrainConfig, build_objective, pretrain
 
 
 def bare_steps(cfg: PretrainConfig, steps: int, device: torch.device) -> float:
     """samples/s of the peer: forward + backward + AdamW on one pre-collated batch."""
-    from pretrain.trainer import move_to
+    from pretrain.runtime import move_to
 
     torch.manual_seed(0)
     objective = build_objective(cfg).to(device).train()
@@ -71,7 +72,7 @@ def run_one(name: str, size: str, args, data: PretrainData) -> dict:
             objective=name,
             model={"size": size},
             data=data,
-            optim=PretrainOptim(max_steps=args.warmup + args.steps, batch_size=args.batch, warmup_ratio=0.0),
+            optim=OptimConfig(max_steps=args.warmup + args.steps, batch_size=args.batch, warmup_ratio=0.0),
             output_dir=out,
             device=str(device),
             log_every=1,

@@ -35,11 +35,11 @@ def extract(clips: Path, poses: Path) -> None:
 
 
 def train_config(metadata: Path, poses: Path, run: Path, args):
+    from signllava.build import LoraSettings, TrainConfig, TrainOptim
     from signllava.data.tasks import TaskWeights
     from signllava.llm import DEFAULT_LLM
     from signllava.model import ModelConfig, StreamConfig
     from signllava.sources import DataConfig, StreamData
-    from signllava.train import LoraSettings, OptimConfig, TrainConfig
 
     pose = StreamConfig(208, "mlp2x_gelu", pool="mean", stride=4, out_norm="rms", temporal=2)
     return TrainConfig(
@@ -50,7 +50,7 @@ def train_config(metadata: Path, poses: Path, run: Path, args):
             tasks=TaskWeights(translate=1, sign_present=0, signs_present=0, reversed=0),
             use_context=False,
         ),
-        optim=OptimConfig(lr=args.lr, max_steps=args.steps, batch_size=args.batch, warmup_ratio=0.05),
+        optim=TrainOptim(lr=args.lr, max_steps=args.steps, batch_size=args.batch, warmup_ratio=0.05),
         lora=LoraSettings(enabled=True, r=16, alpha=32, dropout=0.0, target_modules=["q_proj", "v_proj"]),
         output_dir=str(run),
         device="cpu",

@@ -27,9 +27,10 @@ from pose.features import sign2vec_view_255
 from pose.io import read_pose
 from pose.synth import SynthConfig, generate, load_metadata
 from pretrain.data import PretrainData
+from pretrain.optim import OptimConfig
 from pretrain.sign2vec import Sign2Vec, Sign2VecConfig
 from pretrain.stats import sign_retrieval
-from pretrain.trainer import PretrainConfig, PretrainOptim, load_objective, pretrain
+from pretrain.trainer import PretrainConfig, load_objective, pretrain
 
 
 def features_of(encode, records, poses: Path) -> dict[str, np.ndarray]:
@@ -84,7 +85,7 @@ def main() -> None:
             objective="sign2vec",
             model=model,
             data=PretrainData(poses=str(train)),
-            optim=PretrainOptim(lr=args.lr, max_steps=args.steps, batch_size=args.batch_size, warmup_ratio=0.1),
+            optim=OptimConfig(lr=args.lr, max_steps=args.steps, batch_size=args.batch_size, warmup_ratio=0.1),
             output_dir=str(work / f"run-{zlib.crc32(repr((model, args)).encode()):08x}"),  # a new run per setting
             seed=args.seed,
             device="cpu",

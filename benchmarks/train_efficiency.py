@@ -113,11 +113,11 @@ def main() -> None:
 
     def ours(i: int) -> int:
         batch = collate([data[j] for j in range(i % 4 * args.batch, (i % 4 + 1) * args.batch)])  # data cost included
-        loss = model(batch["tasks"], batch["streams"], batch["stream_mask"])
-        loss.backward()
+        loss = model.losses(batch["tasks"], batch["streams"], batch["stream_mask"])
+        loss.total.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
-        return model.last_tokens
+        return loss.tokens
 
     # the peer gets exactly our batches' shapes, attention masks and label masks (same LM-head work)
     encoded = []

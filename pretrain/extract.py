@@ -21,6 +21,7 @@ from pose.errors import InputError
 from pose.io import read_pose
 
 from .data import PretrainData, list_clips
+from .runtime import pick_device
 from .stats import FeatureStats, feature_stats, sign_retrieval
 from .store import FeatureStore
 
@@ -97,7 +98,7 @@ def _encoder(job: FeatureJob, device: torch.device):
 def extract_features(job: FeatureJob, progress: bool = True) -> FeatureReport:
     from tqdm import tqdm
 
-    device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if job.device == "auto" else job.device)
+    device = pick_device(job.device)
     clips = list_clips(job.data, need_video=job.stream in IMAGE_STREAMS)[job.shard :: job.num_shards]
     encode, dim = _encoder(job, device)
     start, frames, done, mine, fps = time.perf_counter(), 0, 0, {}, []

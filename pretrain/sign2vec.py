@@ -39,6 +39,7 @@ from pose.io import read_pose
 
 from .data import PretrainData, list_clips
 from .objective import register
+from .runtime import sum_over_ranks
 
 INPUT_DIM = 255  # 85 landmarks x (x, y, z)
 
@@ -209,9 +210,10 @@ class InputStandardizer(nn.Module):
         found = (x != 0) & attention_mask[..., None]  # (B, T, 255): zero-filled = not found or padding
         if self.training:
             with torch.no_grad():
-                n = found.sum((0, 1)).to(x.dtype)  # (255,)
-                mean = (x * found).sum((0, 1)) / n.clamp(min=1)
-                var = ((x - mean) ** 2 * found).sum((0, 1)) / n.clamp(min=1)
+                # over every rank's batch in a distributed run, so that the ranks keep the same statistics
+                n = sum_over_ranks(found.sum((0, 1)).to(x.dtype))  # (255,)
+                mean = sum_over_ranks((x * found).sum((0, 1))) / n.clamp(min=1)
+                var = sum_over_ranks(((x - mean) ** 2 * found).sum((0, 1))) / n.clamp(min=1)
                 rate = torch.where(self.count > 0, self.momentum, 1.0) * (n > 0)  # dims not seen keep theirs
                 self.mean.lerp_(mean, rate)
                 self.var.lerp_(var, rate)

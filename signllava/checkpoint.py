@@ -23,8 +23,9 @@ from safetensors.torch import load_file, save_file
 
 from pose.errors import InputError
 from pose.io import atomic_folder, usual_permissions
+from pretrain.runtime import CONFIG, WEIGHTS
 
-WEIGHTS, META, CONFIG, TRAINING = "model.safetensors", "meta.json", "config.yaml", "training.pt"
+META = "meta.json"
 # the embedded default model: trained on synthsign only (signllava/recipes/default.yaml says how)
 DEFAULT_CHECKPOINT = Path(__file__).with_name("default_model")
 
@@ -35,7 +36,9 @@ def default_checkpoint() -> Path:
     return DEFAULT_CHECKPOINT
 
 
-def model_meta(model) -> dict:
+def model_meta(model, poses: dict | None = None) -> dict:
+    """What the weights were made for; ``poses``: how the training poses were made (pose.provenance),
+    so that translate extracts new videos the same way."""
     return {
         "format": "signllava-checkpoint-1",
         "llm": model.config.llm,
@@ -44,25 +47,16 @@ def model_meta(model) -> dict:
         "streams": {name: dataclasses.asdict(s) for name, s in model.config.streams.items()},
         "lora": any("lora_" in k for k in model.trainable_state()),
         "glosses": len(model.config.glosses),
-        # how the training poses were made (pose.provenance): translate extracts new videos the same way
-        "poses": getattr(model, "pose_record", None),
+        "poses": poses,
     }
 
 
-def save_checkpoint(
-    folder: str | os.PathLike, model, config_yaml: str = "", step: int = 0, training_state: dict | None = None
-) -> Path:
-    """Write a checkpoint folder atomically (a new folder, then one rename over the old one)."""
-    folder = Path(folder)
-    with atomic_folder(folder) as tmp:
-        state = {k: v.detach().to("cpu").contiguous() for k, v in model.trainable_state().items()}
-        _save_weights(state, tmp / WEIGHTS)
-        meta = model_meta(model) | {"step": step}
-        (tmp / META).write_text(json.dumps(meta, indent=2) + "\n")
-        (tmp / CONFIG).write_text(config_yaml)
-        if training_state is not None:
-            torch.save(training_state, tmp / TRAINING)
-    return folder
+def write_checkpoint(folder: Path, model, step: int = 0, poses: dict | None = None) -> None:
+    """Write the trainable weights and ``meta.json`` into ``folder`` (one being written atomically)."""
+    state = {k: v.detach().to("cpu").contiguous() for k, v in model.trainable_state().items()}
+    _save_weights(state, folder / WEIGHTS)
+    meta = model_meta(model, poses) | {"step": step}
+    (folder / META).write_text(json.dumps(meta, indent=2) + "\n")
 
 
 def _save_weights(state: dict, path: Path) -> None:

@@ -275,7 +275,8 @@ def train_command(
     quiet: Quiet = False,
 ) -> None:
     """Train SignLLaVA's projectors (stage 1) or projectors + LoRA (stage 2); reruns resume from last/."""
-    from .train import TrainConfig, train
+    from .build import TrainConfig
+    from .train import train
 
     if stage not in (1, 2):
         raise InputError(None, f"--stage must be 1 or 2, got {stage}")

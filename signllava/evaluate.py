@@ -19,17 +19,15 @@ import yaml
 
 from pose.errors import InputError
 from pose.io import atomic_output
+from pretrain.runtime import CONFIG
 
-from .checkpoint import load_checkpoint, read_meta
+from .build import load_trained, trained_config
 from .config import config_yaml, load_config
 from .data.dataset import SignCollator, SignDataset
 from .data.how2sign import by_video
 from .data.tasks import ContextSource, ContextWindow, Task, TaskBuilder
-from .llm import half_weight_linears, load_llm
 from .metrics import collapse_metrics, effective_rank, gloss_wer, translation_metrics, yes_no_metrics
-from .model import SignLLaVA
 from .sources import DataConfig, build_streams, load_sentences
-from .train import TrainConfig, attach, pick_device
 
 QA_TASKS = ("sign_present", "signs_present", "reversed", "is_question")
 
@@ -62,38 +60,6 @@ class EvalConfig:
             raise InputError(None, "batch_size, num_beams and max_new_tokens must be >= 1")
 
 
-def load_trained(
-    checkpoint: str | Path,
-    device: str = "auto",
-    llm: str | None = None,
-    merge: bool = False,
-    half_weights: bool = False,
-):
-    """``(model, train_config)`` rebuilt from a checkpoint folder, weights loaded strictly.
-
-    ``llm``: load the LLM from here instead of the id the checkpoint names (a local copy of the
-    same model); a different model is refused by the checkpoint's size check. ``merge``: for
-    inference only, fold LoRA adapters into the LLM's weights (the same outputs, no LoRA cost per
-    call). ``half_weights``: for inference only, on a CPU, keep the LLM's linear weights in float16
-    (:func:`~signllava.llm.half_weight_linears`: ~1.75x faster decoding)."""
-    folder = Path(checkpoint)
-    read_meta(folder)
-    cfg_path = folder / "config.yaml"
-    cfg = load_config(TrainConfig, cfg_path) if cfg_path.is_file() else TrainConfig()
-    cfg.init_from = None  # the checkpoint itself holds everything
-    if llm is not None:
-        cfg.model.llm = llm
-    llm, tokenizer = load_llm(cfg.model.llm, pick_device(device))
-    model = attach(cfg, SignLLaVA(cfg.model, llm, tokenizer))
-    load_checkpoint(folder, model)
-    if merge and cfg.lora.enabled:
-        model.llm = model.llm.merge_and_unload()
-    if half_weights and model.device.type == "cpu":
-        half_weight_linears(model.llm)
-    model.eval()
-    return model, cfg
-
-
 def load_eval_config(path: str | os.PathLike | None, overrides: Sequence[str]) -> EvalConfig:
     """The evaluation config from a YAML file and ``key=value`` overrides, where ``data.X=...``
     overrides change the data section the checkpoint was trained with (its streams, context window
@@ -110,11 +76,9 @@ def trained_data(checkpoint: str | os.PathLike) -> dict:
     checkpoint has no config)."""
     from omegaconf import OmegaConf
 
-    path = Path(checkpoint) / "config.yaml"
-    if not path.is_file():
+    if not (Path(checkpoint) / CONFIG).is_file():
         return {}
-    # read as load_trained reads it (validated; fields added since get their defaults)
-    return OmegaConf.to_container(OmegaConf.structured(load_config(TrainConfig, path).data))
+    return OmegaConf.to_container(OmegaConf.structured(trained_config(checkpoint).data))
 
 
 def _generate(

@@ -34,9 +34,9 @@ from pose.io import atomic_output
 from pretrain.extract import FeatureJob
 from pretrain.trainer import PretrainConfig
 
+from .build import TrainConfig
 from .config import config_yaml, load_config
 from .evaluate import EvalConfig, load_eval_config
-from .train import TrainConfig
 
 JOBS_FILE = "jobs.jsonl"
 
@@ -178,6 +178,14 @@ class StopFlag:
             self._previous(signal.SIGUSR2, None)
 
 
+def _join_tasks() -> None:
+    """A job of several tasks trains as one DDP run: export the torch.distributed variables
+    (RANK, WORLD_SIZE, MASTER_ADDR ...) that :func:`pretrain.runtime.distributed_setup` reads."""
+    env = submitit.JobEnvironment() if "SUBMITIT_FOLDER" in os.environ or "SLURM_JOB_ID" in os.environ else None
+    if env is not None and env.num_tasks > 1:
+        submitit.helpers.TorchDistributedEnvironment().export(set_cuda_visible_devices=False)
+
+
 @dataclass
 class TrainJob(_Requeueable):
     config: TrainConfig
@@ -186,9 +194,7 @@ class TrainJob(_Requeueable):
     def __call__(self) -> dict:
         from .train import train
 
-        env = submitit.JobEnvironment() if "SUBMITIT_FOLDER" in os.environ or "SLURM_JOB_ID" in os.environ else None
-        if env is not None and env.num_tasks > 1:
-            submitit.helpers.TorchDistributedEnvironment().export(set_cuda_visible_devices=False)
+        _join_tasks()
         with StopFlag() as flag:
             summary = train(self.config, progress=False, should_stop=flag)
         print(f"rank {summary['rank']} of {summary['world_size']}: {summary['steps']} steps", flush=True)
@@ -239,8 +245,10 @@ class PretrainJob(_Requeueable):
     def __call__(self) -> dict:
         from pretrain.trainer import pretrain
 
+        _join_tasks()
         with StopFlag() as flag:
             summary = pretrain(self.config, progress=False, should_stop=flag)
+        print(f"rank {summary['rank']} of {summary['world_size']}: {summary['steps']} steps", flush=True)
         if flag.raised and summary["steps"] < self.config.optim.max_steps:
             print(f"checkpoint saved at step {summary['steps']}", flush=True)
             flag.forward()  # submitit requeues the job and exits
@@ -293,7 +301,7 @@ class Stage:
 
 STAGES: dict[str, Stage] = {
     "extract-poses": Stage(ExtractStage, True, "MediaPipe poses for every video (job array over shards)"),
-    "pretrain-sign2vec": Stage(PretrainConfig, False, "Sign2Vec (wav2vec 2.0 on pose sequences)"),
+    "pretrain-sign2vec": Stage(PretrainConfig, False, "Sign2Vec (wav2vec 2.0 on pose sequences; DDP over tasks)"),
     "pretrain-dino": Stage(PretrainConfig, False, "DINO on face and hand crops"),
     "pretrain-mae": Stage(PretrainConfig, False, "MAE on the signer crop"),
     "extract-features": Stage(FeatureJob, True, "per-frame features into the feature store (array over shards)"),

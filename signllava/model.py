@@ -14,6 +14,7 @@ import functools
 import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -26,6 +27,14 @@ from .prompts import SIGN, SPECIAL_TOKENS, VIDEO_END, VIDEO_START, render
 from .splice import splice
 
 IGNORE = -100
+
+
+class Losses(NamedTuple):
+    """One training batch's loss and what is logged of it."""
+
+    total: torch.Tensor  # the scalar to backpropagate: translation loss (+ weighted gloss CTC)
+    parts: dict[str, float]  # its detached parts: lm, and ctc when the gloss loss is on
+    tokens: int  # tokens the LLM read (prompt + answer, padding excluded), for tokens/s
 
 
 @dataclass
@@ -97,7 +106,6 @@ class SignLLaVA(nn.Module):
         )
         if config.gloss_prompt and not config.glosses:
             raise InputError(None, "config value gloss_prompt needs a gloss vocabulary: set model.glosses or ctc > 0")
-        self.last_tokens, self.last_losses = 0, {}
         self._head: tuple[tuple[int, ...], object] | None = None  # prompt head tokens and their KV cache
         self.to(device=embed.weight.device)
 
@@ -106,6 +114,11 @@ class SignLLaVA(nn.Module):
     def trainable_state(self) -> dict[str, torch.Tensor]:
         """Only what training changes: projectors, delimiters, and LoRA weights if any."""
         return {k: v for k, v in self.state_dict().items() if not k.startswith("llm.") or "lora_" in k}
+
+    def no_weight_decay(self) -> set[str]:
+        """Parameters the optimizer does not decay (:func:`pretrain.optim.decay_groups`): the delimiter
+        embeddings are token embeddings, not a weight matrix."""
+        return {"delimiters"}
 
     @property
     def device(self) -> torch.device:
@@ -191,21 +204,35 @@ class SignLLaVA(nn.Module):
         glosses: Sequence[Sequence[str]] | None = None,
         ctc_weight: float = 0.0,
     ) -> torch.Tensor:
+        """The training loss of a batch (:meth:`losses`' ``total``)."""
+        return self.losses(tasks, streams, stream_mask, label_smoothing, glosses, ctc_weight).total
+
+    def losses(
+        self,
+        tasks: Sequence[Task],
+        streams,
+        stream_mask,
+        label_smoothing: float = 0.0,
+        glosses: Sequence[Sequence[str]] | None = None,
+        ctc_weight: float = 0.0,
+    ) -> Losses:
         """Mean cross-entropy of the answer tokens (teacher forcing), plus ``ctc_weight`` times the
-        gloss CTC loss when ``glosses`` (per sample, in the order shown) are given.
+        gloss CTC loss when ``glosses`` (per sample, in the order shown) are given; with the parts
+        and the token count that training logs.
 
         Logits are computed only where a label follows (the answers are ~10 % of a sequence), which
         skips most of the LM head's work: with a frozen 135M LLM that head is a fifth of the compute.
-        ``last_losses`` holds the parts of the last call.
         """
         projected = self.project(streams, stream_mask)
-        lm = self._lm_loss(self._encode(tasks, projected, with_answer=True), label_smoothing)
-        self.last_losses = {"lm": float(lm.detach())}
+        batch = self._encode(tasks, projected, with_answer=True)
+        tokens = int(batch["attention_mask"].sum())
+        lm = self._lm_loss(batch, label_smoothing)
+        parts = {"lm": float(lm.detach())}
         if ctc_weight <= 0 or glosses is None:
-            return lm
+            return Losses(lm, parts, tokens)
         ctc = self.ctc_loss(projected, glosses)
-        self.last_losses["ctc"] = float(ctc.detach())
-        return lm + ctc_weight * ctc
+        parts["ctc"] = float(ctc.detach())
+        return Losses(lm + ctc_weight * ctc, parts, tokens)
 
     def ctc_loss(self, projected: dict, glosses: Sequence[Sequence[str]]) -> torch.Tensor:
         """Mean CTC loss of the gloss heads over the streams (samples without glosses are left out)."""
@@ -252,7 +279,6 @@ class SignLLaVA(nn.Module):
         return head(nn.functional.rms_norm(tokens, tokens.shape[-1:], eps=1e-6))
 
     def _lm_loss(self, batch: dict, label_smoothing: float) -> torch.Tensor:
-        self.last_tokens = int(batch["attention_mask"].sum())  # for tokens/s logging
         targets = batch["labels"][:, 1:]  # position t predicts token t+1
         keep = (targets != IGNORE).any(0).nonzero().squeeze(1)  # (K,) positions any sample needs
         targets = targets[:, keep]  # (B, K)

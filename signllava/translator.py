@@ -154,8 +154,8 @@ class Translator:
         videos whose poses to start extracting now, while the model loads (:meth:`prefetch`).
         ``half_weights``: on a CPU, the LLM's linear weights in float16 (~1.75x faster decoding;
         :func:`~signllava.llm.half_weight_linears`); ``False`` keeps them in float32."""
+        from .build import load_trained
         from .checkpoint import default_checkpoint, read_meta
-        from .evaluate import load_trained
 
         folder = default_checkpoint() if checkpoint is None else checkpoint
         meta = read_meta(folder)  # a path that is no checkpoint fails now, before any extraction starts

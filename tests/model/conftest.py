@@ -90,8 +90,9 @@ def synth(tmp_path_factory):
 @pytest.fixture(scope="session")
 def checkpoint(tmp_path_factory, llm_dir):
     """A pose-stream checkpoint of the tiny LLM, trained for one step on random 208-value features."""
+    from signllava.build import TrainConfig, TrainOptim
     from signllava.model import ModelConfig, StreamConfig
-    from signllava.train import OptimConfig, TrainConfig, train
+    from signllava.train import train
 
     root = tmp_path_factory.mktemp("ckpt")
     meta = root / "toy_train.csv"
@@ -105,7 +106,7 @@ def checkpoint(tmp_path_factory, llm_dir):
     cfg = TrainConfig(
         model=ModelConfig(llm=llm_dir, streams={"pose": StreamConfig(208, stride=4)}),
         data=DataConfig(metadata=[str(meta)], streams={"pose": StreamData(store=str(root / "store"))}),
-        optim=OptimConfig(max_steps=1, batch_size=3),
+        optim=TrainOptim(max_steps=1, batch_size=3),
         output_dir=str(root / "run"),
         device="cpu",
     )

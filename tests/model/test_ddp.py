@@ -27,18 +27,19 @@ def _rank(rank: int, world: int, port: int, cfg, results: str) -> None:
     from signllava.train import train
 
     seen = []
+    import pretrain.loop as loop
     import signllava.train as train_module
 
-    original = train_module._batches
+    original = loop._batches
 
     def spy(*args, **kwargs):
-        for i, batch in original(*args, **kwargs):
+        for batch in original(*args, **kwargs):
             seen.extend(batch["sentences"])
-            yield i, batch
+            yield batch
 
     built = []
     original_build = train_module.build_model
-    train_module._batches = spy
+    loop._batches = spy
     train_module.build_model = lambda *a: built.append(original_build(*a)) or built[-1]
     summary = train(cfg, progress=False)
     state = {k: v.flatten()[:16].tolist() for k, v in built[0].trainable_state().items()}

@@ -6,16 +6,17 @@ import numpy as np
 import pytest
 
 from pose.errors import InputError
+from signllava.build import LoraSettings, TrainConfig, TrainOptim
 from signllava.checkpoint import load_checkpoint, read_meta
 from signllava.model import ModelConfig, SignLLaVA, StreamConfig
-from signllava.train import LoraSettings, OptimConfig, TrainConfig, train
+from signllava.train import train
 
 
 def config(llm_dir, data, out, steps=6, **optim) -> TrainConfig:
     return TrainConfig(
         model=ModelConfig(llm=llm_dir, streams={"pose": StreamConfig(8)}),
         data=data,
-        optim=OptimConfig(max_steps=steps, batch_size=3, lr=3e-2, warmup_ratio=0.0, **optim),
+        optim=TrainOptim(max_steps=steps, batch_size=3, lr=3e-2, warmup_ratio=0.0, **optim),
         output_dir=str(out),
         device="cpu",
         log_every=1,
@@ -49,7 +50,7 @@ def test_stage2_lora_from_stage1_and_folded_into_the_llm_for_inference(llm_dir, 
     import torch
     from peft import PeftModel
 
-    from signllava.evaluate import load_trained
+    from signllava.build import load_trained
     from signllava.llm import load_llm
 
     train(config(llm_dir, dataset, tmp_path / "s1", steps=2), progress=False)
@@ -267,8 +268,9 @@ def test_export_half_precision_copy_loads_strictly(llm_dir, dataset, tmp_path):
 
 def test_gloss_ctc_trains_a_recognizer_that_evaluate_scores(llm_dir, tmp_path):
     from pretrain import FeatureStore
+    from signllava.build import load_trained
     from signllava.data.dataset import SignDataset
-    from signllava.evaluate import _recognition, load_trained
+    from signllava.evaluate import _recognition
     from signllava.sources import DataConfig, StreamData, build_streams, load_sentences
 
     rng = np.random.default_rng(0)

@@ -156,13 +156,15 @@ def sign2vec_model(synth, llm_dir, tmp_path_factory):
     """A Sign2Vec encoder, its features in a store, and a SignLLaVA checkpoint trained on that store."""
     from pretrain.data import PretrainData
     from pretrain.extract import FeatureJob, extract_features
-    from pretrain.trainer import PretrainConfig, PretrainOptim, pretrain
+    from pretrain.optim import OptimConfig
+    from pretrain.trainer import PretrainConfig, pretrain
+    from signllava.build import TrainConfig, TrainOptim
     from signllava.sources import DataConfig, StreamData
-    from signllava.train import OptimConfig, TrainConfig, train
+    from signllava.train import train
 
     root = tmp_path_factory.mktemp("s2v-model")
     poses = PretrainData(poses=str(synth / "poses"))
-    optim = PretrainOptim(max_steps=1, batch_size=4)
+    optim = OptimConfig(max_steps=1, batch_size=4)
     pretrain(PretrainConfig("sign2vec", {"size": "tiny"}, poses, optim, str(root / "s2v"), device="cpu"), False)
     job = FeatureJob("sign2vec", str(root / "s2v" / "last"), poses, str(root / "store"), device="cpu")
     dim = extract_features(job, progress=False).stats.dim
@@ -172,7 +174,7 @@ def sign2vec_model(synth, llm_dir, tmp_path_factory):
             metadata=[str(synth / "how2sign_realigned_train.csv")],
             streams={"sign2vec": StreamData(store=str(root / "store"))},
         ),
-        optim=OptimConfig(max_steps=1, batch_size=2),
+        optim=TrainOptim(max_steps=1, batch_size=2),
         output_dir=str(root / "run"),
         device="cpu",
     )
@@ -235,10 +237,11 @@ def test_videos_are_extracted_as_the_training_poses_were(llm_dir, tmp_path):
 
     from pose.config import ExtractConfig, HolisticConfig, VideoConfig
     from pose.io import write_pose
+    from signllava.build import TrainConfig, TrainOptim
     from signllava.checkpoint import read_meta
     from signllava.config import save_config
     from signllava.sources import DataConfig, StreamData
-    from signllava.train import OptimConfig, TrainConfig, train
+    from signllava.train import train
     from tests.pose.test_features import synthetic_pose
 
     poses = tmp_path / "poses"  # as `extract-poses --model-complexity 2 --fps 30` leaves them
@@ -256,7 +259,7 @@ def test_videos_are_extracted_as_the_training_poses_were(llm_dir, tmp_path):
     cfg = TrainConfig(
         model=ModelConfig(llm=llm_dir, streams={"pose": StreamConfig(208, stride=4)}),
         data=DataConfig(metadata=[str(meta)], streams={"pose": StreamData(poses=str(poses))}),
-        optim=OptimConfig(max_steps=1, batch_size=3),
+        optim=TrainOptim(max_steps=1, batch_size=3),
         output_dir=str(tmp_path / "run"),
         device="cpu",
     )

@@ -16,7 +16,8 @@ from pose.video import VideoStream
 from pretrain.crops import FACE, LEFT, RIGHT, CropConfig, box_crops, part_boxes, part_crops
 from pretrain.data import PretrainData
 from pretrain.dino import Dino, DinoConfig, ema_momentum
-from pretrain.trainer import PretrainConfig, PretrainOptim, load_objective, pretrain
+from pretrain.optim import OptimConfig
+from pretrain.trainer import PretrainConfig, load_objective, pretrain
 
 TINY = dict(
     size="tiny",
@@ -166,7 +167,7 @@ def run_config(synth, out, max_steps: int, **model) -> PretrainConfig:
         objective="dino",
         model=TINY | model,
         data=PretrainData(poses=str(synth / "poses"), videos=str(synth / "videos"), limit=3),
-        optim=PretrainOptim(lr=1e-3, max_steps=max_steps, batch_size=2, warmup_ratio=0.0),
+        optim=OptimConfig(lr=1e-3, max_steps=max_steps, batch_size=2, warmup_ratio=0.0),
         output_dir=str(out),
         log_every=1,
         save_every=100,

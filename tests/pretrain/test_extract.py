@@ -13,8 +13,9 @@ from pose.provenance import read_record
 from pose.synth import SynthConfig, generate
 from pretrain.data import PretrainData
 from pretrain.extract import FeatureJob, extract_features
+from pretrain.optim import OptimConfig
 from pretrain.store import FeatureStore
-from pretrain.trainer import PretrainConfig, PretrainOptim, pretrain
+from pretrain.trainer import PretrainConfig, pretrain
 from signllava.cli import app
 
 
@@ -32,7 +33,7 @@ def sign2vec_run(synth, tmp_path_factory):
         objective="sign2vec",
         model={"size": "tiny"},
         data=PretrainData(poses=str(synth / "poses")),
-        optim=PretrainOptim(max_steps=2, batch_size=4),
+        optim=OptimConfig(max_steps=2, batch_size=4),
         output_dir=str(out),
         device="cpu",
     )

@@ -15,8 +15,9 @@ from pose.io import read_pose
 from pose.video import VideoStream
 from pretrain.data import PretrainData, list_clips
 from pretrain.mae import MAEConfig, MAEObjective
+from pretrain.optim import OptimConfig
 from pretrain.signer import crop_resize, signer_box
-from pretrain.trainer import PretrainConfig, PretrainOptim, build_objective, load_objective, pretrain
+from pretrain.trainer import PretrainConfig, build_objective, load_objective, pretrain
 
 TINY = {"size": "tiny", "frames_per_clip": 2}
 
@@ -36,7 +37,7 @@ def config(data: PretrainData, out: Path, steps: int, **model) -> PretrainConfig
         objective="mae",
         model={**TINY, **model},
         data=data,
-        optim=PretrainOptim(lr=5e-3, warmup_ratio=0.0, max_steps=steps, batch_size=4, bf16=False),
+        optim=OptimConfig(lr=5e-3, warmup_ratio=0.0, max_steps=steps, batch_size=4, bf16=False),
         output_dir=str(out),
         device="cpu",
         log_every=1,

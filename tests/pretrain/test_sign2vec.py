@@ -13,8 +13,9 @@ import torch
 from pose.synth import SynthConfig, generate
 from pretrain.data import PretrainData
 from pretrain.objective import objective_class
+from pretrain.optim import OptimConfig
 from pretrain.sign2vec import Sign2Vec, Sign2VecConfig
-from pretrain.trainer import PretrainConfig, PretrainOptim, load_objective, pretrain
+from pretrain.trainer import PretrainConfig, load_objective, pretrain
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,7 @@ def run_config(synth: Path, out: Path, **optim) -> PretrainConfig:
         objective="sign2vec",
         model={"size": "tiny", "max_frames": 80},
         data=PretrainData(poses=str(synth / "poses"), limit=12),
-        optim=PretrainOptim(**{"lr": 1e-3, "max_steps": 8, "batch_size": 4, "warmup_ratio": 0.1, **optim}),
+        optim=OptimConfig(**{"lr": 1e-3, "max_steps": 8, "batch_size": 4, "warmup_ratio": 0.1, **optim}),
         output_dir=str(out),
         log_every=1,
         save_every=100,

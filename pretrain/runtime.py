@@ -1,0 +1,90 @@
+"""What every run and every loaded model shares: checkpoint file names, the device, the processes of a
+distributed run, seeding and RNG state, and moving batches to the device.
+
+Training (:mod:`pretrain.loop`) and inference (loading a checkpoint) both import this module; it
+imports neither.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+# the files of a checkpoint folder that every stage writes (a stage adds its own, e.g. SignLLaVA's meta.json)
+WEIGHTS, CONFIG, TRAINING = "model.safetensors", "config.yaml", "training.pt"
+
+
+def pick_device(name: str) -> torch.device:
+    """``auto``: CUDA when there is one, else the CPU; otherwise the named device."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def distributed_setup(device_name: str) -> tuple[int, int, torch.device]:
+    """``(rank, world size, device)``; joins the process group when launched with WORLD_SIZE > 1
+    (torchrun, or submitit's TorchDistributedEnvironment().export() on SLURM): NCCL on GPUs,
+    gloo on CPUs. Each rank takes the GPU of its LOCAL_RANK."""
+    import torch.distributed as dist
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    device = pick_device(device_name)
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    if world > 1 and device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+    return (dist.get_rank() if world > 1 else 0), world, device
+
+
+def seed_everything(seed: int) -> None:
+    torch.manual_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+
+
+def rng_state() -> dict:
+    """Python, numpy and torch RNG states (saved with a checkpoint so that a resume is exact)."""
+    return {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+
+
+def set_rng_state(state: dict) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+
+
+def all_mean(values: list[float], world: int) -> list[float]:
+    """The mean of each value over the ranks (the values themselves on one process)."""
+    if world == 1:
+        return values
+    import torch.distributed as dist
+
+    t = torch.tensor(values, dtype=torch.float64)
+    dist.all_reduce(t)
+    return (t / world).tolist()
+
+
+def sum_over_ranks(t: torch.Tensor) -> torch.Tensor:
+    """``t`` summed over the ranks of a distributed run, in place (``t`` itself on one process): for
+    statistics a module keeps of its batches (running means, DINO's center), so that every rank keeps
+    the same ones, made from every rank's data."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        dist.all_reduce(t)
+    return t
+
+
+def move_to(batch, device: torch.device):
+    """The batch with every tensor in it (nested in dicts, lists and tuples) moved to ``device``."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, dict):
+        return {k: move_to(v, device) for k, v in batch.items()}
+    if isinstance(batch, list | tuple):
+        return type(batch)(move_to(v, device) for v in batch)
+    return batch
