@@ -27,7 +27,6 @@ from pose.errors import InputError
 from pose.io import atomic_folder, atomic_output, recover_folder
 
 from .data import PretrainData
-from .objective import objective_class
 
 WEIGHTS, CONFIG, TRAINING = "model.safetensors", "config.yaml", "training.pt"
 
@@ -66,6 +65,8 @@ class PretrainConfig:
 
 def build_objective(cfg: PretrainConfig):
     """The objective module with its typed model config (unknown fields are one-line errors)."""
+    from .objectives import objective_class  # imports every objective, and transformers: only when one is built
+
     cls = objective_class(cfg.objective)
     known = {f.name for f in dataclasses.fields(cls.Config)}
     unknown = sorted(set(cfg.model) - known)
