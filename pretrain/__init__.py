@@ -3,8 +3,10 @@
 Depends on :mod:`pose`; :mod:`signllava` depends on it. The encoders land with their own issue.
 """
 
+from .features import open_features
 from .jsalt import JsaltFeatures, import_jsalt
-from .store import STREAM_DIMS, FeatureStore, StreamSummary, describe, format_summary, open_features
+from .store import FeatureStore, StreamSummary, describe, format_summary
+from .store_format import STREAM_DIMS
 from .store_writer import ShardWriter
 
 __all__ = [

@@ -21,6 +21,7 @@ from pose.errors import InputError
 from pose.io import read_pose
 
 from .data import PretrainData, list_clips
+from .encoder_record import record_encoder
 from .runtime import pick_device
 from .stats import FeatureStats, feature_stats, sign_retrieval
 from .store import FeatureStore
@@ -118,8 +119,6 @@ def extract_features(job: FeatureJob, progress: bool = True) -> FeatureReport:
     if fps:  # how the poses were made, for the models trained on these features (pose.provenance)
         provenance.write_record(Path(job.output) / job.stream, provenance.describe(job.data.poses, fps))
     if job.stream != "pose":  # a model trained on these features finds its encoder here (translate)
-        from signllava.encoders import record_encoder
-
         record_encoder(job.output, job.stream, job.checkpoint)
     report = FeatureReport(job.stream, done, len(clips) - done, frames, time.perf_counter() - start)
     if mine:

@@ -17,7 +17,7 @@ import numpy as np
 
 from pose.errors import InputError
 
-from .store import DTYPE
+from .store_format import DTYPE
 from .store_writer import ShardWriter
 
 

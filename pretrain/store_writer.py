@@ -22,7 +22,7 @@ import numpy as np
 from pose.errors import InputError
 from pose.io import TMP_PREFIX, atomic_output, usual_permissions
 
-from .store import (
+from .store_format import (
     DTYPE,
     FORMAT,
     HEADER_BYTES,

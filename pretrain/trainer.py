@@ -23,7 +23,6 @@ from pose.errors import InputError
 
 from .data import PretrainData
 from .loop import Run, StepOutput, Trainee, fit
-from .objective import objective_class
 from .optim import OptimConfig
 from .runtime import CONFIG, WEIGHTS, distributed_setup, seed_everything
 
@@ -44,6 +43,8 @@ class PretrainConfig:
 
 def build_objective(cfg: PretrainConfig):
     """The objective module with its typed model config (unknown fields are one-line errors)."""
+    from .objectives import objective_class  # imports every objective, and transformers: only when one is built
+
     cls = objective_class(cfg.objective)
     known = {f.name for f in dataclasses.fields(cls.Config)}
     unknown = sorted(set(cfg.model) - known)

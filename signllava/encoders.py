@@ -2,14 +2,14 @@
 
 A model trained on an encoder's features needs that same encoder at inference time: the
 pretraining checkpoint that extracted them. ``signllava extract-features`` records it beside the
-features (``STORE/STREAM/encoder.json``), so a model trained on that store finds its encoder by
-itself; on another machine, or after the run moved, ``--encoder NAME=PRETRAIN_RUN/last`` names it.
-Features are cached by the input's content hash and the encoder's weights, like the poses.
+features (``STORE/STREAM/encoder.json``, :mod:`pretrain.encoder_record`), so a model trained on that
+store finds its encoder by itself; on another machine, or after the run moved,
+``--encoder NAME=PRETRAIN_RUN/last`` names it. Features are cached by the input's content hash and
+the encoder's weights, like the poses.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,31 +19,9 @@ import numpy as np
 import torch
 
 from pose.errors import InputError
-from pose.io import atomic_output, file_sha256
+from pose.io import file_sha256
+from pretrain.encoder_record import recorded_encoder
 from pretrain.extract import IMAGE_STREAMS  # encoders that read video frames, not only poses
-
-ENCODER_RECORD = "encoder.json"
-
-
-def record_encoder(store_root: str | os.PathLike, stream: str, checkpoint: str | os.PathLike) -> Path:
-    """Note which pretraining checkpoint extracted ``stream`` in a feature store (atomically)."""
-    path = Path(store_root) / stream / ENCODER_RECORD
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_output(path) as tmp:
-        tmp.write_text(json.dumps({"stream": stream, "checkpoint": str(Path(checkpoint).resolve())}) + "\n")
-    return path
-
-
-def recorded_encoder(store_root: str | os.PathLike | None, stream: str) -> Path | None:
-    """The checkpoint recorded for ``stream`` in a feature store, if any and if it still exists."""
-    if not store_root:
-        return None
-    path = Path(store_root) / stream / ENCODER_RECORD
-    try:
-        checkpoint = Path(json.loads(path.read_text())["checkpoint"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return checkpoint if checkpoint.is_dir() else None
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -12,6 +14,7 @@ from pose.io import read_pose
 from pose.provenance import read_record
 from pose.synth import SynthConfig, generate
 from pretrain.data import PretrainData
+from pretrain.encoder_record import ENCODER_RECORD, recorded_encoder
 from pretrain.extract import FeatureJob, extract_features
 from pretrain.optim import OptimConfig
 from pretrain.store import FeatureStore
@@ -68,6 +71,11 @@ def test_sign2vec_stream_with_the_retrieval_probe(synth, sign2vec_run, tmp_path)
     store = FeatureStore.open(tmp_path, "sign2vec")
     clip = sorted((synth / "poses").glob("*.pose"))[0]
     assert store[clip.stem].shape == (len(read_pose(clip).body.data), report.stats.dim)
+    # the encoder that extracted the stream is recorded beside it, for translate to find
+    record = json.loads((tmp_path / "sign2vec" / ENCODER_RECORD).read_text())
+    assert record == {"stream": "sign2vec", "checkpoint": str(sign2vec_run.resolve())}
+    assert recorded_encoder(tmp_path, "sign2vec") == sign2vec_run.resolve()
+    assert recorded_encoder(tmp_path, "pose") is None and recorded_encoder(None, "sign2vec") is None
 
 
 def test_bad_jobs_are_one_line_errors(synth, sign2vec_run, tmp_path):

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from pose.errors import InputError
-from pretrain.store import FeatureStore, open_features
+from pretrain.features import open_features
+from pretrain.store import FeatureStore
 
 h5py = pytest.importorskip("h5py")
 from pretrain.jsalt import JsaltFeatures, import_jsalt  # noqa: E402

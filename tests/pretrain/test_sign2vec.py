@@ -12,7 +12,7 @@ import torch
 
 from pose.synth import SynthConfig, generate
 from pretrain.data import PretrainData
-from pretrain.objective import objective_class
+from pretrain.objectives import objective_class
 from pretrain.optim import OptimConfig
 from pretrain.sign2vec import Sign2Vec, Sign2VecConfig
 from pretrain.trainer import PretrainConfig, load_objective, pretrain

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from pose.errors import InputError
-from pretrain.store import FeatureStore, describe, format_summary, open_features
+from pretrain.features import open_features
+from pretrain.store import FeatureStore, describe, format_summary
 
 
 def make_clips(n: int, dim: int = 16, seed: int = 0, prefix: str = "clip") -> dict[str, np.ndarray]:
