@@ -29,9 +29,10 @@ from pathlib import Path
 import torch
 from feature_extraction import bench_data  # benchmarks/ is on sys.path when a script there runs
 
+from pretrain.build import PretrainConfig, build_objective
 from pretrain.data import PretrainData
 from pretrain.optim import OptimConfig
-from pretrain.trainer import PretrainConfig, build_objective, pretrain
+from pretrain.trainer import pretrain
 
 
 def bare_steps(cfg: PretrainConfig, steps: int, device: torch.device) -> float:

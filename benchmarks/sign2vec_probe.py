@@ -26,11 +26,12 @@ import yaml
 from pose.features import sign2vec_view_255
 from pose.io import read_pose
 from pose.synth import SynthConfig, generate, load_metadata
+from pretrain.build import PretrainConfig, load_objective
 from pretrain.data import PretrainData
 from pretrain.optim import OptimConfig
 from pretrain.sign2vec import Sign2Vec, Sign2VecConfig
 from pretrain.stats import sign_retrieval
-from pretrain.trainer import PretrainConfig, load_objective, pretrain
+from pretrain.trainer import pretrain
 
 
 def features_of(encode, records, poses: Path) -> dict[str, np.ndarray]:

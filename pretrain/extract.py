@@ -82,7 +82,7 @@ def _encoder(job: FeatureJob, device: torch.device):
         from pose.features import pose_view_208
 
         return (lambda pose, video: pose_view_208(pose)[0]), 208
-    from .trainer import load_objective
+    from .build import load_objective
 
     objective, cfg = load_objective(job.checkpoint, str(device))
     if cfg.objective != job.stream:

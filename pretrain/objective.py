@@ -3,7 +3,7 @@
 An objective (Sign2Vec, DINO, MAE) is an ``nn.Module`` that owns its networks and knows its data:
 
 * ``Config``: a dataclass of its model settings (validated in ``__post_init__``), filled from the
-  ``model`` section of a :class:`~pretrain.trainer.PretrainConfig`;
+  ``model`` section of a :class:`~pretrain.build.PretrainConfig`;
 * ``dataset(data, config)``: a torch ``Dataset`` of training samples built from a
   :class:`~pretrain.data.PretrainData` (pose files, and videos for the image objectives), and
   ``collate(samples)`` making a batch of them;

@@ -9,7 +9,7 @@ network and Gumbel quantizer. The loss is wav2vec 2.0's: contrastive over masked
 negatives sampled from the same clip's masked frames, plus the codebook diversity loss.
 Only the pose-specific parts are written here.
 
-Get an encoder back from a run with ``pretrain.trainer.load_objective("runs/x/last")`` and call
+Get an encoder back from a run with ``pretrain.build.load_objective("runs/x/last")`` and call
 ``features(pose)`` for ``(T, hidden)`` float32 per-frame features of the context network.
 """
 

@@ -5,73 +5,19 @@ objective and hands it to :func:`pretrain.loop.fit`, which owns seeding, bf16 au
 optimizer and schedule, gradient accumulation, DDP across processes, ``metrics.jsonl`` (loss,
 learning rate, samples/s and the objective's own metrics), ``loss.png`` and the atomic ``last/``
 (``model.safetensors``: the objective's whole state, e.g. DINO's teacher too; ``config.yaml``;
-``training.pt``). Rerunning the same command resumes exactly. :func:`load_objective` gets the
-encoder back.
+``training.pt``). Rerunning the same command resumes exactly. The encoder comes back with
+:func:`pretrain.build.load_objective` (:mod:`pretrain.build`).
 """
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from omegaconf import OmegaConf
 from safetensors.torch import load_file, save_file
 
-from pose.errors import InputError
-
-from .data import PretrainData
+from .build import PretrainConfig, build_objective, config_text
 from .loop import Run, StepOutput, Trainee, fit
-from .optim import OptimConfig
-from .runtime import CONFIG, WEIGHTS, distributed_setup, seed_everything
-
-
-@dataclass
-class PretrainConfig:
-    objective: str = "sign2vec"  # sign2vec, dino or mae
-    model: dict[str, Any] = field(default_factory=dict)  # the objective's Config fields
-    data: PretrainData = field(default_factory=PretrainData)
-    optim: OptimConfig = field(default_factory=OptimConfig)
-    output_dir: str = "runs/pretrain"
-    seed: int = 0
-    device: str = "auto"  # auto (cuda if available), cpu, cuda, cuda:1 ...
-    num_workers: int = 0  # DataLoader workers
-    log_every: int = 10
-    save_every: int = 200
-
-
-def build_objective(cfg: PretrainConfig):
-    """The objective module with its typed model config (unknown fields are one-line errors)."""
-    from .objectives import objective_class  # imports every objective, and transformers: only when one is built
-
-    cls = objective_class(cfg.objective)
-    known = {f.name for f in dataclasses.fields(cls.Config)}
-    unknown = sorted(set(cfg.model) - known)
-    if unknown:
-        fields = ", ".join(sorted(known))
-        raise InputError(None, f"unknown {cfg.objective} model field {unknown[0]!r} (fields: {fields})")
-    return cls(cls.Config(**cfg.model))
-
-
-def config_text(cfg: PretrainConfig) -> str:
-    return OmegaConf.to_yaml(OmegaConf.structured(cfg))
-
-
-def load_objective(folder: str | Path, device: str = "cpu"):
-    """``(objective, config)`` from a checkpoint folder, weights loaded strictly: the documented way
-    to get a pretrained encoder back (``objective.features(...)`` then gives per-frame features)."""
-    folder = Path(folder)
-    if not (folder / WEIGHTS).is_file() or not (folder / CONFIG).is_file():
-        raise InputError(folder, "not a pretraining checkpoint (no model.safetensors / config.yaml)")
-    cfg = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(PretrainConfig), OmegaConf.load(folder / CONFIG)))
-    objective = build_objective(cfg)
-    state = load_file(folder / WEIGHTS)
-    mine = objective.state_dict()
-    if set(state) != set(mine) or any(state[k].shape != mine[k].shape for k in mine):
-        raise InputError(folder, f"weights do not match a {cfg.objective} model with this checkpoint's config")
-    objective.load_state_dict(state, strict=True)
-    return objective.to(device).eval(), cfg
+from .runtime import WEIGHTS, distributed_setup, seed_everything
 
 
 def pretrain(cfg: PretrainConfig, progress: bool = True, should_stop=None) -> dict:

@@ -223,7 +223,8 @@ def pretrain_command(
     quiet: Quiet = False,
 ) -> None:
     """Pretrain a self-supervised sign encoder (Sign2Vec on poses, DINO on face/hand crops, MAE on the signer)."""
-    from pretrain.trainer import PretrainConfig, pretrain
+    from pretrain.build import PretrainConfig
+    from pretrain.trainer import pretrain
 
     cfg = load_config(PretrainConfig, config, [f"objective={objective}", *set_])
     summary = pretrain(cfg, progress=not quiet)
@@ -423,7 +424,7 @@ def ask_command(
 
 STAGE_CONFIGS = {
     "extract-poses": "pose.config:ExtractConfig",
-    "pretrain": "pretrain.trainer:PretrainConfig",
+    "pretrain": "pretrain.build:PretrainConfig",
     "extract-features": "pretrain.extract:FeatureJob",
     "synth": "pose.synth:SynthConfig",
     "train": "signllava.train:TrainConfig",

@@ -60,7 +60,7 @@ def load_encoders(
     stream; ``stores``: the training config's feature store per stream (where extraction recorded
     its encoder). A stream with no encoder, or an encoder of the wrong size, is a one-line error.
     """
-    from pretrain.trainer import load_objective
+    from pretrain.build import load_objective
 
     from .data.poses import VIEWS
 

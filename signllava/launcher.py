@@ -31,8 +31,8 @@ from omegaconf import OmegaConf
 from pose.config import ExtractConfig
 from pose.errors import InputError
 from pose.io import atomic_output
+from pretrain.build import PretrainConfig
 from pretrain.extract import FeatureJob
-from pretrain.trainer import PretrainConfig
 
 from .build import TrainConfig
 from .config import config_yaml, load_config

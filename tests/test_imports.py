@@ -257,3 +257,29 @@ def test_the_checks_catch_a_planted_cycle_and_upward_import(tmp_path):
     # a longer cycle is printed in import order
     ring = [Edge(s, t, tmp_path / "x.py", 1, "") for s, t in [("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")]]
     assert cycles(["d", "c", "b", "a"], ring) == [["a", "b", "c", "a"]]
+
+
+def reachable(start: str, edges: list[Edge]) -> set[str]:
+    """Every module ``start`` imports, directly or through others."""
+    out, todo = set(), [start]
+    while todo:
+        node = todo.pop()
+        for e in edges:
+            if e.source == node and e.target not in out:
+                out.add(e.target)
+                todo.append(e.target)
+    return out
+
+
+# inference (translate, ask, the notebook, the demo) must run without the training code
+INFERENCE = ("signllava.translator", "signllava.notebook", "signllava.demo")
+TRAINING = ("signllava.train", "signllava.evaluate", "pretrain.loop", "pretrain.trainer")
+
+
+def test_inference_never_imports_training():
+    modules, edges = import_edges(ROOT, LAYERS)
+    assert all(m in modules for m in INFERENCE + TRAINING)
+    for module in INFERENCE:
+        found = sorted(reachable(module, edges) & set(TRAINING))
+        assert not found, f"{module} imports training code: {found}"
+    assert "signllava.build" in reachable("signllava.translator", edges)  # the check reads real edges

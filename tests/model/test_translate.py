@@ -154,10 +154,11 @@ def test_translate_real_clip_uses_the_pose_cache(checkpoint, tmp_path, monkeypat
 @pytest.fixture(scope="module")
 def sign2vec_model(synth, llm_dir, tmp_path_factory):
     """A Sign2Vec encoder, its features in a store, and a SignLLaVA checkpoint trained on that store."""
+    from pretrain.build import PretrainConfig
     from pretrain.data import PretrainData
     from pretrain.extract import FeatureJob, extract_features
     from pretrain.optim import OptimConfig
-    from pretrain.trainer import PretrainConfig, pretrain
+    from pretrain.trainer import pretrain
     from signllava.build import TrainConfig, TrainOptim
     from signllava.sources import DataConfig, StreamData
     from signllava.train import train

@@ -13,11 +13,12 @@ from pose.io import read_pose, write_pose
 from pose.synth import SynthConfig, generate
 from pose.synth.render import LEFT_HAND_COLOUR, RIGHT_HAND_COLOUR
 from pose.video import VideoStream
+from pretrain.build import PretrainConfig, load_objective
 from pretrain.crops import FACE, LEFT, RIGHT, CropConfig, box_crops, part_boxes, part_crops
 from pretrain.data import PretrainData
 from pretrain.dino import Dino, DinoConfig, ema_momentum
 from pretrain.optim import OptimConfig
-from pretrain.trainer import PretrainConfig, load_objective, pretrain
+from pretrain.trainer import pretrain
 
 TINY = dict(
     size="tiny",

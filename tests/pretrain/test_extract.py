@@ -13,12 +13,13 @@ from pose.features import pose_view_208
 from pose.io import read_pose
 from pose.provenance import read_record
 from pose.synth import SynthConfig, generate
+from pretrain.build import PretrainConfig
 from pretrain.data import PretrainData
 from pretrain.encoder_record import ENCODER_RECORD, recorded_encoder
 from pretrain.extract import FeatureJob, extract_features
 from pretrain.optim import OptimConfig
 from pretrain.store import FeatureStore
-from pretrain.trainer import PretrainConfig, pretrain
+from pretrain.trainer import pretrain
 from signllava.cli import app
 
 

@@ -13,11 +13,12 @@ from pose.errors import InputError
 from pose.features import component
 from pose.io import read_pose
 from pose.video import VideoStream
+from pretrain.build import PretrainConfig, build_objective, load_objective
 from pretrain.data import PretrainData, list_clips
 from pretrain.mae import MAEConfig, MAEObjective
 from pretrain.optim import OptimConfig
 from pretrain.signer import crop_resize, signer_box
-from pretrain.trainer import PretrainConfig, build_objective, load_objective, pretrain
+from pretrain.trainer import pretrain
 
 TINY = {"size": "tiny", "frames_per_clip": 2}
 

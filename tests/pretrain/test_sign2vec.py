@@ -11,11 +11,12 @@ import pytest
 import torch
 
 from pose.synth import SynthConfig, generate
+from pretrain.build import PretrainConfig, load_objective
 from pretrain.data import PretrainData
 from pretrain.objectives import objective_class
 from pretrain.optim import OptimConfig
 from pretrain.sign2vec import Sign2Vec, Sign2VecConfig
-from pretrain.trainer import PretrainConfig, load_objective, pretrain
+from pretrain.trainer import pretrain
 
 
 @pytest.fixture(scope="module")

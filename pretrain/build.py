@@ -1,0 +1,69 @@
+"""Building and loading a self-supervised sign encoder (Sign2Vec, DINO, MAE): the run config a
+pretraining checkpoint records, and the functions that turn it into the objective module.
+
+Pretraining (:mod:`pretrain.trainer`), feature extraction and inference (``translate`` computing an
+encoder stream) import this module; it imports none of them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omegaconf import OmegaConf
+from safetensors.torch import load_file
+
+from pose.errors import InputError
+
+from .data import PretrainData
+from .optim import OptimConfig
+from .runtime import CONFIG, WEIGHTS
+
+
+@dataclass
+class PretrainConfig:
+    objective: str = "sign2vec"  # sign2vec, dino or mae
+    model: dict[str, Any] = field(default_factory=dict)  # the objective's Config fields
+    data: PretrainData = field(default_factory=PretrainData)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    output_dir: str = "runs/pretrain"
+    seed: int = 0
+    device: str = "auto"  # auto (cuda if available), cpu, cuda, cuda:1 ...
+    num_workers: int = 0  # DataLoader workers
+    log_every: int = 10
+    save_every: int = 200
+
+
+def build_objective(cfg: PretrainConfig):
+    """The objective module with its typed model config (unknown fields are one-line errors)."""
+    from .objectives import objective_class  # imports every objective, and transformers: only when one is built
+
+    cls = objective_class(cfg.objective)
+    known = {f.name for f in dataclasses.fields(cls.Config)}
+    unknown = sorted(set(cfg.model) - known)
+    if unknown:
+        fields = ", ".join(sorted(known))
+        raise InputError(None, f"unknown {cfg.objective} model field {unknown[0]!r} (fields: {fields})")
+    return cls(cls.Config(**cfg.model))
+
+
+def config_text(cfg: PretrainConfig) -> str:
+    return OmegaConf.to_yaml(OmegaConf.structured(cfg))
+
+
+def load_objective(folder: str | Path, device: str = "cpu"):
+    """``(objective, config)`` from a checkpoint folder, weights loaded strictly: the documented way
+    to get a pretrained encoder back (``objective.features(...)`` then gives per-frame features)."""
+    folder = Path(folder)
+    if not (folder / WEIGHTS).is_file() or not (folder / CONFIG).is_file():
+        raise InputError(folder, "not a pretraining checkpoint (no model.safetensors / config.yaml)")
+    cfg = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(PretrainConfig), OmegaConf.load(folder / CONFIG)))
+    objective = build_objective(cfg)
+    state = load_file(folder / WEIGHTS)
+    mine = objective.state_dict()
+    if set(state) != set(mine) or any(state[k].shape != mine[k].shape for k in mine):
+        raise InputError(folder, f"weights do not match a {cfg.objective} model with this checkpoint's config")
+    objective.load_state_dict(state, strict=True)
+    return objective.to(device).eval(), cfg
