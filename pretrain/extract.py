@@ -30,7 +30,7 @@ IMAGE_STREAMS = ("dino", "mae")  # read video frames, not only poses
 
 
 @dataclass
-class FeatureJob:
+class ExtractFeaturesConfig:
     """One extraction job (one shard of the clips)."""
 
     stream: str = "pose"  # pose (the 208-value view, no model) or an encoder: sign2vec, dino, mae
@@ -76,7 +76,7 @@ class FeatureReport:
         return "\n".join(lines)
 
 
-def _encoder(job: FeatureJob, device: torch.device):
+def _encoder(job: ExtractFeaturesConfig, device: torch.device):
     """``(clip -> (T, D) features, dim)`` for the job's stream."""
     if job.stream == "pose":
         from pose.features import pose_view_208
@@ -96,7 +96,7 @@ def _encoder(job: FeatureJob, device: torch.device):
     return encode, int(objective.dim)
 
 
-def extract_features(job: FeatureJob, progress: bool = True) -> FeatureReport:
+def extract_features(job: ExtractFeaturesConfig, progress: bool = True) -> FeatureReport:
     from tqdm import tqdm
 
     device = pick_device(job.device)

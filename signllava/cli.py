@@ -36,6 +36,7 @@ Encoders = Annotated[
     typer.Option(help="NAME=DIR: the pretraining checkpoint of an encoder stream (sign2vec, dino, mae) it reads."),
 ]
 Device = Annotated[str, typer.Option(help="auto, cpu or cuda.")]
+StageOption = "1: projectors only; 2: + LoRA (lr 2e-5), initialized from --init-from."
 
 
 @data_app.command("check")
@@ -248,7 +249,7 @@ def extract_features_command(
     quiet: Quiet = False,
 ) -> None:
     """Per-frame features of every clip into the feature store (resumable), then the collapse checks."""
-    from pretrain.extract import FeatureJob, extract_features
+    from pretrain.extract import ExtractFeaturesConfig, extract_features
 
     flags = {
         "stream": stream,
@@ -260,7 +261,7 @@ def extract_features_command(
         "num_shards": num_shards,
         "synth": synth,
     }
-    job = load_config(FeatureJob, None, [*(f"{k}={v}" for k, v in flags.items() if v is not None), *set_])
+    job = load_config(ExtractFeaturesConfig, None, [*(f"{k}={v}" for k, v in flags.items() if v is not None), *set_])
     typer.echo(extract_features(job, progress=not quiet).summary())
 
 
@@ -268,7 +269,7 @@ def extract_features_command(
 def train_command(
     config: Path | None = typer.Option(None, help="YAML training config (see `signllava show-config train`)."),
     set_: Overrides = (),
-    stage: int = typer.Option(1, help="1: projectors only; 2: + LoRA, initialized from --init-from."),
+    stage: int = typer.Option(1, help=StageOption),
     init_from: Path | None = typer.Option(None, help="Checkpoint folder to start from (stage 2: the stage-1 one)."),
     stop_after: int | None = typer.Option(
         None, help="Save and stop once this step is done (a rerun resumes; the schedule still spans max_steps)."
@@ -276,17 +277,11 @@ def train_command(
     quiet: Quiet = False,
 ) -> None:
     """Train SignLLaVA's projectors (stage 1) or projectors + LoRA (stage 2); reruns resume from last/."""
-    from .build import TrainConfig
+    from .stages import STAGES
     from .train import train
 
-    if stage not in (1, 2):
-        raise InputError(None, f"--stage must be 1 or 2, got {stage}")
     preset = [f"init_from={init_from}"] if init_from else []
-    if stage == 2:
-        preset += ["lora.enabled=true", "optim.lr=2e-5"]
-    cfg = load_config(TrainConfig, config, [*preset, *set_])
-    if stage == 2 and not cfg.init_from:
-        raise InputError(None, "stage 2 starts from a stage-1 checkpoint: give --init-from RUN/last")
+    cfg = STAGES["train"].config(config, [*preset, *set_], variant=str(stage))
     stop = None if stop_after is None else (lambda step: step >= stop_after)
     summary = train(cfg, progress=not quiet, should_stop=stop)
     typer.echo(
@@ -422,19 +417,18 @@ def ask_command(
     typer.echo(_translator(checkpoint, device, llm, encoder, video).ask(video, question))
 
 
-STAGE_CONFIGS = {
+# what a command's --config reads where that is not its stage's config in the registry (submit extract-poses
+# reads inputs, output and this under `extract`), and the commands that are no stage
+COMMAND_CONFIGS = {
     "extract-poses": "pose.config:ExtractConfig",
     "pretrain": "pretrain.build:PretrainConfig",
-    "extract-features": "pretrain.extract:FeatureJob",
     "synth": "pose.synth:SynthConfig",
-    "train": "signllava.train:TrainConfig",
-    "evaluate": "signllava.evaluate:EvalConfig",
 }
 
 
 @app.command("show-config")
 def show_config(
-    stage: str = typer.Argument(..., help=f"One of: {', '.join(STAGE_CONFIGS)}."),
+    stage: str = typer.Argument(..., help="A stage (see `signllava submit --help`), pretrain or synth."),
     config: Path | None = typer.Option(None, help="YAML config to merge over the defaults."),
     set_: Overrides = (),
 ) -> None:
@@ -442,12 +436,16 @@ def show_config(
     import importlib
 
     from .config import config_yaml
+    from .stages import STAGES
 
-    if stage not in STAGE_CONFIGS:
-        raise InputError(None, f"unknown stage {stage!r}; choose one of {', '.join(STAGE_CONFIGS)}")
-    module, name = STAGE_CONFIGS[stage].split(":")
-    schema = getattr(importlib.import_module(module), name)
-    typer.echo(config_yaml(load_config(schema, config, set_)), nl=False)
+    if stage in COMMAND_CONFIGS:
+        module, name = COMMAND_CONFIGS[stage].split(":")
+        cfg = load_config(getattr(importlib.import_module(module), name), config, set_)
+    elif stage in STAGES:
+        cfg = STAGES[stage].config(config, set_)
+    else:
+        raise InputError(None, f"unknown stage {stage!r}; choose one of {', '.join(sorted({*STAGES, *COMMAND_CONFIGS}))}")
+    typer.echo(config_yaml(cfg), nl=False)
 
 
 @app.command("submit")
@@ -458,14 +456,18 @@ def submit_command(
     profile: Path = typer.Option(..., "--profile", "-p", help="Cluster profile, e.g. slurm/cluster.yaml."),
     config: Path | None = typer.Option(None, help="The stage's YAML config (as for its own command)."),
     set_: Overrides = (),
+    variant: str | None = typer.Option(None, "--stage", help="train: " + StageOption),
+    init_from: Path | None = typer.Option(None, help="train: the checkpoint folder to start from."),
     local: bool = typer.Option(False, "--local", help="Run the same job here, in this process (no scheduler)."),
     wait: bool = typer.Option(False, "--wait", help="Wait for the job(s) to end and report how they ended."),
 ) -> None:
     """Submit a stage to SLURM through submitit (arrays for extraction, DDP for training, requeue on preemption)."""
-    from .jobs import wait as wait_for
+    from .job_status import wait as wait_for
     from .launcher import submit
 
-    sub = submit(stage, profile, config, set_, local=local)
+    if init_from is not None:
+        set_ = [f"init_from={init_from}", *set_]
+    sub = submit(stage, profile, config, set_, local=local, variant=variant)
     tasks = sub.record["tasks"]
     where = "ran here" if local else f"submitted job {sub.job_ids[0]}"
     typer.echo(f"{stage}: {where} ({tasks} task{'s' if tasks > 1 else ''}); outputs in {sub.run}")
@@ -483,7 +485,7 @@ def submit_command(
 @app.command("jobs")
 def jobs_command(run: Path = typer.Argument(..., help="A run's output folder (where submit put its outputs).")) -> None:
     """The jobs submitted for a run: state per job and array task, and done / failed / missing shards."""
-    from .jobs import describe
+    from .job_status import describe
 
     for line in describe(run):
         typer.echo(line)

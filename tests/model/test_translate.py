@@ -156,7 +156,7 @@ def sign2vec_model(synth, llm_dir, tmp_path_factory):
     """A Sign2Vec encoder, its features in a store, and a SignLLaVA checkpoint trained on that store."""
     from pretrain.build import PretrainConfig
     from pretrain.data import PretrainData
-    from pretrain.extract import FeatureJob, extract_features
+    from pretrain.extract import ExtractFeaturesConfig, extract_features
     from pretrain.optim import OptimConfig
     from pretrain.trainer import pretrain
     from signllava.build import TrainConfig, TrainOptim
@@ -167,7 +167,7 @@ def sign2vec_model(synth, llm_dir, tmp_path_factory):
     poses = PretrainData(poses=str(synth / "poses"))
     optim = OptimConfig(max_steps=1, batch_size=4)
     pretrain(PretrainConfig("sign2vec", {"size": "tiny"}, poses, optim, str(root / "s2v"), device="cpu"), False)
-    job = FeatureJob("sign2vec", str(root / "s2v" / "last"), poses, str(root / "store"), device="cpu")
+    job = ExtractFeaturesConfig("sign2vec", str(root / "s2v" / "last"), poses, str(root / "store"), device="cpu")
     dim = extract_features(job, progress=False).stats.dim
     cfg = TrainConfig(
         model=ModelConfig(llm=llm_dir, streams={"sign2vec": StreamConfig(dim, stride=4)}),

@@ -16,7 +16,7 @@ from pose.synth import SynthConfig, generate
 from pretrain.build import PretrainConfig
 from pretrain.data import PretrainData
 from pretrain.encoder_record import ENCODER_RECORD, recorded_encoder
-from pretrain.extract import FeatureJob, extract_features
+from pretrain.extract import ExtractFeaturesConfig, extract_features
 from pretrain.optim import OptimConfig
 from pretrain.store import FeatureStore
 from pretrain.trainer import pretrain
@@ -47,7 +47,7 @@ def sign2vec_run(synth, tmp_path_factory):
 
 def test_pose_stream_is_the_208_view_and_a_rerun_skips_what_is_stored(synth, tmp_path):
     data = PretrainData(poses=str(synth / "poses"))
-    halves = [FeatureJob(data=data, output=str(tmp_path), shard=i, num_shards=2) for i in range(2)]
+    halves = [ExtractFeaturesConfig(data=data, output=str(tmp_path), shard=i, num_shards=2) for i in range(2)]
     first = extract_features(halves[0], progress=False)
     assert first.done > 0 and first.stats.dim == 208 and first.stats.effective_rank > 5
     again = extract_features(halves[0], progress=False)
@@ -62,7 +62,7 @@ def test_pose_stream_is_the_208_view_and_a_rerun_skips_what_is_stored(synth, tmp
 
 
 def test_sign2vec_stream_with_the_retrieval_probe(synth, sign2vec_run, tmp_path):
-    job = FeatureJob(
+    job = ExtractFeaturesConfig(
         stream="sign2vec", checkpoint=str(sign2vec_run), data=PretrainData(poses=str(synth / "poses")),
         output=str(tmp_path), synth=str(synth), device="cpu",
     )  # fmt: skip
@@ -81,8 +81,10 @@ def test_sign2vec_stream_with_the_retrieval_probe(synth, sign2vec_run, tmp_path)
 
 def test_bad_jobs_are_one_line_errors(synth, sign2vec_run, tmp_path):
     with pytest.raises(InputError, match="needs checkpoint"):
-        FeatureJob(stream="dino")
-    wrong = FeatureJob(stream="mae", checkpoint=str(sign2vec_run), data=PretrainData(poses=str(synth / "poses")))
+        ExtractFeaturesConfig(stream="dino")
+    wrong = ExtractFeaturesConfig(
+        stream="mae", checkpoint=str(sign2vec_run), data=PretrainData(poses=str(synth / "poses"))
+    )
     with pytest.raises(InputError, match="no video|is a sign2vec model, not mae|data.videos"):
         extract_features(wrong, progress=False)
     args = ["extract-features", "--stream", "pose", "--poses", str(tmp_path / "x"), "-o", str(tmp_path / "o")]

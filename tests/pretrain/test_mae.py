@@ -166,11 +166,13 @@ def test_features_are_per_frame_deterministic_and_survive_loading(synth, full_ru
 
 
 def test_extraction_writes_mae_features_to_the_store(synth, full_run, tmp_path):
-    from pretrain.extract import FeatureJob, extract_features
+    from pretrain.extract import ExtractFeaturesConfig, extract_features
     from pretrain.store import FeatureStore
 
     data = PretrainData(poses=synth.poses, videos=synth.videos, limit=3)
-    job = FeatureJob(stream="mae", checkpoint=str(full_run / "last"), data=data, output=str(tmp_path), device="cpu")
+    job = ExtractFeaturesConfig(
+        stream="mae", checkpoint=str(full_run / "last"), data=data, output=str(tmp_path), device="cpu"
+    )
     report = extract_features(job, progress=False)
     assert report.done == 3 and report.stats is not None and report.stats.dim == 32
     store = FeatureStore.open(tmp_path, "mae")

@@ -10,7 +10,10 @@ from typer.testing import CliRunner
 
 from pose.errors import InputError
 from signllava.cli import app
-from signllava.launcher import STAGES, Profile, StopFlag, load_profile, submit
+from signllava.launcher import submit
+from signllava.profiles import Profile, load_profile
+from signllava.stage_jobs import StopFlag
+from signllava.stages import STAGES
 
 runner = CliRunner()
 SLURM = Path(__file__).parents[2] / "slurm"

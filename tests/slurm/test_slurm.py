@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from pose.errors import InputError
 from signllava.cli import app
-from signllava.jobs import describe, job_status, wait
+from signllava.job_status import describe, job_status, wait
 from signllava.launcher import submit
 from tests.conftest import realdata
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from pose.errors import InputError
 
-from .launcher import JOBS_FILE, ExtractStage
+from .launcher import JOBS_FILE
+from .stages import STAGES, ExtractPosesConfig
 
 FINISHED = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "BOOT_FAIL", "DEADLINE"}
 
@@ -92,7 +93,8 @@ def _from_results(logs: Path, key: str) -> TaskState | None:
 
 def job_status(logs: Path, record: dict) -> JobStatus:
     job_id, n = record["job_id"], int(record["tasks"])
-    array = record["stage"] in ("extract-poses", "extract-features")
+    stage = STAGES.get(record["stage"])
+    array = stage.array if stage is not None else int(record["tasks"]) > 1  # a stage this version lacks
     keys = [f"{job_id}_{i}" for i in range(n)] if array else [job_id]
     live = _scontrol(job_id) if record.get("cluster") == "slurm" else {}
     status = JobStatus(record["stage"], job_id)
@@ -124,7 +126,7 @@ def shard_summary(run: Path, logs: Path, shards: int) -> dict:
 
     from .config import load_config
 
-    cfg = load_config(ExtractStage, logs / "extract-poses.yaml")
+    cfg = load_config(ExtractPosesConfig, logs / "extract-poses.yaml")
     summary = {"shards_done": [], "shards_failed": [], "shards_missing": [], "videos": 0, "videos_done": 0}
     for shard in range(shards):
         extract = cfg.extract.__class__(**{**cfg.extract.__dict__, "shard": shard, "num_shards": shards})

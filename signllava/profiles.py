@@ -1,0 +1,141 @@
+"""Cluster profiles: where and how a stage's jobs run (YAML files in ``slurm/``).
+
+A profile file holds ``defaults`` and per-stage ``stages`` sections; :func:`load_profile` merges
+them for one stage, and :func:`check_profile` refuses, before anything is queued, what the
+cluster cannot give (no SLURM here, GPUs a partition does not have).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omegaconf import OmegaConf
+
+from pose.errors import InputError
+
+from .stages import STAGES
+
+
+@dataclass
+class Profile:
+    """Where and how one stage's jobs run. A profile file holds ``defaults`` and per-stage ``stages``."""
+
+    cluster: str = "slurm"  # slurm, local (subprocesses here, no scheduler) or debug (in this process)
+    partition: str | None = None
+    account: str | None = None
+    qos: str | None = None
+    constraint: str | None = None  # node features, e.g. "a100|h100"
+    nodes: int = 1
+    tasks_per_node: int = 1  # processes per node: training runs one DDP rank per task (one per GPU)
+    gpus_per_node: int = 0
+    cpus_per_task: int = 1
+    mem_gb: float | None = None  # memory per node (None: the partition's default)
+    time_min: int = 60  # time limit per job (per array task)
+    array_size: int = 1  # extraction stages: shards of the input list = array tasks
+    array_parallelism: int = 64  # array tasks running at once
+    max_requeues: int = 3  # preemptions / time limits survived before a job gives up
+    signal_delay_s: int = 120  # SLURM sends USR2 this long before the time limit
+    setup: list[str] = field(default_factory=list)  # shell lines run first (module load ..., source venv)
+    sbatch: dict[str, Any] = field(default_factory=dict)  # any other sbatch option, e.g. {mail-type: END}
+
+    def __post_init__(self):
+        if self.cluster not in ("slurm", "local", "debug"):
+            raise InputError(None, f"profile value cluster={self.cluster!r} is invalid: slurm, local or debug")
+        for name in ("nodes", "tasks_per_node", "cpus_per_task", "time_min", "array_size", "array_parallelism"):
+            if getattr(self, name) < 1:
+                raise InputError(None, f"profile value {name}={getattr(self, name)!r} is invalid: must be >= 1")
+        if self.gpus_per_node < 0 or self.max_requeues < 0 or self.signal_delay_s < 0:
+            raise InputError(None, "profile values gpus_per_node, max_requeues and signal_delay_s must be >= 0")
+
+    def executor_parameters(self) -> dict[str, Any]:
+        """submitit parameters (shared names, plus ``slurm_*`` ones that other executors ignore)."""
+        params: dict[str, Any] = {
+            "nodes": self.nodes,
+            "tasks_per_node": self.tasks_per_node,
+            "cpus_per_task": self.cpus_per_task,
+            "timeout_min": self.time_min,
+            "slurm_array_parallelism": self.array_parallelism,
+            "slurm_signal_delay_s": self.signal_delay_s,
+        }
+        if self.gpus_per_node:
+            params["gpus_per_node"] = self.gpus_per_node
+        if self.mem_gb is not None:
+            params["mem_gb"] = self.mem_gb
+        for name in ("partition", "account", "qos", "constraint"):
+            if getattr(self, name):
+                params[f"slurm_{name}"] = getattr(self, name)
+        if self.setup:
+            params["slurm_setup"] = list(self.setup)
+        if self.sbatch:
+            params["slurm_additional_parameters"] = dict(self.sbatch)
+        return params
+
+
+def load_profile(path: str | os.PathLike, stage: str) -> Profile:
+    """The profile for ``stage``: the file's ``defaults`` updated by its ``stages.<stage>`` section."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "profile not found")
+    try:
+        raw = OmegaConf.to_container(OmegaConf.load(path)) or {}
+    except Exception as err:
+        raise InputError(path, f"not a valid YAML profile ({str(err).splitlines()[0]})") from err
+    if not isinstance(raw, dict) or set(raw) - {"defaults", "stages"}:
+        raise InputError(path, "a profile has two sections, defaults and stages; found " + ", ".join(map(str, raw)))
+    stages = raw.get("stages") or {}
+    unknown = sorted(set(stages) - set(STAGES))
+    if unknown:
+        raise InputError(path, f"unknown stage {unknown[0]!r} in stages (known: {', '.join(STAGES)})")
+    known = {f.name for f in dataclasses.fields(Profile)}
+    merged = {}
+    for where, section in (("defaults", raw.get("defaults") or {}), (f"stages.{stage}", stages.get(stage) or {})):
+        bad = sorted(set(section) - known)
+        if bad:
+            raise InputError(path, f"unknown field {where}.{bad[0]} (profile fields: {', '.join(sorted(known))})")
+        merged.update(section)
+    try:
+        return Profile(**merged)
+    except InputError as err:
+        raise InputError(path, err.problem) from err
+    except TypeError as err:
+        raise InputError(path, str(err)) from err
+
+
+def _partition_gpus(partition: str | None) -> int:
+    """GPUs per node the partition offers (from sinfo's generic resources), 0 if none."""
+    cmd = ["sinfo", "-h", "-o", "%G"] + (["-p", partition] if partition else [])
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=30).stdout
+    best = 0
+    for gres in out.split():
+        for item in gres.split(","):
+            parts = item.split("(")[0].split(":")
+            if parts[0] == "gpu" and parts[-1].isdigit():
+                best = max(best, int(parts[-1]))
+    return best
+
+
+def check_profile(profile: Profile, where: Path) -> None:
+    if profile.cluster == "slurm":
+        if shutil.which("sbatch") is None:
+            raise InputError(where, "cluster: slurm, but no SLURM here (sbatch not found); use --local to run here")
+        if profile.gpus_per_node:
+            offered = _partition_gpus(profile.partition)
+            if offered < profile.gpus_per_node:
+                raise InputError(
+                    where,
+                    f"asks for {profile.gpus_per_node} GPUs per node, but partition {profile.partition or '(default)'}"
+                    f" has {offered or 'no'} GPUs per node",
+                )
+    elif profile.gpus_per_node:
+        import torch
+
+        if torch.cuda.device_count() < profile.gpus_per_node:
+            raise InputError(
+                where, f"asks for {profile.gpus_per_node} GPUs, this machine has {torch.cuda.device_count()}"
+            )
