@@ -444,7 +444,8 @@ def show_config(
     elif stage in STAGES:
         cfg = STAGES[stage].config(config, set_)
     else:
-        raise InputError(None, f"unknown stage {stage!r}; choose one of {', '.join(sorted({*STAGES, *COMMAND_CONFIGS}))}")
+        known = ", ".join(sorted({*STAGES, *COMMAND_CONFIGS}))
+        raise InputError(None, f"unknown stage {stage!r}; choose one of {known}")
     typer.echo(config_yaml(cfg), nl=False)
 
 
