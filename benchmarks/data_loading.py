@@ -21,7 +21,7 @@ from torch.utils.data import DataLoader
 
 from pose.synth import SynthConfig, generate
 from pretrain import FeatureStore
-from signllava.data.dataset import SignCollator, SignDataset, StreamSource
+from signllava.data.dataset import FeatureSource, SignCollator, SignDataset
 from signllava.data.how2sign import check
 from signllava.data.poses import sentence_features
 from signllava.data.tasks import TaskBuilder
@@ -100,8 +100,8 @@ def main() -> None:
             f"{len(sentences)} clips, {frames} frames, streams {DIMS}, batch {args.batch_size}, "
             f"{args.workers} workers, {args.epochs} epochs, best of {args.rounds}"
         )
-        store = {s: StreamSource(FeatureStore.open(tmp / "store", s)) for s in DIMS}
-        npy = {s: StreamSource(NpyClips(tmp / "npy", s)) for s in DIMS}
+        store = {s: FeatureSource(FeatureStore.open(tmp / "store", s)) for s in DIMS}
+        npy = {s: FeatureSource(NpyClips(tmp / "npy", s)) for s in DIMS}
         # alternate the two, best of each: the machine is noisy and the first run warms caches
         ours, naive = 0.0, 0.0
         for _ in range(args.rounds):

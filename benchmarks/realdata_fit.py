@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def extract(clips: Path, poses: Path) -> None:
     from pose.batch import run_batch
     from pose.config import ExtractConfig, VideoConfig
-    from signllava.config import save_config
+    from pose.config_loader import save_config
 
     cfg = ExtractConfig(workers=0, video=VideoConfig(target_fps=25))
     poses.mkdir(parents=True, exist_ok=True)
@@ -36,17 +36,17 @@ def extract(clips: Path, poses: Path) -> None:
 
 def train_config(metadata: Path, poses: Path, run: Path, args):
     from signllava.build import LoraSettings, TrainConfig, TrainOptim
+    from signllava.data.streams import DataConfig, StreamInput
     from signllava.data.tasks import TaskWeights
     from signllava.llm import DEFAULT_LLM
     from signllava.model import ModelConfig, StreamConfig
-    from signllava.sources import DataConfig, StreamData
 
     pose = StreamConfig(208, "mlp2x_gelu", pool="mean", stride=4, out_norm="rms", temporal=2)
     return TrainConfig(
         model=ModelConfig(llm=DEFAULT_LLM, streams={"pose": pose}),
         data=DataConfig(
             metadata=[str(metadata)],
-            streams={"pose": StreamData(poses=str(poses))},
+            streams={"pose": StreamInput(poses=str(poses))},
             tasks=TaskWeights(translate=1, sign_present=0, signs_present=0, reversed=0),
             use_context=False,
         ),

@@ -20,7 +20,7 @@ import time
 import numpy as np
 import torch
 
-from signllava.data.dataset import SignCollator, SignDataset, StreamSource
+from signllava.data.dataset import FeatureSource, SignCollator, SignDataset
 from signllava.data.how2sign import Sentence
 from signllava.data.tasks import TaskBuilder, TaskWeights
 from signllava.llm import DEFAULT_LLM, resolve
@@ -83,7 +83,7 @@ def dataset(batch: int, frames: int) -> SignDataset:
     }
     only_translate = TaskWeights(translate=1, sign_present=0, signs_present=0, reversed=0)
     return SignDataset(
-        sentences, {n: StreamSource(s) for n, s in stores.items()}, TaskBuilder(sentences, weights=only_translate)
+        sentences, {n: FeatureSource(s) for n, s in stores.items()}, TaskBuilder(sentences, weights=only_translate)
     )
 
 

@@ -54,7 +54,7 @@ def typical_fps(values: Iterable[float]) -> float | None:
     return round(statistics.median(values), 3) if values else None
 
 
-def describe(folder: str | os.PathLike | None, fps_values: Iterable[float]) -> dict:
+def record_for(folder: str | os.PathLike | None, fps_values: Iterable[float]) -> dict:
     """The record for poses from ``folder`` whose clips have these frame rates."""
     return {"holistic": recorded_holistic(folder) if folder else None, "fps": typical_fps(fps_values)}
 

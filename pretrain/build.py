@@ -15,6 +15,7 @@ from typing import Any
 from omegaconf import OmegaConf
 from safetensors.torch import load_file
 
+from pose.config_loader import load_config
 from pose.errors import InputError
 
 from .data import PretrainData
@@ -59,7 +60,7 @@ def load_objective(folder: str | Path, device: str = "cpu"):
     folder = Path(folder)
     if not (folder / WEIGHTS).is_file() or not (folder / CONFIG).is_file():
         raise InputError(folder, "not a pretraining checkpoint (no model.safetensors / config.yaml)")
-    cfg = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(PretrainConfig), OmegaConf.load(folder / CONFIG)))
+    cfg = load_config(PretrainConfig, folder / CONFIG)
     objective = build_objective(cfg)
     state = load_file(folder / WEIGHTS)
     mine = objective.state_dict()

@@ -117,7 +117,7 @@ def extract_features(job: ExtractFeaturesConfig, progress: bool = True) -> Featu
             frames += len(features)
             done += 1
     if fps:  # how the poses were made, for the models trained on these features (pose.provenance)
-        provenance.write_record(Path(job.output) / job.stream, provenance.describe(job.data.poses, fps))
+        provenance.write_record(Path(job.output) / job.stream, provenance.record_for(job.data.poses, fps))
     if job.stream != "pose":  # a model trained on these features finds its encoder here (translate)
         record_encoder(job.output, job.stream, job.checkpoint)
     report = FeatureReport(job.stream, done, len(clips) - done, frames, time.perf_counter() - start)

@@ -1,7 +1,7 @@
 """MAE on the signer crop: transformers' ViT-MAE pretrained on random video frames cropped around the signer.
 
 Training samples are a few random frames of a clip (its video is decoded once for all of them),
-each cropped to the clip's signer box (:mod:`pretrain.signer`) with light box and colour jitter,
+each cropped to the clip's signer box (:mod:`pretrain.signer_box`) with light box and colour jitter,
 resized to the model's input (224 by default) and normalized with ImageNet statistics. The loss
 is MAE's: reconstruct the per-patch normalized pixels of the 75 % masked patches.
 
@@ -30,7 +30,7 @@ from pose.io import read_pose
 
 from .data import Clip, PretrainData, list_clips
 from .objective import register
-from .signer import crop_resize, signer_box
+from .signer_box import crop_resize, signer_box
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)

@@ -297,7 +297,7 @@ class FeatureStore(Mapping):
 
 @dataclass(frozen=True)
 class StreamSummary:
-    """One stream of a store, for ``describe``."""
+    """One stream of a store, for ``summarize``."""
 
     stream: str
     clips: int
@@ -308,7 +308,7 @@ class StreamSummary:
     leftovers: int  # files of killed writers (temporary or uncommitted); safe to delete when no job runs
 
 
-def describe(root: str | os.PathLike) -> list[StreamSummary]:
+def summarize(root: str | os.PathLike) -> list[StreamSummary]:
     """Per stream: clips, total frames, dim, shards and bytes (reads only the indexes)."""
     out = []
     for stream in FeatureStore.streams(root):
@@ -333,7 +333,7 @@ def describe(root: str | os.PathLike) -> list[StreamSummary]:
 
 
 def format_summary(summaries: list[StreamSummary]) -> str:
-    """``describe`` as a small aligned table for the CLI."""
+    """``summarize`` as a small aligned table for the CLI."""
     lines = [f"{'stream':<12} {'clips':>9} {'frames':>12} {'dim':>6} {'shards':>7} {'GB':>9}"]
     for s in summaries:
         dim = "-" if s.dim is None else str(s.dim)

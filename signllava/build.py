@@ -15,15 +15,15 @@ from pathlib import Path
 
 import torch
 
+from pose.config_loader import load_config
 from pose.errors import InputError
 from pretrain.optim import OptimConfig
 from pretrain.runtime import CONFIG, pick_device
 
 from .checkpoint import load_checkpoint, read_meta
-from .config import load_config
+from .data.streams import DataConfig
 from .llm import half_weight_linears, load_llm
 from .model import ModelConfig, SignLLaVA
-from .sources import DataConfig
 
 LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 

@@ -8,9 +8,8 @@ from typing import Annotated
 
 import typer
 
+from pose.config_loader import load_config, save_config
 from pose.errors import InputError
-
-from .config import load_config, save_config
 
 app = typer.Typer(
     name="signllava",
@@ -51,13 +50,13 @@ def data_check(
 
     from pose.io import atomic_output
 
-    from .data.how2sign import check, find_media, read_realigned, write_manifest
+    from .data.how2sign import check_metadata, find_media, read_realigned, write_manifest
 
     durations, media = None, None
     if videos is not None:
         sentences = [s for path in metadata for s in read_realigned(path)[0]]
         durations, media = find_media(sentences, videos)
-    report = check(metadata, durations, min_duration)
+    report = check_metadata(metadata, durations, min_duration)
     typer.echo(report.summary())
     write_manifest(report.kept, output, media)
     dropped = output.with_name(output.stem + ".dropped.tsv")
@@ -106,11 +105,11 @@ app.add_typer(features_app, name="features")
 @features_app.command("describe")
 def features_describe(root: Path = typer.Argument(..., help="Feature store root.")) -> None:
     """Clips, frames, dim, shards and size of every stream in a feature store."""
-    from pretrain import describe, format_summary
+    from pretrain import format_summary, summarize
 
     if not root.is_dir():
         raise InputError(root, "feature store not found")
-    typer.echo(format_summary(describe(root)))
+    typer.echo(format_summary(summarize(root)))
 
 
 @features_app.command("import-jsalt")
@@ -435,7 +434,8 @@ def show_config(
     """Print a stage's resolved config as YAML (defaults, then --config, then --set)."""
     import importlib
 
-    from .config import config_yaml
+    from pose.config_loader import config_yaml
+
     from .stages import STAGES
 
     if stage in COMMAND_CONFIGS:
@@ -486,9 +486,9 @@ def submit_command(
 @app.command("jobs")
 def jobs_command(run: Path = typer.Argument(..., help="A run's output folder (where submit put its outputs).")) -> None:
     """The jobs submitted for a run: state per job and array task, and done / failed / missing shards."""
-    from .job_status import describe
+    from .job_status import status_lines
 
-    for line in describe(run):
+    for line in status_lines(run):
         typer.echo(line)
 
 

@@ -17,17 +17,17 @@ from pathlib import Path
 import torch
 import yaml
 
+from pose.config_loader import config_yaml, load_config
 from pose.errors import InputError
 from pose.io import atomic_output
 from pretrain.runtime import CONFIG
 
 from .build import load_trained, trained_config
-from .config import config_yaml, load_config
 from .data.dataset import SignCollator, SignDataset
 from .data.how2sign import by_video
+from .data.streams import DataConfig, build_streams, load_sentences
 from .data.tasks import ContextSource, ContextWindow, Task, TaskBuilder
 from .metrics import collapse_metrics, effective_rank, gloss_wer, translation_metrics, yes_no_metrics
-from .sources import DataConfig, build_streams, load_sentences
 
 QA_TASKS = ("sign_present", "signs_present", "reversed", "is_question")
 

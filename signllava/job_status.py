@@ -123,8 +123,7 @@ def records(run: str | Path) -> tuple[Path, list[dict]]:
 def shard_summary(run: Path, logs: Path, shards: int) -> dict:
     """Extraction progress from the outputs themselves: done / failed / missing per shard and video."""
     from pose.batch import plan
-
-    from .config import load_config
+    from pose.config_loader import load_config
 
     cfg = load_config(ExtractPosesConfig, logs / "extract-poses.yaml")
     summary = {"shards_done": [], "shards_failed": [], "shards_missing": [], "videos": 0, "videos_done": 0}
@@ -141,7 +140,7 @@ def shard_summary(run: Path, logs: Path, shards: int) -> dict:
     return summary
 
 
-def describe(run: str | Path) -> list[str]:
+def status_lines(run: str | Path) -> list[str]:
     """Lines for ``signllava jobs RUN``: every recorded submission, its tasks, and what is done."""
     logs, recs = records(run)
     lines = []

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import submitit  # at import, not inside a command: it configures logging (dictConfig) when first imported
 
+from pose.config_loader import config_yaml
 from pose.errors import InputError
 from pose.io import atomic_output
 
-from .config import config_yaml
 from .profiles import check_profile, load_profile
 from .stages import get_stage
 

@@ -59,7 +59,7 @@ def default_video(repo: str | os.PathLike = "..", checkpoint: str | os.PathLike 
     return found[0] if found else None
 
 
-def describe(video: str | os.PathLike | None, checkpoint: str | os.PathLike | None) -> str:
+def describe_choice(video: str | os.PathLike | None, checkpoint: str | os.PathLike | None) -> str:
     """What the notebook is about to use, in two lines (or how to choose a video when none is set)."""
     model = checkpoint or "the embedded default model (knows only the synthetic signing language)"
     return f"video: {video or NO_VIDEO}\nmodel: {model}"

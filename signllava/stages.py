@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from pose.config import ExtractConfig
+from pose.config_loader import load_config
 from pose.errors import InputError
 from pretrain.build import PretrainConfig
 from pretrain.extract import ExtractFeaturesConfig
 
 from .build import TrainConfig
-from .config import load_config
 from .evaluate import EvalConfig, load_eval_config
 from .stage_jobs import EvaluateJob, ExtractFeaturesJob, ExtractPosesJob, PretrainJob, TrainJob
 

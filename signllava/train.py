@@ -12,16 +12,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from pose import provenance
+from pose.config_loader import config_yaml
 from pose.errors import InputError
 from pretrain.loop import Run, StepOutput, Trainee, fit
 from pretrain.runtime import distributed_setup, seed_everything
 
 from .build import TrainConfig, build_model
 from .checkpoint import load_checkpoint, write_checkpoint
-from .config import config_yaml
 from .data.dataset import SignCollator, SignDataset
+from .data.streams import build_streams, load_sentences
 from .data.tasks import ContextWindow, TaskBuilder
-from .sources import build_streams, load_sentences
 
 
 def gloss_vocabulary(sentences, given: list[str]) -> list[str]:

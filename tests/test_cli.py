@@ -7,10 +7,10 @@ import pytest
 from typer.testing import CliRunner
 
 from pose.config import ExtractConfig
+from pose.config_loader import load_config
 from pose.errors import InputError
 from pose.io import read_pose
 from signllava.cli import app
-from signllava.config import load_config
 from tests.conftest import realdata
 
 runner = CliRunner()

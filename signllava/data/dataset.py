@@ -35,7 +35,7 @@ class ClipStore(Protocol):
 
 
 @dataclass
-class StreamSource:
+class FeatureSource:
     """Where one stream's features come from."""
 
     store: ClipStore
@@ -80,7 +80,7 @@ class SignDataset(Dataset):
     def __init__(
         self,
         sentences: Sequence[Sentence],
-        streams: Mapping[str, StreamSource],
+        streams: Mapping[str, FeatureSource],
         builder: TaskBuilder | None = None,
         translation_only: bool = False,
     ):

@@ -181,7 +181,7 @@ def read_realigned(path: str | os.PathLike, split: str | None = None) -> tuple[l
     return sentences, bad
 
 
-def check(
+def check_metadata(
     paths: Iterable[str | os.PathLike],
     durations: Mapping[str, float] | None = None,
     min_duration: float = 0.1,

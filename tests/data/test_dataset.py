@@ -6,7 +6,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from pose.errors import InputError
-from signllava.data.dataset import SignCollator, SignDataset, StreamSource
+from signllava.data.dataset import FeatureSource, SignCollator, SignDataset
 from signllava.data.how2sign import Sentence
 from signllava.data.tasks import TaskBuilder, TaskWeights
 
@@ -36,7 +36,7 @@ def test_items_and_padding():
     sents = sentences()
     ds = SignDataset(
         sents,
-        {"pose": StreamSource(clip_store(sents, 208)), "mae": StreamSource(clip_store(sents, 8))},
+        {"pose": FeatureSource(clip_store(sents, 208)), "mae": FeatureSource(clip_store(sents, 8))},
         translation_only=True,
     )
     batch = SignCollator(pad_to_multiple_of=4)([ds[0], ds[3], ds[5]])
@@ -52,7 +52,7 @@ def test_items_and_padding():
 def test_full_video_features_are_cut_by_realigned_times():
     sents = sentences(3)
     video = np.arange(100 * 2, dtype=np.float32).reshape(100, 2)  # 10 fps, 10 s
-    ds = SignDataset(sents, {"pose": StreamSource({"v-1": video}, per_video_fps=10)}, translation_only=True)
+    ds = SignDataset(sents, {"pose": FeatureSource({"v-1": video}, per_video_fps=10)}, translation_only=True)
     item = ds[2]  # 2.0 - 2.6 s -> frames 20..25
     np.testing.assert_array_equal(item["streams"]["pose"].numpy(), video[20:26])
 
@@ -61,7 +61,7 @@ def test_reversed_task_flips_every_stream():
     sents = sentences(4)
     store = clip_store(sents, 5)
     only_reversed = TaskWeights(translate=0, sign_present=0, signs_present=0, reversed=1)
-    ds = SignDataset(sents, {"pose": StreamSource(store)}, TaskBuilder(sents, weights=only_reversed, seed=2))
+    ds = SignDataset(sents, {"pose": FeatureSource(store)}, TaskBuilder(sents, weights=only_reversed, seed=2))
     flips = 0
     for epoch in range(4):
         ds.set_epoch(epoch)
@@ -77,17 +77,17 @@ def test_reversed_task_flips_every_stream():
 
 def test_missing_features_are_named():
     sents = sentences(2)
-    ds = SignDataset(sents, {"dino": StreamSource({})}, translation_only=True)
+    ds = SignDataset(sents, {"dino": FeatureSource({})}, translation_only=True)
     with pytest.raises(InputError, match="stream 'dino' has no features for clip v_0-1"):
         ds[0]
-    bad = SignDataset(sents, {"pose": StreamSource({"v-1": np.zeros((5, 2))}, per_video_fps=10)})
+    bad = SignDataset(sents, {"pose": FeatureSource({"v-1": np.zeros((5, 2))}, per_video_fps=10)})
     with pytest.raises(InputError, match="v_1-1 .* has no frames in video v-1"):
         bad[1]
 
 
 def test_dataloader_with_workers():
     sents = sentences(8)
-    ds = SignDataset(sents, {"pose": StreamSource(clip_store(sents, 16))}, TaskBuilder(sents, seed=0))
+    ds = SignDataset(sents, {"pose": FeatureSource(clip_store(sents, 16))}, TaskBuilder(sents, seed=0))
     loader = DataLoader(ds, batch_size=4, num_workers=2, collate_fn=SignCollator())
     batches = list(loader)
     assert len(batches) == 2 and sum(len(b["sentences"]) for b in batches) == 8

@@ -6,7 +6,7 @@ from pose.errors import InputError
 from signllava.data.how2sign import (
     Sentence,
     by_video,
-    check,
+    check_metadata,
     find_media,
     fix_mojibake,
     read_manifest,
@@ -41,7 +41,7 @@ def test_quoted_fields_with_doubled_quotes():
 
 def test_train_subset_and_check_report():
     path = realdata("how2sign", "how2sign_train_subset.tsv")
-    report = check([path])
+    report = check_metadata([path])
     assert len(report.kept) == 30 and report.read["train"] == 30
     videos = by_video(report.kept)
     assert all(v[i].start <= v[i + 1].start for v in videos.values() for i in range(len(v) - 1))
@@ -76,7 +76,7 @@ def test_bad_rows_are_dropped_with_reasons(tmp_path):
         "v\tv-1\tv_6\tv_6-1\t9",
         "v\tv-1\tv_7\tv_7-1\t10\t12\t",
     ]
-    report = check([write(tmp_path / "h_train.csv", rows)])
+    report = check_metadata([write(tmp_path / "h_train.csv", rows)])
     assert [s.sentence_name for s in report.kept] == ["v_0-1"]
     reasons = {d.row: d.reason for d in report.dropped}
     assert reasons[3].startswith("duplicate name") and reasons[4].startswith("bad interval")
@@ -100,7 +100,7 @@ def test_media_durations_clip_and_missing(tmp_path):
     meta = write(tmp_path / "h_test.csv", rows)
     sentences, _ = read_realigned(meta)
     durations, media = find_media(sentences, videos)
-    report = check([meta], durations)
+    report = check_metadata([meta], durations)
     kept = {s.sentence_name: s for s in report.kept}
     assert set(kept) == {"v_0-1", "v_1-1", "w_0-1"}
     assert kept["v_1-1"].end == pytest.approx(2.0) and report.clipped == 1
@@ -143,7 +143,7 @@ def test_unknown_columns_are_reported(tmp_path):
         ["v\tv-1\tv_0\tv_0-1\t0\t1\thi\textra\tA paraphrase"],
         header=HEADER + "\tGLOSS\tSENTENCE_PARAPHRASE_1",
     )
-    report = check([path])
+    report = check_metadata([path])
     assert report.kept[0].paraphrases == ("A paraphrase",)
     assert f"ignored: {path}: unknown column(s) GLOSS" in report.summary()
 
@@ -154,6 +154,6 @@ def test_glosses_column_is_read(tmp_path):
         ["v\tv-1\tv_0\tv_0-1\t0\t1\thi\tYESTERDAY  STORE I GO", "v\tv-1\tv_1\tv_1-1\t1\t2\tho\t"],
         header=HEADER + "\tGLOSSES",
     )
-    report = check([path])
+    report = check_metadata([path])
     assert [s.glosses for s in report.kept] == [("YESTERDAY", "STORE", "I", "GO"), ()]
     assert "unknown column" not in report.summary()

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from pretrain import FeatureStore
-from signllava.sources import DataConfig, StreamData
+from signllava.data.streams import DataConfig, StreamInput
 
 
 @pytest.fixture(scope="session")
@@ -74,7 +74,7 @@ def dataset(tmp_path):
     with FeatureStore.writer(tmp_path / "store", "pose", "job0", dim=8) as w:
         for i in range(len(TEXTS)):
             w.add(f"c{i}", rng.standard_normal((4 + i, 8)))
-    return DataConfig(metadata=[str(meta)], streams={"pose": StreamData(store=str(tmp_path / "store"))})
+    return DataConfig(metadata=[str(meta)], streams={"pose": StreamInput(store=str(tmp_path / "store"))})
 
 
 @pytest.fixture(scope="session")
@@ -105,7 +105,7 @@ def checkpoint(tmp_path_factory, llm_dir):
             w.add(f"c{i}", np.random.default_rng(i).standard_normal((6, 208)))
     cfg = TrainConfig(
         model=ModelConfig(llm=llm_dir, streams={"pose": StreamConfig(208, stride=4)}),
-        data=DataConfig(metadata=[str(meta)], streams={"pose": StreamData(store=str(root / "store"))}),
+        data=DataConfig(metadata=[str(meta)], streams={"pose": StreamInput(store=str(root / "store"))}),
         optim=TrainOptim(max_steps=1, batch_size=3),
         output_dir=str(root / "run"),
         device="cpu",

@@ -235,7 +235,7 @@ def test_warm_start_adds_temporal_blocks_to_a_trained_projector(llm_dir, dataset
 
 
 def test_a_config_file_lists_the_whole_stream_set(tmp_path):
-    from signllava.config import load_config
+    from pose.config_loader import load_config
 
     path = tmp_path / "c.yaml"
     path.write_text("model:\n  streams:\n    sign2vec: {dim: 64, stride: 4}\noptim: {lr: 0.1}\n")
@@ -270,8 +270,8 @@ def test_gloss_ctc_trains_a_recognizer_that_evaluate_scores(llm_dir, tmp_path):
     from pretrain import FeatureStore
     from signllava.build import load_trained
     from signllava.data.dataset import SignDataset
+    from signllava.data.streams import DataConfig, StreamInput, build_streams, load_sentences
     from signllava.evaluate import _recognition
-    from signllava.sources import DataConfig, StreamData, build_streams, load_sentences
 
     rng = np.random.default_rng(0)
     prototypes = {g: 3 * rng.standard_normal(8) for g in "ABCD"}
@@ -284,7 +284,7 @@ def test_gloss_ctc_trains_a_recognizer_that_evaluate_scores(llm_dir, tmp_path):
             frames = np.concatenate([np.tile(prototypes[g], (4, 1)) for g in glosses])
             w.add(f"c{i}", frames + 0.1 * rng.standard_normal(frames.shape))
     data = DataConfig(
-        metadata=[str(tmp_path / "toy_train.csv")], streams={"pose": StreamData(store=str(tmp_path / "store"))}
+        metadata=[str(tmp_path / "toy_train.csv")], streams={"pose": StreamInput(store=str(tmp_path / "store"))}
     )
     cfg = config(llm_dir, data, tmp_path / "run", steps=40)
     cfg.ctc = 1.0
@@ -307,8 +307,8 @@ def test_gloss_ctc_needs_glosses_in_the_metadata(llm_dir, dataset, tmp_path):
 
 def test_ambiguous_signs_are_scored_on_synthsign(synth):
     from pose.synth import load_metadata
+    from signllava.data.streams import DataConfig
     from signllava.evaluate import ambiguous_words
-    from signllava.sources import DataConfig
 
     data = DataConfig(metadata=[str(p) for p in sorted(synth.glob("how2sign_realigned_*.csv"))])
     records = [r for split in ("train", "test") for r in load_metadata(synth, split)]

@@ -160,7 +160,7 @@ def sign2vec_model(synth, llm_dir, tmp_path_factory):
     from pretrain.optim import OptimConfig
     from pretrain.trainer import pretrain
     from signllava.build import TrainConfig, TrainOptim
-    from signllava.sources import DataConfig, StreamData
+    from signllava.data.streams import DataConfig, StreamInput
     from signllava.train import train
 
     root = tmp_path_factory.mktemp("s2v-model")
@@ -173,7 +173,7 @@ def sign2vec_model(synth, llm_dir, tmp_path_factory):
         model=ModelConfig(llm=llm_dir, streams={"sign2vec": StreamConfig(dim, stride=4)}),
         data=DataConfig(
             metadata=[str(synth / "how2sign_realigned_train.csv")],
-            streams={"sign2vec": StreamData(store=str(root / "store"))},
+            streams={"sign2vec": StreamInput(store=str(root / "store"))},
         ),
         optim=TrainOptim(max_steps=1, batch_size=2),
         output_dir=str(root / "run"),
@@ -237,11 +237,11 @@ def test_videos_are_extracted_as_the_training_poses_were(llm_dir, tmp_path):
     from dataclasses import asdict
 
     from pose.config import ExtractConfig, HolisticConfig, VideoConfig
+    from pose.config_loader import save_config
     from pose.io import write_pose
     from signllava.build import TrainConfig, TrainOptim
     from signllava.checkpoint import read_meta
-    from signllava.config import save_config
-    from signllava.sources import DataConfig, StreamData
+    from signllava.data.streams import DataConfig, StreamInput
     from signllava.train import train
     from tests.pose.test_features import synthetic_pose
 
@@ -259,7 +259,7 @@ def test_videos_are_extracted_as_the_training_poses_were(llm_dir, tmp_path):
     )
     cfg = TrainConfig(
         model=ModelConfig(llm=llm_dir, streams={"pose": StreamConfig(208, stride=4)}),
-        data=DataConfig(metadata=[str(meta)], streams={"pose": StreamData(poses=str(poses))}),
+        data=DataConfig(metadata=[str(meta)], streams={"pose": StreamInput(poses=str(poses))}),
         optim=TrainOptim(max_steps=1, batch_size=3),
         output_dir=str(tmp_path / "run"),
         device="cpu",

@@ -6,8 +6,8 @@ import pytest
 
 from pose import provenance
 from pose.config import ExtractConfig, HolisticConfig, VideoConfig
+from pose.config_loader import save_config
 from pose.errors import InputError
-from signllava.config import save_config
 
 
 def test_the_holistic_settings_extract_poses_recorded_are_read_back(tmp_path):
@@ -26,9 +26,9 @@ def test_the_holistic_settings_extract_poses_recorded_are_read_back(tmp_path):
 
 
 def test_records_round_trip_and_give_the_extraction_settings(tmp_path):
-    record = provenance.describe(None, [25.0, 24.0, 25.0, 29.97])
+    record = provenance.record_for(None, [25.0, 24.0, 25.0, 29.97])
     assert record == {"holistic": None, "fps": 25.0}  # the median clip's frame rate
-    assert provenance.describe(None, []) == {"holistic": None, "fps": None}
+    assert provenance.record_for(None, []) == {"holistic": None, "fps": None}
     provenance.write_record(tmp_path, record)
     assert provenance.read_record(tmp_path) == record and provenance.read_record(tmp_path / "none") is None
     assert provenance.extraction_settings(record) == (None, 25.0)

@@ -17,7 +17,7 @@ from pretrain.build import PretrainConfig, build_objective, load_objective
 from pretrain.data import PretrainData, list_clips
 from pretrain.mae import MAEConfig, MAEObjective
 from pretrain.optim import OptimConfig
-from pretrain.signer import crop_resize, signer_box
+from pretrain.signer_box import crop_resize, signer_box
 from pretrain.trainer import pretrain
 
 TINY = {"size": "tiny", "frames_per_clip": 2}

@@ -10,7 +10,7 @@ import pytest
 
 from pose.errors import InputError
 from pretrain.features import open_features
-from pretrain.store import FeatureStore, describe, format_summary
+from pretrain.store import FeatureStore, format_summary, summarize
 
 
 def make_clips(n: int, dim: int = 16, seed: int = 0, prefix: str = "clip") -> dict[str, np.ndarray]:
@@ -53,7 +53,7 @@ def test_round_trip_across_shards_random_access(tmp_path):
     # each part is a plain .npy too
     part = np.load(tmp_path / "s" / "shards" / "job0-00000.npy", mmap_mode="r")
     assert part.dtype == np.float16 and part.shape[1] == 16
-    (summary,) = describe(tmp_path)
+    (summary,) = summarize(tmp_path)
     total = sum(x.shape[0] for x in clips.values())
     assert (summary.stream, summary.clips, summary.frames, summary.dim, summary.shards) == ("s", 120, total, 16, 9)
     assert summary.bytes == sum(x.nbytes for x in clips.values()) + 9 * 128 and summary.leftovers == 0
@@ -143,7 +143,7 @@ def test_sigkilled_writer_is_invisible_and_rerun_works(tmp_path):
     assert not list((tmp_path / "s" / "shards").glob("*.json"))
     with pytest.raises(InputError, match="no committed shards"):
         FeatureStore.open(tmp_path, "s")
-    (summary,) = describe(tmp_path)
+    (summary,) = summarize(tmp_path)
     assert summary.clips == 0 and summary.leftovers == 1
     write(tmp_path, "s", "victim", make_clips(4, prefix="v"))  # the rerun
     assert len(FeatureStore.open(tmp_path, "s")) == 4

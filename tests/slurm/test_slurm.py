@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from pose.errors import InputError
 from signllava.cli import app
-from signllava.job_status import describe, job_status, wait
+from signllava.job_status import job_status, status_lines, wait
 from signllava.launcher import submit
 from tests.conftest import realdata
 
@@ -63,7 +63,7 @@ def test_extract_poses_array_over_real_clips(slurm, tmp_path):
     assert poses == sorted(p.with_suffix(".pose").name for p in clips)  # every clip once, nothing else
     shards = [json.loads((logs / "shards" / f"shard-0000{i}.json").read_text()) for i in range(2)]
     assert sum(s["done"] for s in shards) == 4 and all(s["done"] == 2 and not s["failed"] for s in shards)
-    lines = describe(out)
+    lines = status_lines(out)
     assert "shards: 2 done, 0 with failures, 0 missing" in lines and "videos: 4 of 4 have poses" in lines
 
 
@@ -71,7 +71,7 @@ def test_ddp_training_job_uses_both_ranks(slurm, tmp_path, train_overrides):
     run = tmp_path / "run"
     sub = submit("train", PROFILE, overrides=train_overrides(run, 12))
     status = wait(sub.logs, sub.record, timeout_s=600)
-    assert [t.state for t in status.tasks] == ["COMPLETED"], describe(run)
+    assert [t.state for t in status.tasks] == ["COMPLETED"], status_lines(run)
     summaries = results(sub)
     assert sorted((s["rank"], s["world_size"]) for s in summaries) == [(0, 2), (1, 2)]
     assert all(s["steps"] == 12 for s in summaries)
@@ -88,7 +88,7 @@ def test_preempted_training_checkpoints_requeues_and_resumes(slurm, tmp_path, tr
     wait_until(lambda: len(steps_logged(run)) >= 5, 300, "training to start")
     subprocess.run(["scancel", "--signal=USR2", job], check=True)  # what a preempting cluster sends
     status = wait(sub.logs, sub.record, timeout_s=600)
-    assert [t.state for t in status.tasks] == ["COMPLETED"], describe(run)
+    assert [t.state for t in status.tasks] == ["COMPLETED"], status_lines(run)
     assert status.tasks[0].restarts == 1
     log = (sub.logs / job / f"{job}_0_log.out").read_text()
     assert "USR2 received" in log and "requeueing (restart 1" in log

@@ -10,14 +10,14 @@ import numpy as np
 from pose import provenance
 from pose.errors import InputError
 
-from .data.dataset import StreamSource
-from .data.how2sign import Sentence, check, read_manifest
-from .data.poses import sentence_features
-from .data.tasks import ContextWindow, TaskWeights
+from .dataset import FeatureSource
+from .how2sign import Sentence, check_metadata, read_manifest
+from .poses import sentence_features
+from .tasks import ContextWindow, TaskWeights
 
 
 @dataclass
-class StreamData:
+class StreamInput:
     """One stream's features: a feature store (per clip or per full video) or a folder of .pose files."""
 
     store: str | None = None  # feature store root (stream name = the key), or a JSALT .json/.h5 index
@@ -34,7 +34,7 @@ class DataConfig:
     """Sentences, splits, streams and tasks for training and evaluation."""
 
     metadata: list[str] = field(default_factory=list)  # realigned .csv/.tsv files or `data check` manifests
-    streams: dict[str, StreamData] = field(default_factory=dict)
+    streams: dict[str, StreamInput] = field(default_factory=dict)
     train_split: str = "train"
     eval_split: str = "val"
     tasks: TaskWeights = field(default_factory=TaskWeights)
@@ -56,7 +56,7 @@ def load_sentences(data: DataConfig, split: str) -> list[Sentence]:
         else:
             realigned.append(path)
     if realigned:
-        sentences += check(realigned).kept
+        sentences += check_metadata(realigned).kept
     return [s for s in sentences if s.split == split]
 
 
@@ -65,8 +65,8 @@ def _first_line(path: Path) -> str:
         return f.readline()
 
 
-def build_streams(data: DataConfig, sentences: list[Sentence], model_config) -> dict[str, StreamSource]:
-    """A :class:`StreamSource` for every stream the model uses."""
+def build_streams(data: DataConfig, sentences: list[Sentence], model_config) -> dict[str, FeatureSource]:
+    """A :class:`FeatureSource` for every stream the model uses."""
     missing = [name for name in model_config.streams if name not in data.streams]
     if missing:
         raise InputError(None, f"data.streams has no source for model stream(s) {', '.join(missing)}")
@@ -78,13 +78,13 @@ def build_streams(data: DataConfig, sentences: list[Sentence], model_config) -> 
             clips = {
                 s.sentence_name: f.astype(np.float16) for s, f in sentence_features(sentences, spec.poses, dim, fps)
             }
-            sources[name] = StreamSource(clips, poses=provenance.describe(spec.poses, fps))
+            sources[name] = FeatureSource(clips, poses=provenance.record_for(spec.poses, fps))
         else:
             from pretrain import open_features
 
             stream_dir = Path(spec.store) / name
             record = provenance.read_record(stream_dir) if stream_dir.is_dir() else None
-            sources[name] = StreamSource(open_features(spec.store, name), spec.per_video_fps, record)
+            sources[name] = FeatureSource(open_features(spec.store, name), spec.per_video_fps, record)
         dim = model_config.streams[name].dim
         got = _dim_of(sources[name], sentences[0], name) if sentences else dim
         if got != dim:
@@ -92,5 +92,5 @@ def build_streams(data: DataConfig, sentences: list[Sentence], model_config) -> 
     return sources
 
 
-def _dim_of(source: StreamSource, sentence: Sentence, name: str) -> int:
+def _dim_of(source: FeatureSource, sentence: Sentence, name: str) -> int:
     return int(source.clip(sentence, name).shape[1])
