@@ -81,22 +81,46 @@ def _join_tasks() -> None:
         submitit.helpers.TorchDistributedEnvironment().export(set_cuda_visible_devices=False)
 
 
-@dataclass
-class TrainJob(_Requeueable):
-    config: TrainConfig
-    max_requeues: int = 3
+class _TrainingJob(_Requeueable):
+    """A run of the shared training loop as a job: its ranks join up (several tasks = DDP), and on USR2
+    the loop stops after the current step, saves ``last/`` and the job requeues itself."""
+
+    config: TrainConfig | PretrainConfig
+
+    def run(self, should_stop) -> dict:
+        raise NotImplementedError
 
     def __call__(self) -> dict:
-        from .train import train
-
         _join_tasks()
         with StopFlag() as flag:
-            summary = train(self.config, progress=False, should_stop=flag)
+            summary = self.run(flag)
         print(f"rank {summary['rank']} of {summary['world_size']}: {summary['steps']} steps", flush=True)
         if flag.raised and summary["steps"] < self.config.optim.max_steps:
             print(f"checkpoint saved at step {summary['steps']}", flush=True)
             flag.forward()  # rank 0: submitit requeues the job and exits; other ranks return
         return summary
+
+
+@dataclass
+class TrainJob(_TrainingJob):
+    config: TrainConfig
+    max_requeues: int = 3
+
+    def run(self, should_stop) -> dict:
+        from .train import train
+
+        return train(self.config, progress=False, should_stop=should_stop)
+
+
+@dataclass
+class PretrainJob(_TrainingJob):
+    config: PretrainConfig
+    max_requeues: int = 3
+
+    def run(self, should_stop) -> dict:
+        from pretrain.trainer import pretrain
+
+        return pretrain(self.config, progress=False, should_stop=should_stop)
 
 
 @dataclass
@@ -129,24 +153,6 @@ class ExtractPosesJob(_Requeueable):
         }
         with atomic_output(shards / f"shard-{shard:05d}.json") as tmp:
             tmp.write_text(json.dumps(summary, indent=2) + "\n")
-        return summary
-
-
-@dataclass
-class PretrainJob(_Requeueable):
-    config: PretrainConfig
-    max_requeues: int = 3
-
-    def __call__(self) -> dict:
-        from pretrain.trainer import pretrain
-
-        _join_tasks()
-        with StopFlag() as flag:
-            summary = pretrain(self.config, progress=False, should_stop=flag)
-        print(f"rank {summary['rank']} of {summary['world_size']}: {summary['steps']} steps", flush=True)
-        if flag.raised and summary["steps"] < self.config.optim.max_steps:
-            print(f"checkpoint saved at step {summary['steps']}", flush=True)
-            flag.forward()  # submitit requeues the job and exits
         return summary
 
 

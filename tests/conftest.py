@@ -45,3 +45,21 @@ def realdata(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"real test data not present: {path} (it lives in ../shared/realdata beside the checkout)")
     return path
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now (a DDP test's rendezvous)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def become_rank(rank: int, world: int, port: int) -> None:
+    """Set the environment torchrun would give rank ``rank`` of ``world`` (in a spawned test process)."""
+    import os
+
+    os.environ.update(
+        MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE=str(world), RANK=str(rank), LOCAL_RANK=str(rank)
+    )

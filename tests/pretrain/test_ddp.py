@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 
 import torch
 import torch.multiprocessing as mp
 
+from tests.conftest import become_rank, free_port
 from tests.pretrain.test_sign2vec import run_config, synth  # noqa: F401  (fixture)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _rank(rank: int, world: int, port: int, cfg, results: str) -> None:
-    os.environ.update(
-        MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE=str(world), RANK=str(rank), LOCAL_RANK=str(rank)
-    )
+    become_rank(rank, world, port)
     import torch.distributed as dist
 
     import pretrain.loop as loop
@@ -47,7 +38,7 @@ def _rank(rank: int, world: int, port: int, cfg, results: str) -> None:
 def test_two_ranks_pretrain_sign2vec_on_disjoint_shares_with_the_same_weights(synth, tmp_path):  # noqa: F811
     cfg = run_config(synth, tmp_path / "run", max_steps=3, batch_size=2)
     results = str(tmp_path / "result")
-    mp.spawn(_rank, args=(2, _free_port(), cfg, results), nprocs=2, join=True)
+    mp.spawn(_rank, args=(2, free_port(), cfg, results), nprocs=2, join=True)
     r0, r1 = (json.load(open(f"{results}.{r}.json")) for r in (0, 1))
     assert r0["summary"]["world_size"] == 2 and r0["summary"]["steps"] == r1["summary"]["steps"] == 3
     assert r0["seen"] and r1["seen"] and not set(r0["seen"]) & set(r1["seen"])  # disjoint shares of the clips
