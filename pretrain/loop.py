@@ -155,6 +155,7 @@ def fit(
     from tqdm import tqdm
 
     out = Path(run.output_dir)
+    out.mkdir(parents=True, exist_ok=True)  # only now: a run refused for its data leaves no empty folder
     module = trainee.module
     optimizer, scheduler = make_optimizer(module, optim)
     step, epoch, position, metrics = 0, 0, 0, []

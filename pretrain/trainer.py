@@ -26,8 +26,6 @@ def pretrain(cfg: PretrainConfig, progress: bool = True, should_stop=None) -> di
     Under torch.distributed (WORLD_SIZE > 1: ``torchrun``, or ``submit pretrain-*`` with several
     tasks) every rank trains on its share of each epoch and DDP averages the gradients."""
     rank, world, device = distributed_setup(cfg.device)
-    out = Path(cfg.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
     seed_everything(cfg.seed)
     objective = build_objective(cfg).to(device)
     dataset = objective.dataset(cfg.data, objective.config)
@@ -40,7 +38,7 @@ def pretrain(cfg: PretrainConfig, progress: bool = True, should_stop=None) -> di
 
     trainee = Trainee(objective, lambda batch: StepOutput(*objective.loss(batch)), save, load, objective.after_step)
     run = Run(
-        out,
+        cfg.output_dir,
         config_text(cfg),
         order_seed=cfg.seed * 1_000_003,
         log_every=cfg.log_every,

@@ -9,8 +9,6 @@ checkpoint holds the trainable state only (:mod:`signllava.checkpoint`).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pose import provenance
 from pose.config_loader import config_yaml
 from pose.errors import InputError
@@ -46,8 +44,6 @@ def train(cfg: TrainConfig, progress: bool = True, should_stop=None) -> dict:
     ``last/`` and returns early (a preemption or time-limit handler), and the next call resumes.
     """
     rank, world, device = distributed_setup(cfg.device)
-    out = Path(cfg.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
     seed_everything(cfg.seed)
     sentences = load_sentences(cfg.data, cfg.data.train_split)
     if not sentences:
@@ -83,7 +79,7 @@ def train(cfg: TrainConfig, progress: bool = True, should_stop=None) -> dict:
         load=lambda folder: load_checkpoint(folder, model),
     )
     run = Run(
-        out,
+        cfg.output_dir,
         text,
         order_seed=cfg.seed * 100_003,
         log_every=cfg.log_every,

@@ -1,0 +1,124 @@
+"""The loop every stage trains with, on a toy regression: decay rule, accumulation, resume, stop, logs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from pose.errors import InputError
+from pretrain.loop import Run, StepOutput, Trainee, fit
+from pretrain.optim import OptimConfig, decay_groups
+from pretrain.runtime import WEIGHTS, seed_everything
+
+
+class Toy(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.Linear(4, 1)
+        self.offset = nn.Parameter(torch.zeros(2, 1))  # a matrix that opts out of weight decay
+
+    def no_weight_decay(self) -> set[str]:
+        return {"offset"}
+
+
+class Points(torch.utils.data.Dataset):
+    def __init__(self, n: int = 24):
+        g = torch.Generator().manual_seed(0)
+        self.x = torch.randn(n, 4, generator=g)
+        self.y = self.x @ torch.tensor([1.0, -2.0, 0.5, 3.0]) + 0.1
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __getitem__(self, i: int):
+        return {"x": self.x[i], "y": self.y[i], "i": i}
+
+
+def collate(items: list[dict]) -> dict:
+    return {
+        "x": torch.stack([it["x"] for it in items]),
+        "y": torch.stack([it["y"] for it in items]),
+        "i": [it["i"] for it in items],
+    }
+
+
+def run_toy(out: Path, seen: list | None = None, stop_at: int | None = None, **optim) -> dict:
+    seed_everything(0)
+    model = Toy()
+
+    def step(batch) -> StepOutput:
+        if seen is not None:
+            seen.extend(batch["i"])
+        pred = model.layer(batch["x"]).squeeze(-1) + model.offset.sum()
+        loss = (pred - batch["y"]).pow(2).mean()
+        return StepOutput(loss, {"abs": float((pred - batch["y"]).detach().abs().mean())}, tokens=len(batch["i"]))
+
+    def save(folder: Path, at: int) -> None:
+        save_file({k: v.detach().clone() for k, v in model.state_dict().items()}, folder / WEIGHTS)
+
+    def load(folder: Path) -> None:
+        model.load_state_dict(load_file(folder / WEIGHTS), strict=True)
+
+    settings = {"lr": 0.3, "warmup_ratio": 0.0, "max_steps": 10, "batch_size": 4, **optim}
+    run = Run(out, "toy: true\n", order_seed=7, log_every=1, save_every=3, plot_parts={"abs": "mean |error|"})
+    stop = None if stop_at is None else (lambda s: s >= stop_at)
+    trainee, cpu = Trainee(model, step, save, load), torch.device("cpu")
+    summary = fit(trainee, Points(), collate, OptimConfig(**settings), run, cpu, progress=False, should_stop=stop)
+    return summary | {"weights": model.layer.weight.detach().clone()}
+
+
+def records(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_one_decay_rule_matrices_decay_vectors_and_listed_names_do_not():
+    groups = decay_groups(Toy(), 0.1)
+    assert [len(g["params"]) for g in groups] == [1, 2] and [g["weight_decay"] for g in groups] == [0.1, 0.0]
+    assert groups[0]["params"][0].shape == (1, 4)  # the Linear weight; bias and the listed offset do not decay
+
+
+def test_loss_falls_and_the_run_folder_is_complete(tmp_path):
+    summary = run_toy(tmp_path / "run", max_steps=30)
+    logged = records(tmp_path / "run")
+    assert summary["steps"] == 30 and len(logged) == 30 and logged[-1]["loss"] < logged[0]["loss"] / 5
+    assert {"abs", "lr", "samples_per_s", "tokens_per_s", "epoch"} <= set(logged[-1])
+    assert logged[-1]["epoch"] == 4  # 6 batches an epoch
+    for name in ("config.yaml", "loss.png", "last/model.safetensors", "last/training.pt", "last/config.yaml"):
+        assert (tmp_path / "run" / name).is_file(), name
+
+
+def test_every_epoch_visits_each_sample_once_in_a_seeded_order(tmp_path):
+    a, b = [], []
+    run_toy(tmp_path / "a", seen=a, max_steps=12)
+    run_toy(tmp_path / "b", seen=b, max_steps=12)
+    assert a == b  # the same order from the same seed
+    assert sorted(a[:24]) == list(range(24)) == sorted(a[24:]) and a[:24] != a[24:]  # reshuffled each epoch
+
+
+def test_a_stopped_run_resumes_on_the_same_curve(tmp_path):
+    whole = run_toy(tmp_path / "whole")
+    first = run_toy(tmp_path / "split", stop_at=4)
+    assert first["steps"] == 4
+    resumed = run_toy(tmp_path / "split")
+    assert resumed["steps"] == 10
+    assert [r["loss"] for r in records(tmp_path / "split")] == [r["loss"] for r in records(tmp_path / "whole")]
+    assert torch.equal(resumed["weights"], whole["weights"])
+    again = run_toy(tmp_path / "split")  # a rerun after the last step does nothing
+    assert again["steps"] == 10 and len(records(tmp_path / "split")) == 10
+
+
+def test_accumulating_two_half_batches_equals_one_whole_batch(tmp_path):
+    whole = run_toy(tmp_path / "whole", batch_size=4, max_steps=3)
+    halves = run_toy(tmp_path / "halves", batch_size=2, grad_accum=2, max_steps=3)
+    assert torch.allclose(whole["weights"], halves["weights"], atol=1e-6)
+
+
+def test_optimizer_values_are_checked():
+    for bad in ({"lr": 0}, {"max_steps": 0}, {"warmup_ratio": 1.0}, {"grad_clip": -1}):
+        with pytest.raises(InputError, match="is invalid"):
+            OptimConfig(**bad)
