@@ -209,7 +209,7 @@ def test_translate_computes_an_encoder_stream_and_caches_it(sign2vec_model, synt
 
 
 def test_a_model_that_fails_to_load_drops_the_prefetch_at_once(checkpoint, tmp_path, monkeypatch):
-    import signllava.evaluate
+    import signllava.build
 
     monkeypatch.setenv("SIGNLLAVA_CACHE", str(tmp_path / "cache"))
     video = write_video(tmp_path / "long.mp4", frames=1000, size=(128, 96))
@@ -217,7 +217,7 @@ def test_a_model_that_fails_to_load_drops_the_prefetch_at_once(checkpoint, tmp_p
     def wrong_llm(folder, *args, **kwargs):  # as check_compatible fails, once the LLM has loaded
         raise InputError(folder, "checkpoint is for LLM 'other'")
 
-    monkeypatch.setattr(signllava.evaluate, "load_trained", wrong_llm)
+    monkeypatch.setattr(signllava.build, "load_trained", wrong_llm)
     closed, close = [], Translator.close
 
     def spy(self, abort=False):
