@@ -1,4 +1,4 @@
-"""Training step with and without the shared prompt prefix (SignLLaVA.shared_prefix), same batches.
+"""Training step with and without the shared prompt prefix (SignLLaVA.cached_llm.shared_prefix), same batches.
 
 Every translation sample starts with the same chat-template head and system prompt; with a frozen
 LLM the model computes their keys and values once per batch, without gradients, instead of once per
@@ -70,14 +70,14 @@ def main() -> None:
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=0.0)  # weights stay put
     data = batches(args.steps + 1, args.batch)
     enc = model.encode(data[0]["tasks"], data[0]["streams"], data[0]["stream_mask"])
-    prefix = model.shared_prefix(enc["input_ids"], enc["attention_mask"])
-    variants = {"shared prefix": 8, "no sharing": 10**9}  # min_shared_prefix
+    prefix = model.cached_llm.shared_prefix(enc["input_ids"], enc["attention_mask"])
+    variants = {"shared prefix": 8, "no sharing": 10**9}  # cached_llm.min_shared_prefix
     seconds = {name: 0.0 for name in variants}
     losses = {name: [] for name in variants}
     tokens = int(enc["attention_mask"].sum()) / args.batch
     for step, batch in enumerate(data):
         for name, minimum in variants.items() if step % 2 == 0 else reversed(variants.items()):
-            model.min_shared_prefix = minimum
+            model.cached_llm.min_shared_prefix = minimum
             start = time.perf_counter()
             loss = model(batch["tasks"], batch["streams"], batch["stream_mask"])
             loss.backward()

@@ -1,6 +1,6 @@
 """Prompt prefill in generation: beam search with the prompt prefilled once per beam or once per
-sample (SignLLaVA.share_beam_prefill), and the prompts' common text head computed at every call or
-kept across calls (SignLLaVA.keep_prompt_head).
+sample (SignLLaVA.cached_llm.share_beam_prefill), and the prompts' common text head computed at every call or
+kept across calls (SignLLaVA.cached_llm.keep_prompt_head).
 
 ``transformers``' beam search expands its inputs to one row per beam before the first forward, so
 each prompt (chat template, system prompt, context sentences, the clip's sign tokens: ~100-200
@@ -55,7 +55,7 @@ def main() -> None:
         for i, group in enumerate([groups[0], *groups]):
             batch = SignCollator()(group)
             for name in order[i % 3 :] + order[: i % 3]:  # each variant goes first in turn
-                model.share_beam_prefill, model.keep_prompt_head = variants[name]
+                model.cached_llm.share_beam_prefill, model.cached_llm.keep_prompt_head = variants[name]
                 start = time.perf_counter()
                 out = model.generate(
                     batch["tasks"], batch["streams"], batch["stream_mask"], num_beams=args.beams, no_repeat_ngram_size=3

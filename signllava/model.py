@@ -5,13 +5,12 @@ is tokenized with ``<sign>`` placeholders, the LLM's own embedding table embeds 
 :func:`~signllava.splice.splice` puts the projected sign tokens and the two learned delimiter
 vectors in place. The LLM's vocabulary is never resized: the three special tokens get ids past
 its embedding table and are always replaced before the LLM sees them. Works for any causal LM.
+The LLM's keys and values are reused where sequences share text (:mod:`signllava.cached_llm`).
 """
 
 from __future__ import annotations
 
-import copy
 import functools
-import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -21,6 +20,7 @@ from torch import nn
 
 from pose.errors import InputError
 
+from .cached_llm import CachedLLM
 from .data.tasks import Task
 from .projectors import StreamProjector
 from .prompts import SIGN, SPECIAL_TOKENS, VIDEO_END, VIDEO_START, render
@@ -106,7 +106,9 @@ class SignLLaVA(nn.Module):
         )
         if config.gloss_prompt and not config.glosses:
             raise InputError(None, "config value gloss_prompt needs a gloss vocabulary: set model.glosses or ctc > 0")
-        self._head: tuple[tuple[int, ...], object] | None = None  # prompt head tokens and their KV cache
+        # the LLM's KV caches reused where sequences share text (training batches, calls, beams); it reads
+        # ``self.llm`` at every use, which build.attach and load_trained replace after construction
+        self.cached_llm = CachedLLM(functools.partial(getattr, self, "llm"), self.vocab_size)
         self.to(device=embed.weight.device)
 
     # --- state ---------------------------------------------------------------------------------
@@ -282,68 +284,15 @@ class SignLLaVA(nn.Module):
         targets = batch["labels"][:, 1:]  # position t predicts token t+1
         keep = (targets != IGNORE).any(0).nonzero().squeeze(1)  # (K,) positions any sample needs
         targets = targets[:, keep]  # (B, K)
-        embeds, attention = batch["inputs_embeds"], batch["attention_mask"]
-        prefix = self.shared_prefix(batch["input_ids"], attention)
-        cache = {}
-        if prefix:
-            # the system prompt and chat-template head are the same text in every sample, and the frozen LLM
-            # maps them to the same keys and values: computed once, without gradients, for the whole batch
-            with torch.no_grad():
-                past = self._repeated_cache(embeds[:1, :prefix], len(embeds))
-            cache = {self._cache_argument: past, "use_cache": True}
-            embeds, keep = embeds[:, prefix:], keep - prefix  # positions after the prefix
-        extra = {"logits_to_keep": keep} if self._keeps_logits else {}
-        if not cache:
-            extra["use_cache"] = False
-        out = self.llm(inputs_embeds=embeds, attention_mask=attention, **cache, **extra)
-        logits = (out.logits if "logits_to_keep" in extra else out.logits[:, keep]).float()  # (B, K, V)
+        logits = self.cached_llm.answer_logits(
+            batch["input_ids"], batch["inputs_embeds"], batch["attention_mask"], keep
+        )  # (B, K, V)
         return nn.functional.cross_entropy(
             logits.reshape(-1, logits.shape[-1]),
             targets.reshape(-1),
             ignore_index=IGNORE,
             label_smoothing=label_smoothing,
         )
-
-    min_shared_prefix = 8  # tokens; a shorter shared prefix is not worth a second LLM call
-
-    def shared_prefix(self, input_ids: torch.Tensor, attention: torch.Tensor) -> int:
-        """Length of the token prefix that every sample shares and the LLM can compute once for the batch.
-
-        It must end before the first learned embedding (``<video_start>``: it needs gradients) and is 0
-        (no sharing) when the LLM itself trains (LoRA: the prefix's keys and values need gradients too),
-        when it is shorter than ``min_shared_prefix`` or the batch holds one sample. With SmolLM2's chat
-        template and our system prompt that is 38 of the ~130 tokens of a translation sample.
-        """
-        if len(input_ids) < 2 or self._llm_trains:
-            return 0
-        if self.llm.training and getattr(self.llm, "is_gradient_checkpointing", False):
-            return 0  # checkpointed layers drop a passed cache
-        same = (input_ids == input_ids[:1]).all(0) & attention.bool().all(0) & (input_ids[0] < self.vocab_size)
-        differs = (~same).nonzero()
-        length = int(differs[0, 0]) if len(differs) else input_ids.shape[1] - 1
-        length = min(length, input_ids.shape[1] - 1)  # at least one token left to compute with gradients
-        return length if length >= self.min_shared_prefix else 0
-
-    @property
-    def _llm_trains(self) -> bool:
-        """Whether any LLM weight trains (LoRA): then a prompt's keys and values change with it."""
-        return any(p.requires_grad for p in self.llm.parameters())
-
-    @property
-    def _base_llm(self) -> nn.Module:
-        """The LLM itself, under a peft wrapper if there is one (whose forward hides the parameters)."""
-        return self.llm.get_base_model() if hasattr(self.llm, "get_base_model") else self.llm
-
-    @functools.cached_property
-    def _cache_argument(self) -> str:
-        """The forward argument that takes a KV cache: ``cache`` (transformers >= 5.2x) or ``past_key_values``."""
-        return "cache" if "cache" in inspect.signature(self._base_llm.forward).parameters else "past_key_values"
-
-    @functools.cached_property
-    def _keeps_logits(self) -> bool:
-        """Whether the LLM's forward takes ``logits_to_keep`` (current transformers causal LMs do);
-        asked once, at the first training step (after any LoRA wrapping), not at every step."""
-        return "logits_to_keep" in inspect.signature(self._base_llm.forward).parameters
 
     def stop_ids(self) -> list[int]:
         """Token ids that end an answer: the chat template's end-of-turn marker(s), eos, and a token
@@ -359,67 +308,6 @@ class SignLLaVA(nn.Module):
                 ids.add(tid)
         return sorted(i for i in ids if i is not None)
 
-    @functools.cached_property
-    def _generate_cache_argument(self) -> str:
-        """The ``generate`` argument that takes a KV cache to continue from (asked once)."""
-        takes = inspect.signature(self._base_llm.prepare_inputs_for_generation).parameters
-        return "cache" if "cache" in takes else "past_key_values"
-
-    share_beam_prefill = True  # compute each prompt once, not once per beam (:meth:`_prefill_for_beams`)
-    keep_prompt_head = True  # compute the prompts' common text head once, not at every call (:meth:`_head_cache`)
-
-    def _head_cache(self, input_ids: torch.Tensor, attention: torch.Tensor):
-        """``(cache, n)``: a fresh copy of the KV cache of the text every prompt of the batch starts with
-        (system prompt and chat template up to the first stream: 38 tokens with SmolLM2), one row per
-        sample, and its length; ``(None, 0)`` for a padded batch, one whose rows start differently, or
-        an LLM that trains (its keys and values change). It is computed once and kept while the head's
-        tokens stay the same: ``translate`` and ``ask`` then prefill only what follows it."""
-        if not self.keep_prompt_head or self._llm_trains or not bool(attention.all()):
-            return None, 0
-        ids = input_ids[0]
-        streams = (ids >= self.vocab_size).nonzero()
-        n = min(int(streams[0, 0]) if len(streams) else len(ids), len(ids) - 1)
-        if n < self.min_shared_prefix or not bool((input_ids[:, :n] == ids[:n]).all()):
-            return None, 0
-        key = tuple(ids[:n].tolist())
-        if self._head is None or self._head[0] != key:
-            self._head = (key, self._repeated_cache(self.llm.get_input_embeddings()(ids[None, :n]), 1))
-        cache = copy.deepcopy(self._head[1])  # generate extends the cache it is given
-        if len(input_ids) > 1:
-            cache.batch_repeat_interleave(len(input_ids))
-        return cache, n
-
-    def _prefill_for_beams(
-        self, embeds: torch.Tensor, attention: torch.Tensor, num_beams: int, head=None, start: int = 0
-    ):
-        """The KV cache of every prompt but its last token, computed once per sample and repeated for
-        its ``num_beams`` beams (sample-major, as ``generate`` expands its inputs). Handed to
-        ``generate``, it leaves it one token per beam to prefill: beam search otherwise computes each
-        prompt once per beam (5 beams: ~3.8x the prefill time of one, about a third of the whole
-        search for a sentence clip). Positions follow the left padding as ``generate``'s do. ``head``:
-        the cache of the prompts' first ``start`` tokens (:meth:`_head_cache`), continued from."""
-        head_mask = attention[:, :-1]
-        positions = (head_mask.long().cumsum(-1) - 1).masked_fill(head_mask == 0, 0)
-        if head is not None and start >= head_mask.shape[1]:  # nothing between the head and the last token
-            head.batch_repeat_interleave(num_beams)
-            return head
-        return self._repeated_cache(
-            embeds[:, start:-1], num_beams, past=head, attention_mask=head_mask, position_ids=positions[:, start:]
-        )
-
-    def _repeated_cache(self, embeds: torch.Tensor, repeats: int, past=None, **forward):
-        """The LLM's KV cache of ``embeds`` (the vocabulary head skipped where the LLM allows: only the
-        keys and values matter), continuing ``past`` if given, each row repeated ``repeats`` times
-        (sample-major)."""
-        skip_head = {"logits_to_keep": 1} if self._keeps_logits else {}
-        if past is not None:
-            forward[self._cache_argument] = past
-        out = self.llm(inputs_embeds=embeds, use_cache=True, **skip_head, **forward)
-        past = getattr(out, "cache", None)
-        past = out.past_key_values if past is None else past
-        past.batch_repeat_interleave(repeats)
-        return past
-
     @torch.no_grad()
     def generate(
         self, tasks: Sequence[Task], streams, stream_mask, max_new_tokens: int = 100, num_beams: int = 1, **kwargs
@@ -430,11 +318,8 @@ class SignLLaVA(nn.Module):
         generated where the break is a token of its own (:meth:`stop_ids`), and is cut otherwise."""
         batch = self.encode(tasks, streams, stream_mask, with_answer=False)
         embeds, attention = batch["inputs_embeds"], batch["attention_mask"]
-        head, start = self._head_cache(batch["input_ids"], attention)
-        if num_beams > 1 and embeds.shape[1] > 1 and self.share_beam_prefill:
-            kwargs[self._generate_cache_argument] = self._prefill_for_beams(embeds, attention, num_beams, head, start)
-        elif head is not None:
-            kwargs[self._generate_cache_argument] = head  # generate prefills the rest of the prompt
+        # the kept prompt head and each prompt computed once for its beams (none: generate prefills it all)
+        kwargs.update(self.cached_llm.generate_cache(batch["input_ids"], embeds, attention, num_beams))
         out = self.llm.generate(
             inputs_embeds=embeds,
             attention_mask=attention,

@@ -4,40 +4,36 @@
 default model, trained on synthetic signing only); ``translate(path)`` runs
 decode -> poses -> the streams the checkpoint needs -> projectors -> LLM, segmenting long videos
 at pauses and carrying the previous outputs as context. Encoder streams (Sign2Vec, DINO, MAE) come
-from their pretraining checkpoints (:mod:`signllava.encoders`). Poses and encoder features are
-cached by the input's content hash (``$SIGNLLAVA_CACHE/poses``, ``.../features``), so a second run
-on the same video skips extraction.
+from their pretraining checkpoints (:mod:`signllava.encoders`). Poses (:mod:`signllava.pose_source`)
+and encoder features are cached by the input's content hash (``$SIGNLLAVA_CACHE/poses``,
+``.../features``), so a second run on the same video skips extraction.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import threading
 import time
 import warnings
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 from pose_format import Pose
 
-from pose.config import HolisticConfig, VideoConfig
+from pose.config import HolisticConfig
 from pose.errors import InputError
-from pose.io import atomic_output, file_sha256, pose_seconds, read_pose, write_pose
+from pose.io import atomic_output, pose_seconds
 from pose.provenance import extraction_settings
-from pose.video import probe, resample_pose
+from pose.video import probe
 
 from .data.poses import view_for
 from .data.tasks import Task
 from .encoders import EncoderStream, load_encoders
-from .llm import cache_dir
+from .pose_source import PoseSource
 from .segment import SegmentConfig, segment
 from .subtitles import Segment
+from .timings import Timings
 
 # Packing the LLM's linear weights into float16 (``half_weights``) costs ~2.6 s on 2 CPU cores
 # (SmolLM2-135M: fbgemm packs 211 matrices) and ~0.75 GB of memory, and saves ~0.14 s per second of
@@ -61,41 +57,6 @@ def half_weights_pay_off(path: str | os.PathLike) -> bool:
     return seconds >= HALF_WEIGHTS_FROM_SECONDS
 
 
-def _in_background(fn, *args) -> Future:
-    """``fn(*args)`` in a daemon thread (it never holds up the process's exit); its result as a Future."""
-    future = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(fn(*args))
-        except BaseException as err:  # handed to whoever asks for the result
-            future.set_exception(err)
-
-    threading.Thread(target=run, name="pose-prefetch", daemon=True).start()
-    return future
-
-
-@dataclass
-class Timings:
-    """Seconds spent per stage of the last call (for ``--verbose``)."""
-
-    stages: dict[str, float] = field(default_factory=dict)
-    cached_poses: bool = False
-    cached_features: bool = False
-
-    def add(self, stage: str, seconds: float) -> None:
-        self.stages[stage] = self.stages.get(stage, 0.0) + seconds
-
-    def total(self) -> float:
-        return sum(self.stages.values())
-
-    def summary(self) -> str:
-        total = self.total()
-        parts = ", ".join(f"{k} {v:.2f} s" for k, v in self.stages.items())
-        cached = [what for what, hit in (("poses", self.cached_poses), ("features", self.cached_features)) if hit]
-        return f"{parts}; total {total:.2f} s" + (f" ({' and '.join(cached)} from cache)" if cached else "")
-
-
 class Translator:
     """A trained SignLLaVA ready for videos: reuse one instance for many calls."""
 
@@ -109,18 +70,10 @@ class Translator:
         pose_workers: int = 0,
         encoders: Mapping[str, EncoderStream] | None = None,
     ):
-        from pose.parallel import ParallelExtractor
-
-        self.holistic = holistic or HolisticConfig()
+        # the inputs' poses: extracted as the model's training poses were, cached, prefetched
+        self.pose_source = PoseSource(holistic, cache, target_fps, pose_workers)
         self.segments = segments or SegmentConfig()
-        self.cache = Path(cache) if cache else cache_dir() / "poses"
-        self.target_fps = target_fps
-        # one video's frames split over live MediaPipe graphs in worker processes (0: one per core)
-        self.extractor = ParallelExtractor(self.holistic, pose_workers)
         self.timings = Timings()
-        self._hashes: dict[tuple, str] = {}
-        self._pending: dict[tuple, Future] = {}  # poses being extracted in the background (prefetch)
-        self._extracting = threading.Lock()
         self.model = None
         if model is not None:
             self._set_model(model, encoders)
@@ -178,77 +131,44 @@ class Translator:
 
     # --- poses ---------------------------------------------------------------------------------
 
+    @property
+    def holistic(self) -> HolisticConfig:
+        """The Holistic settings videos' poses are extracted with."""
+        return self.pose_source.holistic
+
+    @property
+    def target_fps(self) -> float | None:
+        """The frame rate poses are extracted or resampled at (None: the video's own)."""
+        return self.pose_source.target_fps
+
+    @property
+    def extractor(self):
+        """The pose worker processes (:class:`pose.parallel.ParallelExtractor`)."""
+        return self.pose_source.extractor
+
+    @property
+    def cache(self) -> Path:
+        """The pose cache folder; encoder features are cached next to it (``../features``)."""
+        return self.pose_source.cache
+
+    @cache.setter
+    def cache(self, folder: Path) -> None:
+        self.pose_source.cache = folder
+
     def poses(self, path: str | os.PathLike) -> Pose:
         """The video's Holistic pose (from the cache when this exact file was seen before), or a .pose
         file's, resampled by nearest frame to the frame rate the model's poses had (as videos are)."""
-        path = Path(path)
-        if path.suffix == ".pose":
-            return resample_pose(read_pose(path), self.target_fps)
-        if not path.is_file():
-            raise InputError(path, "file not found")
-        start = time.perf_counter()
-        cached = self._cached_pose(path)
-        self.timings.add("hash", time.perf_counter() - start)
-        if cached.is_file():
-            self.timings.cached_poses = True
-            return read_pose(cached)
-        pending = self._pending.pop(self._file_key(path), None)
-        pose, seconds = pending.result() if pending is not None else self._extract(path)
-        self.timings.add("poses", seconds)
-        if not pose.body.confidence[:, 0, :-33].any():
-            raise InputError(path, "no signer found in any frame")
-        write_pose(pose, cached)
-        return pose
+        return self.pose_source.poses(path, self.timings)
 
     def prefetch(self, paths: Sequence[str | os.PathLike]) -> None:
-        """Start extracting these videos' poses now, in a background thread (the extraction itself runs
-        in the pose worker processes), for :meth:`poses` to pick up: the CLI starts its video's while
-        the model loads. Videos already cached, ``.pose`` files and missing files are left to :meth:`poses`."""
-        for p in paths:
-            path = Path(p)
-            if path.suffix == ".pose" or not path.is_file() or self._cached_pose(path).is_file():
-                continue
-            key = self._file_key(path)
-            if key not in self._pending:
-                self._pending[key] = _in_background(self._extract, path)
-
-    def _extract(self, path: Path) -> tuple[Pose, float]:
-        with self._extracting:  # one video at a time (prefetch threads and callers): it uses every worker
-            start = time.perf_counter()
-            pose = self.extractor.extract(path, VideoConfig(target_fps=self.target_fps))
-            return pose, time.perf_counter() - start
-
-    def _cached_pose(self, path: Path) -> Path:
-        """The cache entry of this file's poses extracted with these settings."""
-        return self.cache / f"{self._hash(path)}-{self._settings_digest()}.pose"
-
-    def _settings_digest(self) -> str:
-        """Short digest of the extraction settings (Holistic, frame rate), for cache keys."""
-        settings = json.dumps([asdict(self.holistic), self.target_fps], sort_keys=True).encode()
-        return hashlib.sha256(settings).hexdigest()[:12]
-
-    @staticmethod
-    def _file_key(path: Path) -> tuple:
-        """One version of a file: a rewritten file is another."""
-        stat = path.stat()
-        return (path.resolve(), stat.st_size, stat.st_mtime_ns)
-
-    def _hash(self, path: Path) -> str:
-        """The file's content hash, computed once per version of the file."""
-        key = self._file_key(path)
-        if key not in self._hashes:
-            self._hashes[key] = file_sha256(path)[:32]
-        return self._hashes[key]
+        """Start extracting these videos' poses now, in the background, for :meth:`poses` to pick up
+        (:meth:`signllava.pose_source.PoseSource.prefetch`): the CLI starts its video's while the model loads."""
+        self.pose_source.prefetch(paths)
 
     def close(self, abort: bool = False) -> None:
         """Stop the pose workers (they also stop with the process). A prefetch under way is
         finished first, unless ``abort``: then its worker processes are killed and it is dropped."""
-        if abort:
-            self.extractor.abort()
-        for pending in self._pending.values():
-            pending.exception()  # let a prefetch finish (or fail) before its workers go
-        self._pending.clear()
-        self.extractor.close()
+        self.pose_source.close(abort)
 
     def __enter__(self) -> Translator:
         return self
@@ -271,8 +191,7 @@ class Translator:
         """One encoder stream's features, from the cache when this input and encoder were seen before."""
         video = None if path.suffix == ".pose" else path
         # the features' poses: a .pose file's (at the model's frame rate), or extracted with these settings
-        poses = f"pose{self.target_fps}" if path.suffix == ".pose" else self._settings_digest()
-        key = f"{self._hash(path)}-{poses}-{encoder.kind}-{encoder.digest}.npy"
+        key = f"{self.pose_source.key(path)}-{encoder.kind}-{encoder.digest}.npy"
         cached = self.cache.parent / "features" / key
         if cached.is_file():
             self.timings.cached_features = True

@@ -140,7 +140,7 @@ def test_answer_only_logits_give_the_full_loss(tiny_llm):
     tasks, streams, masks = batch()
     enc = model.encode(tasks, streams, masks)
     full = model.llm(inputs_embeds=enc["inputs_embeds"], attention_mask=enc["attention_mask"], labels=enc["labels"])
-    assert model._keeps_logits
+    assert model.cached_llm.keeps_logits
     assert torch.allclose(model(tasks, streams, masks), full.loss, atol=1e-5)
 
 
@@ -170,12 +170,12 @@ def test_shared_prompt_prefix_is_computed_once_with_the_same_loss_and_gradients(
     tasks, streams, masks = batch()
     tasks[1] = Task("s1", "translate", "good morning", context=("a much longer context sentence than the others",))
     enc = model.encode(tasks, streams, masks)
-    prefix = model.shared_prefix(enc["input_ids"], enc["attention_mask"])
+    prefix = model.cached_llm.shared_prefix(enc["input_ids"], enc["attention_mask"])
     first_learned = int((enc["input_ids"][0] >= model.vocab_size).nonzero()[0, 0])  # <video_start>
     assert 8 <= prefix <= first_learned
     results = []
     for shared in (True, False):
-        model.min_shared_prefix = 8 if shared else 10**9
+        model.cached_llm.min_shared_prefix = 8 if shared else 10**9
         model.zero_grad()
         loss = model(tasks, streams, masks)
         loss.backward()
@@ -184,7 +184,7 @@ def test_shared_prompt_prefix_is_computed_once_with_the_same_loss_and_gradients(
     assert torch.allclose(a, b, atol=1e-5)
     assert all(torch.allclose(x, y, atol=1e-5) for x, y in zip(grads_a, grads_b, strict=True))
     model.llm.get_input_embeddings().weight.requires_grad_(True)  # the LLM trains (as with LoRA): no sharing
-    assert model.shared_prefix(enc["input_ids"], enc["attention_mask"]) == 0
+    assert model.cached_llm.shared_prefix(enc["input_ids"], enc["attention_mask"]) == 0
     model.llm.get_input_embeddings().weight.requires_grad_(False)
 
 
@@ -217,7 +217,7 @@ def test_beam_search_computes_each_prompt_once_with_the_same_answers(tiny_llm, m
     prompt = model.encode(tasks, streams, masks, with_answer=False)["inputs_embeds"].shape[1]
     answers = []
     for shared in (True, False):
-        model.share_beam_prefill = shared
+        model.cached_llm.share_beam_prefill = shared
         calls.clear()
         answers.append(model.generate(tasks, streams, masks, max_new_tokens=5, num_beams=3))
         prefills = [c for c in calls if c is not None and c[1] > 1]
@@ -234,10 +234,10 @@ def test_the_prompt_head_is_computed_once_across_calls_with_the_same_answers(tin
     calls, finished = spy_on_generation(model, monkeypatch)
     ids = model.encode(tasks, streams, masks, with_answer=False)["input_ids"]
     prompt, head = ids.shape[1], int((ids[0] >= model.vocab_size).nonzero()[0, 0])
-    assert head >= model.min_shared_prefix
+    assert head >= model.cached_llm.min_shared_prefix
     results = {}
     for keep in (False, True):
-        model.keep_prompt_head, model._head = keep, None
+        model.cached_llm.keep_prompt_head, model.cached_llm._head = keep, None
         for beams in (1, 3):
             model.generate(tasks, streams, masks, max_new_tokens=5, num_beams=beams)  # the first call computes it
             calls.clear()
@@ -254,22 +254,23 @@ def test_the_prompt_head_is_computed_once_across_calls_with_the_same_answers(tin
     weight = next(model.llm.parameters())
     weight.requires_grad_(True)  # an LLM that trains: its keys and values change
     try:
-        assert model._head_cache(ids, torch.ones_like(ids)) == (None, 0)
+        assert model.cached_llm.head_cache(ids, torch.ones_like(ids)) == (None, 0)
     finally:
         weight.requires_grad_(False)
 
 
 def test_a_head_that_covers_all_but_the_last_token_is_the_beams_whole_prefill(tiny_llm):
     model = make(tiny_llm)
-    model.keep_prompt_head = True
+    model.cached_llm.keep_prompt_head = True
     ids = model.tokenizer(" ".join(["plain text with no sign streams"] * 4), return_tensors="pt")["input_ids"]
     ids = ids.repeat(2, 1)  # two samples, the same text
     attention = torch.ones_like(ids)
     embeds = model.llm.get_input_embeddings()(ids)
-    head, start = model._head_cache(ids, attention)
-    assert start == ids.shape[1] - 1 >= model.min_shared_prefix  # no stream: the head is all but the last token
-    shared = model._prefill_for_beams(embeds, attention, 3, head, start)
-    plain = model._prefill_for_beams(embeds, attention, 3)  # computed without the head
+    head, start = model.cached_llm.head_cache(ids, attention)
+    # no stream: the head is all but the last token
+    assert start == ids.shape[1] - 1 >= model.cached_llm.min_shared_prefix
+    shared = model.cached_llm.prefill_for_beams(embeds, attention, 3, head, start)
+    plain = model.cached_llm.prefill_for_beams(embeds, attention, 3)  # computed without the head
     assert len(shared.layers) == len(plain.layers)
     for a, b in zip(shared.layers, plain.layers, strict=True):
         assert a.keys.shape[0] == 6 and a.keys.shape == b.keys.shape  # 2 samples x 3 beams, sample-major

@@ -128,10 +128,11 @@ def test_prefetched_poses_are_extracted_while_the_model_loads(checkpoint, tmp_pa
     with pytest.raises(InputError, match="checkpoint"):  # a failed load stops the prefetch and its workers
         Translator.load(tmp_path / "no-such-run", "cpu", prefetch=[video])
     translator = Translator.load(checkpoint, "cpu", prefetch=[video, nobody, tmp_path / "gone.mp4"])
-    assert len(translator._pending) == 2  # a missing file is left to translate, which names it
+    source = translator.pose_source
+    assert len(source._pending) == 2  # a missing file is left to translate, which names it
     pose = translator.poses(video)
-    assert not translator._pending.get(translator._file_key(video)) and "poses" in translator.timings.stages
-    assert translator._cached_pose(video).is_file() and len(pose.body.data) == 25
+    assert not source._pending.get(source._file_key(video)) and "poses" in translator.timings.stages
+    assert source.cached_pose(video).is_file() and len(pose.body.data) == 25
     with pytest.raises(InputError, match="nobody.mp4: no signer found in any frame"):  # raised where it is used
         translator.translate(nobody)
     with pytest.raises(InputError, match="gone.mp4: file not found"):
@@ -209,7 +210,7 @@ def test_translate_computes_an_encoder_stream_and_caches_it(sign2vec_model, synt
 
 
 def test_a_model_that_fails_to_load_drops_the_prefetch_at_once(checkpoint, tmp_path, monkeypatch):
-    import signllava.evaluate
+    import signllava.build
 
     monkeypatch.setenv("SIGNLLAVA_CACHE", str(tmp_path / "cache"))
     video = write_video(tmp_path / "long.mp4", frames=1000, size=(128, 96))
@@ -217,11 +218,11 @@ def test_a_model_that_fails_to_load_drops_the_prefetch_at_once(checkpoint, tmp_p
     def wrong_llm(folder, *args, **kwargs):  # as check_compatible fails, once the LLM has loaded
         raise InputError(folder, "checkpoint is for LLM 'other'")
 
-    monkeypatch.setattr(signllava.evaluate, "load_trained", wrong_llm)
+    monkeypatch.setattr(signllava.build, "load_trained", wrong_llm)
     closed, close = [], Translator.close
 
     def spy(self, abort=False):
-        pending = list(self._pending.values())
+        pending = list(self.pose_source._pending.values())
         close(self, abort)
         closed.append((abort, [p.exception() for p in pending]))
 

@@ -1,0 +1,148 @@
+"""A video's or .pose file's poses, extracted the way the model's training poses were, cached by
+content hash, prefetched in the background.
+
+A video's poses are cached as ``$SIGNLLAVA_CACHE/poses/{content hash}-{settings digest}.pose``: the
+same file extracted with the same Holistic settings and frame rate is read back, not extracted again;
+a changed file or other settings are another entry. :meth:`PoseSource.key` also names the input's
+poses in the encoder-feature cache (:mod:`signllava.translator`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import asdict
+from pathlib import Path
+
+from pose_format import Pose
+
+from pose.config import HolisticConfig, VideoConfig
+from pose.errors import InputError
+from pose.io import file_sha256, read_pose, write_pose
+from pose.video import resample_pose
+
+from .llm import cache_dir
+from .timings import Timings
+
+
+def _in_background(fn, *args) -> Future:
+    """``fn(*args)`` in a daemon thread (it never holds up the process's exit); its result as a Future."""
+    future = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(fn(*args))
+        except BaseException as err:  # handed to whoever asks for the result
+            future.set_exception(err)
+
+    threading.Thread(target=run, name="pose-prefetch", daemon=True).start()
+    return future
+
+
+class PoseSource:
+    """Holistic poses of videos and .pose files at ``target_fps``; ``cache``: the pose cache folder
+    (default ``$SIGNLLAVA_CACHE/poses``); ``workers``: the pose worker processes (0: one per core)."""
+
+    def __init__(
+        self,
+        holistic: HolisticConfig | None = None,
+        cache: Path | None = None,
+        target_fps: float | None = 25.0,
+        workers: int = 0,
+    ):
+        from pose.parallel import ParallelExtractor  # loads MediaPipe: only once poses are wanted
+
+        self.holistic = holistic or HolisticConfig()
+        self.cache = Path(cache) if cache else cache_dir() / "poses"
+        self.target_fps = target_fps
+        # one video's frames split over live MediaPipe graphs in worker processes (0: one per core)
+        self.extractor = ParallelExtractor(self.holistic, workers)
+        self._hashes: dict[tuple, str] = {}
+        self._pending: dict[tuple, Future] = {}  # poses being extracted in the background (prefetch)
+        self._extracting = threading.Lock()
+
+    def poses(self, path: str | os.PathLike, timings: Timings) -> Pose:
+        """The video's Holistic pose (from the cache when this exact file was seen before), or a .pose
+        file's, resampled by nearest frame to the frame rate the model's poses had (as videos are).
+        Seconds spent hashing and extracting go to ``timings`` (stages ``hash`` and ``poses``)."""
+        path = Path(path)
+        if path.suffix == ".pose":
+            return resample_pose(read_pose(path), self.target_fps)
+        if not path.is_file():
+            raise InputError(path, "file not found")
+        start = time.perf_counter()
+        cached = self.cached_pose(path)
+        timings.add("hash", time.perf_counter() - start)
+        if cached.is_file():
+            timings.cached_poses = True
+            return read_pose(cached)
+        pending = self._pending.pop(self._file_key(path), None)
+        pose, seconds = pending.result() if pending is not None else self._extract(path)
+        timings.add("poses", seconds)
+        if not pose.body.confidence[:, 0, :-33].any():
+            raise InputError(path, "no signer found in any frame")
+        write_pose(pose, cached)
+        return pose
+
+    def prefetch(self, paths: Sequence[str | os.PathLike]) -> None:
+        """Start extracting these videos' poses now, in a background thread (the extraction itself runs
+        in the pose worker processes), for :meth:`poses` to pick up: the CLI starts its video's while
+        the model loads. Videos already cached, ``.pose`` files and missing files are left to :meth:`poses`."""
+        for p in paths:
+            path = Path(p)
+            if path.suffix == ".pose" or not path.is_file() or self.cached_pose(path).is_file():
+                continue
+            key = self._file_key(path)
+            if key not in self._pending:
+                self._pending[key] = _in_background(self._extract, path)
+
+    def _extract(self, path: Path) -> tuple[Pose, float]:
+        with self._extracting:  # one video at a time (prefetch threads and callers): it uses every worker
+            start = time.perf_counter()
+            pose = self.extractor.extract(path, VideoConfig(target_fps=self.target_fps))
+            return pose, time.perf_counter() - start
+
+    # --- cache keys ------------------------------------------------------------------------------
+
+    def key(self, path: Path) -> str:
+        """What names this input's poses in cache file names: its content hash and how its poses were
+        made (a .pose file's at the model's frame rate, a video's extracted with these settings)."""
+        poses = f"pose{self.target_fps}" if path.suffix == ".pose" else self.settings_digest()
+        return f"{self.content_hash(path)}-{poses}"
+
+    def cached_pose(self, path: Path) -> Path:
+        """The cache entry of this video's poses extracted with these settings."""
+        return self.cache / f"{self.key(path)}.pose"
+
+    def settings_digest(self) -> str:
+        """Short digest of the extraction settings (Holistic, frame rate), for cache keys."""
+        settings = json.dumps([asdict(self.holistic), self.target_fps], sort_keys=True).encode()
+        return hashlib.sha256(settings).hexdigest()[:12]
+
+    @staticmethod
+    def _file_key(path: Path) -> tuple:
+        """One version of a file: a rewritten file is another."""
+        stat = path.stat()
+        return (path.resolve(), stat.st_size, stat.st_mtime_ns)
+
+    def content_hash(self, path: Path) -> str:
+        """The file's content hash, computed once per version of the file."""
+        key = self._file_key(path)
+        if key not in self._hashes:
+            self._hashes[key] = file_sha256(path)[:32]
+        return self._hashes[key]
+
+    def close(self, abort: bool = False) -> None:
+        """Stop the pose workers (they also stop with the process). A prefetch under way is
+        finished first, unless ``abort``: then its worker processes are killed and it is dropped."""
+        if abort:
+            self.extractor.abort()
+        for pending in self._pending.values():
+            pending.exception()  # let a prefetch finish (or fail) before its workers go
+        self._pending.clear()
+        self.extractor.close()
