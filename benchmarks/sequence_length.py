@@ -18,7 +18,7 @@ import numpy as np
 from pose.video import probe
 from signllava.data.tasks import Task
 from signllava.llm import DEFAULT_LLM, resolve
-from signllava.prompts import SPECIAL_TOKENS, render
+from signllava.prompts import SPECIAL_TOKENS, render_prompt
 
 WINDOW = 2048
 
@@ -47,7 +47,7 @@ def main() -> None:
             lengths = []
             for n in frames:
                 tokens = [-(-n // stride)] * streams
-                r = render(tokenizer, Task("s", "translate", reference, None, context), tokens)
+                r = render_prompt(tokenizer, Task("s", "translate", reference, None, context), tokens)
                 lengths.append(len(tokenizer(r.prompt + r.answer, add_special_tokens=False)["input_ids"]))
             over = np.mean(np.array(lengths) > WINDOW)
             print(f"{streams:>7} {stride:>6} {int(np.median(lengths)):>14} {max(lengths):>11} {100 * over:>6.0f}%")

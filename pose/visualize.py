@@ -88,7 +88,7 @@ def _write_video(frames: Iterator[np.ndarray], path: Path, fps: float) -> int:
     return n
 
 
-def render(
+def draw_pose(
     pose_path: str | os.PathLike,
     out_path: str | os.PathLike,
     video: str | os.PathLike | None = None,

@@ -177,9 +177,9 @@ def visualize_pose(
     frame: int | None = typer.Option(None, help="Draw only this frame index (images only)."),
 ) -> None:
     """Draw a .pose skeleton over its video, to look at what was extracted."""
-    from pose.visualize import render
+    from pose.visualize import draw_pose
 
-    typer.echo(f"wrote {render(pose_file, output, video, frames=frames, frame_index=frame)}")
+    typer.echo(f"wrote {draw_pose(pose_file, output, video, frames=frames, frame_index=frame)}")
 
 
 @app.command("demo")
@@ -378,7 +378,7 @@ def translate_command(
     """Translate signing in a video into English (long videos become timed segments)."""
     from pose.io import atomic_output
 
-    from .subtitles import FORMATS, render
+    from .subtitles import FORMATS, format_segments
 
     if fmt not in FORMATS:
         raise InputError(None, f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
@@ -388,7 +388,7 @@ def translate_command(
         path = Path(context)
         prior = [path.read_text(encoding="utf-8").strip()] if path.is_file() else [context]
     segments = translator.translate(video, context=prior, num_beams=beam)
-    text = render(segments, fmt, str(video))
+    text = format_segments(segments, fmt, str(video))
     if output is None:
         typer.echo(text, nl=False)
     else:

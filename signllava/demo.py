@@ -23,7 +23,7 @@ from pose.batch import run_batch, write_failures
 from pose.config import ExtractConfig
 from pose.features import pose_view_208
 from pose.io import atomic_output, read_pose
-from pose.visualize import render
+from pose.visualize import draw_pose
 
 from .metrics import same_words
 
@@ -79,7 +79,7 @@ def run_demo(out_dir: str | Path, workers: int = 1, progress: bool = True) -> De
         raise RuntimeError(report.failed[0].error)
     pose_path = out / video.with_suffix(".pose").name
     pose = read_pose(pose_path)
-    picture = render(pose_path, out / "sample_portrait.overlay.png", video=video, frames=6)
+    picture = draw_pose(pose_path, out / "sample_portrait.overlay.png", video=video, frames=6)
     features, mask = pose_view_208(pose)
     parts = {"body": mask[:, :25], "right hand": mask[:, 25:46], "left hand": mask[:, 46:67], "face": mask[:, 67:]}
     found = {name: float(m.any(1).mean()) for name, m in parts.items()}
@@ -125,7 +125,7 @@ def run_translation_demo(
         seconds += translator.timings.total()
         lines.append(DemoLine(r.start, r.end, segment.text, r.sentence, segment.glosses, r.glosses))
         previous.append(segment.text)
-    picture = render(out / "poses_full" / f"{video}.pose", Path(out_dir) / f"{video}.png", frames=6)
+    picture = draw_pose(out / "poses_full" / f"{video}.pose", Path(out_dir) / f"{video}.png", frames=6)
     return TranslationDemo(out / "poses", picture, lines, f"{seconds:.1f} s for {len(lines)} sentences")
 
 

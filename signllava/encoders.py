@@ -25,7 +25,7 @@ from pretrain.extract import IMAGE_STREAMS  # encoders that read video frames, n
 
 
 @dataclass
-class EncoderStream:
+class StreamEncoder:
     """One stream's pretrained encoder: ``features(pose, video) -> (T, dim)`` float32."""
 
     name: str
@@ -53,8 +53,8 @@ def load_encoders(
     given: Mapping[str, str | os.PathLike],
     stores: Mapping[str, str | None],
     device: torch.device | str,
-) -> dict[str, EncoderStream]:
-    """An :class:`EncoderStream` for every model stream that is not a pose view.
+) -> dict[str, StreamEncoder]:
+    """An :class:`StreamEncoder` for every model stream that is not a pose view.
 
     ``streams``: the model's ``{name: StreamConfig}``; ``given``: ``--encoder`` checkpoints by
     stream; ``stores``: the training config's feature store per stream (where extraction recorded
@@ -87,7 +87,7 @@ def load_encoders(
                 f"the model's stream {name!r} has {stream.dim}",
             )
         digest = file_sha256(checkpoint / "model.safetensors")[:16]  # the feature cache key's encoder part
-        out[name] = EncoderStream(name, checkpoint, objective, cfg.objective, digest)
+        out[name] = StreamEncoder(name, checkpoint, objective, cfg.objective, digest)
     return out
 
 

@@ -23,7 +23,7 @@ from pose.errors import InputError
 from .cached_llm import CachedLLM
 from .data.tasks import Task
 from .projectors import StreamProjector
-from .prompts import SIGN, SPECIAL_TOKENS, VIDEO_END, VIDEO_START, render
+from .prompts import SIGN, SPECIAL_TOKENS, VIDEO_END, VIDEO_START, render_prompt
 from .splice import splice
 
 IGNORE = -100
@@ -158,7 +158,7 @@ class SignLLaVA(nn.Module):
         hints = self._greedy_glosses(projected, names[0]) if self.config.gloss_prompt else [None] * len(tasks)
         ids, labels = [], []
         for task, n_tokens, glosses in zip(tasks, counts, hints, strict=True):
-            rendered = render(self.tokenizer, task, n_tokens, with_answer, glosses)
+            rendered = render_prompt(self.tokenizer, task, n_tokens, with_answer, glosses)
             prompt = self.tokenizer(rendered.prompt, add_special_tokens=False)["input_ids"]
             answer = self.tokenizer(rendered.answer, add_special_tokens=False)["input_ids"] if with_answer else []
             if len(prompt) + len(answer) > self.config.max_length:
@@ -197,17 +197,9 @@ class SignLLaVA(nn.Module):
 
     # --- training and inference ----------------------------------------------------------------
 
-    def forward(
-        self,
-        tasks: Sequence[Task],
-        streams,
-        stream_mask,
-        label_smoothing: float = 0.0,
-        glosses: Sequence[Sequence[str]] | None = None,
-        ctc_weight: float = 0.0,
-    ) -> torch.Tensor:
-        """The training loss of a batch (:meth:`losses`' ``total``)."""
-        return self.losses(tasks, streams, stream_mask, label_smoothing, glosses, ctc_weight).total
+    def forward(self, *args, **kwargs) -> torch.Tensor:
+        """The training loss of a batch: :meth:`losses`' ``total`` (same arguments)."""
+        return self.losses(*args, **kwargs).total
 
     def losses(
         self,

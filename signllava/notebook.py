@@ -200,11 +200,11 @@ class QASession:
         return Video(str(path), embed=True, width=width, html_attributes="controls autoplay loop muted")
 
     def _draw(self, kind: str) -> Path:
-        from pose.visualize import render
+        from pose.visualize import draw_pose
 
         pose_file = self.pose_file()
         background = None if self.video.suffix == ".pose" else self.video
-        out = render(pose_file, self.workdir / (self._name + OVERLAYS[kind]), video=background)
+        out = draw_pose(pose_file, self.workdir / (self._name + OVERLAYS[kind]), video=background)
         self._overlays[kind] = out
         return out
 

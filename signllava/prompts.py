@@ -71,7 +71,7 @@ class RenderedPrompt:
     answer: str  # the answer followed by the template's end-of-turn text (what the model learns to say)
 
 
-def render(
+def render_prompt(
     tokenizer,
     task: Task,
     tokens_per_stream: Sequence[int],

@@ -33,7 +33,7 @@ def _clock(seconds: float, sep: str) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
 
 
-def render(segments: Sequence[Segment], fmt: str, source: str = "") -> str:
+def format_segments(segments: Sequence[Segment], fmt: str, source: str = "") -> str:
     """The segments in ``fmt``: text (one line each), json, srt or vtt."""
     if fmt == "text":
         return "".join(s.text + "\n" for s in segments)

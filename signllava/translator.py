@@ -29,7 +29,7 @@ from pose.video import probe
 
 from .data.poses import view_for
 from .data.tasks import Task
-from .encoders import EncoderStream, load_encoders
+from .encoders import StreamEncoder, load_encoders
 from .pose_source import PoseSource
 from .segment import SegmentConfig, segment
 from .subtitles import Segment
@@ -68,7 +68,7 @@ class Translator:
         cache: Path | None = None,
         target_fps: float | None = 25.0,
         pose_workers: int = 0,
-        encoders: Mapping[str, EncoderStream] | None = None,
+        encoders: Mapping[str, StreamEncoder] | None = None,
     ):
         # the inputs' poses: extracted as the model's training poses were, cached, prefetched
         self.pose_source = PoseSource(holistic, cache, target_fps, pose_workers)
@@ -78,7 +78,7 @@ class Translator:
         if model is not None:
             self._set_model(model, encoders)
 
-    def _set_model(self, model, encoders: Mapping[str, EncoderStream] | None) -> None:
+    def _set_model(self, model, encoders: Mapping[str, StreamEncoder] | None) -> None:
         self.model = model
         # encoder streams from their pretraining checkpoints; the others are the pose view training
         # computed from .pose files (by its size)
@@ -187,7 +187,7 @@ class Translator:
             out[name] = self._encoded(encoder, pose, Path(path))
         return out
 
-    def _encoded(self, encoder: EncoderStream, pose: Pose, path: Path) -> np.ndarray:
+    def _encoded(self, encoder: StreamEncoder, pose: Pose, path: Path) -> np.ndarray:
         """One encoder stream's features, from the cache when this input and encoder were seen before."""
         video = None if path.suffix == ".pose" else path
         # the features' poses: a .pose file's (at the model's frame rate), or extracted with these settings

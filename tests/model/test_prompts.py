@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from signllava.data.tasks import QUESTIONS, Task
-from signllava.prompts import SYSTEM, instruction, render, stream_block
+from signllava.prompts import SYSTEM, instruction, render_prompt, stream_block
 
 SYS = "<|im_start|>system\n" + SYSTEM + "<|im_end|>\n"
 STREAMS = "<video_start><sign><sign><video_end><video_start><sign><video_end>"
@@ -26,7 +26,7 @@ def test_system_prompt_text():
 
 
 def test_translation_without_context(tokenizer):
-    r = render(tokenizer, Task("s", "translate", "I went to the store yesterday."), [2, 1])
+    r = render_prompt(tokenizer, Task("s", "translate", "I went to the store yesterday."), [2, 1])
     assert r.prompt == (
         SYS + "<|im_start|>user\n" + STREAMS + "\n"
         "Translate the given American Sign Language video into English.<|im_end|>\n"
@@ -37,7 +37,7 @@ def test_translation_without_context(tokenizer):
 
 def test_translation_with_context(tokenizer):
     task = Task("s", "translate", "Then we ate.", context=("We went out.", "It rained."))
-    r = render(tokenizer, task, [2, 1])
+    r = render_prompt(tokenizer, task, [2, 1])
     assert r.prompt == (
         SYS + "<|im_start|>user\n" + STREAMS + "\n"
         "Here are some preceding sentences as context: 'We went out. It rained.'. "
@@ -63,7 +63,7 @@ def test_translation_with_context(tokenizer):
     ],
 )
 def test_qa_prompts(tokenizer, task, question):
-    r = render(tokenizer, task, [1])
+    r = render_prompt(tokenizer, task, [1])
     assert instruction(task) == question
     assert r.prompt == (
         SYS + "<|im_start|>user\n<video_start><sign><video_end>\n" + question + "<|im_end|>\n<|im_start|>assistant\n"
@@ -74,22 +74,22 @@ def test_qa_prompts(tokenizer, task, question):
 def test_fallback_template_without_chat_template(tokenizer):
     tokenizer = type(tokenizer).from_pretrained(tokenizer.name_or_path)
     tokenizer.chat_template = None
-    r = render(tokenizer, Task("s", "translate", "Hi."), [1])
+    r = render_prompt(tokenizer, Task("s", "translate", "Hi."), [1])
     assert r.prompt.startswith("<|system|>\n" + SYSTEM + "<|im_end|>\n<|user|>\n<video_start><sign><video_end>\n")
     assert r.prompt.endswith("<|assistant|>\n") and r.answer == "Hi.<|im_end|>\n"
 
 
 def test_recognized_glosses_line(tokenizer):
     task = Task("s", "translate", "They want to go to the party.")
-    r = render(tokenizer, task, [2, 1], glosses=["PARTY", "THEY", "WANT", "GO"])
+    r = render_prompt(tokenizer, task, [2, 1], glosses=["PARTY", "THEY", "WANT", "GO"])
     assert r.prompt == (
         SYS + "<|im_start|>user\n" + STREAMS + "\n"
         "Signs recognized in the video: PARTY THEY WANT GO.\n"
         "Translate the given American Sign Language video into English.<|im_end|>\n"
         "<|im_start|>assistant\n"
     )
-    assert "Signs recognized in the video: none.\nTranslate" in render(tokenizer, task, [1], glosses=[]).prompt
-    assert render(tokenizer, task, [2, 1], glosses=None).prompt == render(tokenizer, task, [2, 1]).prompt
+    assert "Signs recognized in the video: none.\nTranslate" in render_prompt(tokenizer, task, [1], glosses=[]).prompt
+    assert render_prompt(tokenizer, task, [2, 1], glosses=None).prompt == render_prompt(tokenizer, task, [2, 1]).prompt
 
 
 def test_stream_block():

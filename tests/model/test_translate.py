@@ -13,7 +13,7 @@ from signllava.cli import app
 from signllava.encoders import load_encoders
 from signllava.model import ModelConfig, StreamConfig
 from signllava.segment import SegmentConfig, segment
-from signllava.subtitles import Segment, render
+from signllava.subtitles import Segment, format_segments
 from signllava.translator import Translator
 from tests.conftest import realdata, write_video
 
@@ -44,13 +44,20 @@ def test_short_pose_is_one_segment(synth):
 
 def test_subtitle_formats():
     segs = [Segment(0.0, 2.5, "Hello."), Segment(2.5, 3661.042, "Bye.")]
-    assert render(segs, "srt") == "1\n00:00:00,000 --> 00:00:02,500\nHello.\n\n2\n00:00:02,500 --> 01:01:01,042\nBye.\n"
-    assert render(segs, "vtt").startswith("WEBVTT\n\n00:00:00.000 --> 00:00:02.500\nHello.\n")
-    assert json.loads(render(segs, "json", "v.mp4"))["segments"][1] == {"start": 2.5, "end": 3661.042, "text": "Bye."}
-    assert render(segs, "text") == "Hello.\nBye.\n"
+    assert (
+        format_segments(segs, "srt")
+        == "1\n00:00:00,000 --> 00:00:02,500\nHello.\n\n2\n00:00:02,500 --> 01:01:01,042\nBye.\n"
+    )
+    assert format_segments(segs, "vtt").startswith("WEBVTT\n\n00:00:00.000 --> 00:00:02.500\nHello.\n")
+    assert json.loads(format_segments(segs, "json", "v.mp4"))["segments"][1] == {
+        "start": 2.5,
+        "end": 3661.042,
+        "text": "Bye.",
+    }
+    assert format_segments(segs, "text") == "Hello.\nBye.\n"
     read = [Segment(0.0, 2.5, "Hello.", ("HELLO",)), Segment(2.5, 3.0, "", ())]
-    assert [s.get("glosses") for s in json.loads(render(read, "json"))["segments"]] == [["HELLO"], []]
-    assert render(read, "srt") == render([Segment(0.0, 2.5, "Hello."), Segment(2.5, 3.0, "")], "srt")
+    assert [s.get("glosses") for s in json.loads(format_segments(read, "json"))["segments"]] == [["HELLO"], []]
+    assert format_segments(read, "srt") == format_segments([Segment(0.0, 2.5, "Hello."), Segment(2.5, 3.0, "")], "srt")
 
 
 def test_translate_pose_file_and_formats(checkpoint, synth, tmp_path):
