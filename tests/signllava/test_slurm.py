@@ -120,3 +120,23 @@ def test_gpus_on_a_cpu_only_cluster_are_refused(slurm, tmp_path, train_overrides
     with pytest.raises(InputError, match="asks for 1 GPUs per node, but partition local has no GPUs per node"):
         submit("train", profile, overrides=train_overrides(tmp_path / "run", 2))
     assert not (tmp_path / "run" / "slurm" / "jobs.jsonl").exists()  # nothing was submitted
+
+
+def test_ddp_pretraining_job_uses_both_ranks(slurm, tmp_path, synth_data):
+    run = tmp_path / "s2v"
+    overrides = [
+        f"data.poses={synth_data / 'poses'}",
+        "model.size=tiny",
+        "model.max_frames=80",
+        "optim.max_steps=4",
+        "optim.batch_size=2",
+        "log_every=1",
+        f"output_dir={run}",
+    ]
+    sub = submit("pretrain-sign2vec", PROFILE, overrides=overrides)  # local.yaml: 2 tasks
+    status = wait(sub.logs, sub.record, timeout_s=600)
+    assert [t.state for t in status.tasks] == ["COMPLETED"], status_lines(run)
+    summaries = results(sub)
+    assert sorted((s["rank"], s["world_size"]) for s in summaries) == [(0, 2), (1, 2)]
+    assert all(s["steps"] == 4 for s in summaries) and steps_logged(run) == [1, 2, 3, 4]
+    assert (run / "last" / "model.safetensors").is_file()
