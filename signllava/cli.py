@@ -35,6 +35,15 @@ Encoders = Annotated[
     typer.Option(help="NAME=DIR: the pretraining checkpoint of an encoder stream (sign2vec, dino, mae) it reads."),
 ]
 Device = Annotated[str, typer.Option(help="auto, cpu or cuda.")]
+SUBMIT_STAGES = (
+    "extract-poses",
+    "pretrain-sign2vec",
+    "pretrain-dino",
+    "pretrain-mae",
+    "extract-features",
+    "train",
+    "evaluate",
+)
 StageOption = "1: projectors only; 2: + LoRA (lr 2e-5), initialized from --init-from."
 
 
@@ -451,9 +460,9 @@ def show_config(
 
 @app.command("submit")
 def submit_command(
-    stage: str = typer.Argument(
-        ..., help="extract-poses, pretrain-{sign2vec,dino,mae}, extract-features, train or evaluate."
-    ),
+    # the registry (signllava/stages.py) imports every stage's config: too slow for --help, so its names are
+    # spelled here, and tests/signllava/test_stages.py checks that they are the registry's
+    stage: str = typer.Argument(..., help=f"One of: {', '.join(SUBMIT_STAGES)}."),
     profile: Path = typer.Option(..., "--profile", "-p", help="Cluster profile, e.g. slurm/cluster.yaml."),
     config: Path | None = typer.Option(None, help="The stage's YAML config (as for its own command)."),
     set_: Overrides = (),

@@ -57,6 +57,12 @@ def test_stage_two_is_one_preset_for_train_and_submit(tmp_path):
         assert result.exit_code == 1 and "give --init-from RUN/last" in str(result.exception), args
 
 
+def test_the_cli_lists_the_registry_s_stages():
+    from signllava.cli import SUBMIT_STAGES
+
+    assert list(SUBMIT_STAGES) == list(STAGES)
+
+
 def test_show_config_knows_every_registered_stage():
     for name in STAGES:
         result = runner.invoke(app, ["show-config", name])
