@@ -1,4 +1,4 @@
-"""DINO on face and hand crops: crops follow the landmarks, the EMA teacher, training, resuming and features."""
+"""DINO on face and hand crops: missing and swapped hands, the EMA teacher, training, resuming and features."""
 
 from __future__ import annotations
 
@@ -10,15 +10,14 @@ import pytest
 import torch
 
 from pose.io import read_pose, write_pose
-from pose.synth import SynthConfig, generate
-from pose.synth.render import LEFT_HAND_COLOUR, RIGHT_HAND_COLOUR
 from pose.video import VideoStream
 from pretrain.build import PretrainConfig, load_objective
-from pretrain.crops import FACE, LEFT, RIGHT, CropConfig, box_crops, part_boxes, part_crops
+from pretrain.crops import FACE, LEFT, RIGHT, CropConfig, part_boxes, part_crops
 from pretrain.data import PretrainData
 from pretrain.dino import Dino, DinoConfig, ema_momentum
 from pretrain.optim import OptimConfig
 from pretrain.trainer import pretrain
+from tests.pretrain.conftest import first_clip, offsets
 
 TINY = dict(
     size="tiny",
@@ -37,26 +36,9 @@ TINY = dict(
 
 
 @pytest.fixture(scope="module")
-def synth(tmp_path_factory):
-    """One rendered synthsign document (6 clips of 256 x 256 video) for the whole module."""
-    out = tmp_path_factory.mktemp("synth")
-    config = SynthConfig(size="tiny", seed=0, render=True, documents=False, progress=False)
-    config.only_splits, config.only_documents = ["test"], 1  # one document is enough: a third of the time
-    generate(out, config)
-    return out
-
-
-def first_clip(synth):
-    pose = sorted((synth / "poses").glob("*.pose"))[0]
-    return pose, synth / "videos" / f"{pose.stem}.mp4"
-
-
-def offsets(pose) -> dict[str, int]:
-    start, out = 0, {}
-    for c in pose.header.components:
-        out[c.name] = start
-        start += len(c.points)
-    return out
+def synth(rendered_document):
+    """One rendered synthsign document (``rendered_document`` in conftest.py), by the name these tests take."""
+    return rendered_document
 
 
 def drop(pose, name: str, frames) -> None:
@@ -64,46 +46,6 @@ def drop(pose, name: str, frames) -> None:
     start = offsets(pose)[name]
     pose.body.confidence[frames, 0, start : start + 21] = 0
     pose.body.data.data[frames, 0, start : start + 21] = 0
-
-
-def colour_share(crop: torch.Tensor, colour) -> float:
-    """Share of a crop's ``(3, S, S)`` pixels close to an RGB colour."""
-    diff = (crop.int() - torch.tensor(colour)[:, None, None]).abs().sum(0)
-    return float((diff < 60).float().mean())
-
-
-def test_hand_crops_contain_the_hand_keypoints(synth):
-    pose_path, video = first_clip(synth)
-    pose = read_pose(pose_path)
-    config = CropConfig(size=48)
-    boxes = part_boxes(pose, config, (256, 256))
-    start = offsets(pose)
-    for part, name in ((LEFT, "LEFT_HAND_LANDMARKS"), (RIGHT, "RIGHT_HAND_LANDMARKS")):
-        pts = pose.body.data.data[:, 0, start[name] : start[name] + 21, :2]  # (T, 21, 2)
-        found = boxes.found[:, part]
-        assert found.mean() > 0.8
-        box = boxes.boxes[found, part]  # (F, 4)
-        p = pts[found]
-        assert (p[..., 0] > box[:, None, 0]).all() and (p[..., 0] < box[:, None, 2]).all()
-        assert (p[..., 1] > box[:, None, 1]).all() and (p[..., 1] < box[:, None, 3]).all()
-        assert np.allclose(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1])  # square
-    frames = np.stack(list(VideoStream(video).frames()))
-    crops = part_crops(frames, boxes, config.size)  # (T, 3, 3, S, S)
-    assert crops.shape == (len(frames), 3, 3, 48, 48) and crops.dtype == torch.uint8
-    complete = np.flatnonzero(boxes.found.all(1))
-    t = int(complete[len(complete) // 2])
-    # the rendered hands are drawn in their own colours: each hand crop shows its hand, the face crop neither
-    assert colour_share(crops[t, RIGHT], RIGHT_HAND_COLOUR) > 0.03
-    assert colour_share(crops[t, LEFT], LEFT_HAND_COLOUR) > 0.03
-    assert colour_share(crops[t, FACE], RIGHT_HAND_COLOUR) < colour_share(crops[t, RIGHT], RIGHT_HAND_COLOUR)
-    # the left hand is mirrored: the same box sampled right to left
-    plain = part_crops(frames[t : t + 1], part_boxes(pose, CropConfig(size=48, mirror_left=False))[t : t + 1], 48)
-    assert (plain[0, LEFT].flip(-1).int() - crops[t, LEFT].int()).abs().max() <= 1
-    assert torch.equal(plain[0, RIGHT], crops[t, RIGHT])
-    # generic boxes: a box covering the frame exactly reproduces a downscaled frame
-    whole = box_crops(frames[:2], np.array([[[0, 0, 256, 256]]] * 2, np.float32), 128)  # (2, 1, 3, 128, 128)
-    ref = torch.as_tensor(frames[:2]).permute(0, 3, 1, 2).float().reshape(2, 3, 128, 2, 128, 2).mean((3, 5))
-    assert (whole[:, 0].float() - ref).abs().mean() < 1.0
 
 
 def test_missing_and_swapped_hands(synth, tmp_path):

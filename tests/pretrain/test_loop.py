@@ -1,29 +1,17 @@
-"""The loop every stage trains with, on a toy regression: decay rule, accumulation, resume, stop, logs."""
+"""The loop every stage trains with, on a toy regression: seeded epoch order, accumulation, resume, stop, logs."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import pytest
 import torch
 from safetensors.torch import load_file, save_file
-from torch import nn
 
-from pose.errors import InputError
 from pretrain.loop import Run, StepOutput, Trainee, fit
-from pretrain.optim import OptimConfig, decay_groups
+from pretrain.optim import OptimConfig
 from pretrain.runtime import WEIGHTS, seed_everything
-
-
-class Toy(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.layer = nn.Linear(4, 1)
-        self.offset = nn.Parameter(torch.zeros(2, 1))  # a matrix that opts out of weight decay
-
-    def no_weight_decay(self) -> set[str]:
-        return {"offset"}
+from tests.pretrain.conftest import Toy
 
 
 class Points(torch.utils.data.Dataset):
@@ -76,12 +64,6 @@ def records(out: Path) -> list[dict]:
     return [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
 
 
-def test_one_decay_rule_matrices_decay_vectors_and_listed_names_do_not():
-    groups = decay_groups(Toy(), 0.1)
-    assert [len(g["params"]) for g in groups] == [1, 2] and [g["weight_decay"] for g in groups] == [0.1, 0.0]
-    assert groups[0]["params"][0].shape == (1, 4)  # the Linear weight; bias and the listed offset do not decay
-
-
 def test_loss_falls_and_the_run_folder_is_complete(tmp_path):
     summary = run_toy(tmp_path / "run", max_steps=30)
     logged = records(tmp_path / "run")
@@ -116,9 +98,3 @@ def test_accumulating_two_half_batches_equals_one_whole_batch(tmp_path):
     whole = run_toy(tmp_path / "whole", batch_size=4, max_steps=3)
     halves = run_toy(tmp_path / "halves", batch_size=2, grad_accum=2, max_steps=3)
     assert torch.allclose(whole["weights"], halves["weights"], atol=1e-6)
-
-
-def test_optimizer_values_are_checked():
-    for bad in ({"lr": 0}, {"max_steps": 0}, {"warmup_ratio": 1.0}, {"grad_clip": -1}):
-        with pytest.raises(InputError, match="is invalid"):
-            OptimConfig(**bad)

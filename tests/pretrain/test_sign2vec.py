@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import torch
 
-from pose.synth import SynthConfig, generate
 from pretrain.build import PretrainConfig, load_objective
 from pretrain.data import PretrainData
 from pretrain.objectives import objective_class
@@ -20,10 +19,9 @@ from pretrain.trainer import pretrain
 
 
 @pytest.fixture(scope="module")
-def synth(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("synthsign") / "tiny"
-    generate(out, SynthConfig(size="tiny", seed=0, documents=False, progress=False))
-    return out
+def synth(tiny_poses) -> Path:
+    """synthsign tiny's poses (``tiny_poses`` in conftest.py), by the name these tests take."""
+    return tiny_poses
 
 
 def tiny(**model) -> Sign2Vec:

@@ -12,7 +12,10 @@ import torch
 
 from pose.synth import SynthConfig, generate
 from pretrain import FeatureStore
+from signllava.build import TrainConfig, TrainOptim
 from signllava.data.streams import DataConfig, StreamInput
+from signllava.data.tasks import Task
+from signllava.model import ModelConfig, SignLLaVA, StreamConfig
 
 
 @pytest.fixture(scope="session")
@@ -52,6 +55,25 @@ def tiny_llm(tokenizer_dir):
     return tiny_llama(tokenizer), tokenizer
 
 
+def batch(n=3, dims=None, lengths=(5, 3, 4)):
+    """``(tasks, streams, masks)``: ``n`` translation tasks with random stream features of the given lengths."""
+    dims = dims or {"pose": 8, "mae": 6}
+    torch.manual_seed(1)
+    tasks = [Task(f"s{i}", "translate", ["hello there", "good morning", "thank you"][i % 3]) for i in range(n)]
+    streams, masks = {}, {}
+    for name, d in dims.items():
+        streams[name] = torch.randn(n, max(lengths), d)
+        masks[name] = torch.arange(max(lengths))[None] < torch.tensor(lengths[:n])[:, None]
+    return tasks, streams, masks
+
+
+def make(tiny_llm, **stream_kwargs):
+    """A SignLLaVA on the tiny LLM with two streams: pose (8 values, ``stream_kwargs``) and mae (6, linear)."""
+    llm, tok = tiny_llm
+    cfg = ModelConfig(llm="tiny", streams={"pose": StreamConfig(8, **stream_kwargs), "mae": StreamConfig(6, "linear")})
+    return SignLLaVA(cfg, llm, tok)
+
+
 HEADER = "VIDEO_ID\tVIDEO_NAME\tSENTENCE_ID\tSENTENCE_NAME\tSTART_REALIGNED\tEND_REALIGNED\tSENTENCE\n"
 TEXTS = ["hello there", "good morning", "thank you", "see you later", "nice to meet you", "good night"]
 
@@ -82,6 +104,19 @@ def dataset(tmp_path):
     return DataConfig(metadata=[str(meta)], streams={"pose": StreamInput(store=str(tmp_path / "store"))})
 
 
+def config(llm_dir, data, out, steps=6, **optim) -> TrainConfig:
+    """A CPU training run of the tiny LLM (``llm_dir``) with one 8-value pose stream, logged at every step."""
+    return TrainConfig(
+        model=ModelConfig(llm=llm_dir, streams={"pose": StreamConfig(8)}),
+        data=data,
+        optim=TrainOptim(max_steps=steps, batch_size=3, lr=3e-2, warmup_ratio=0.0, **optim),
+        output_dir=str(out),
+        device="cpu",
+        log_every=1,
+        save_every=100,
+    )
+
+
 @pytest.fixture(scope="session")
 def synth(tmp_path_factory):
     """A tiny synthsign dataset: full-video poses under poses_full/, sentence clips under poses/."""
@@ -95,8 +130,6 @@ def synth(tmp_path_factory):
 @pytest.fixture(scope="session")
 def checkpoint(tmp_path_factory, llm_dir):
     """A pose-stream checkpoint of the tiny LLM, trained for one step on random 208-value features."""
-    from signllava.build import TrainConfig, TrainOptim
-    from signllava.model import ModelConfig, StreamConfig
     from signllava.train import train
 
     root = tmp_path_factory.mktemp("ckpt")

@@ -1,5 +1,8 @@
+"""The command line: every stage from the shell, one-line errors, and the embedded default model."""
+
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -11,6 +14,7 @@ from pose.config_loader import load_config
 from pose.errors import InputError
 from pose.io import read_pose
 from signllava.cli import app
+from signllava.demo import heldout_document
 from tests.conftest import realdata
 
 runner = CliRunner()
@@ -65,20 +69,6 @@ def test_missing_video_fails_clearly(tmp_path):
     assert result.returncode == 1
     assert "gone.mp4: file not found" in result.stdout
     assert (tmp_path / "o" / "extract_poses.failures.tsv").exists()
-
-
-def test_bad_config_file(tmp_path):
-    cfg = tmp_path / "c.yaml"
-    cfg.write_text("holistic: [unclosed\n")
-    with pytest.raises(InputError, match="c.yaml: not a valid YAML config"):
-        load_config(ExtractConfig, cfg)
-
-
-def test_config_layers(tmp_path):
-    cfg = tmp_path / "c.yaml"
-    cfg.write_text("workers: 3\nholistic:\n  model_complexity: 2\n")
-    loaded = load_config(ExtractConfig, cfg, ["workers=4"])
-    assert loaded.workers == 4 and loaded.holistic.model_complexity == 2 and loaded.video.backend == "auto"
 
 
 def test_show_config():
@@ -174,3 +164,64 @@ def test_data_synth_then_check(tmp_path):
     assert result.exit_code == 0 and "dropped:" not in result.output  # no row dropped
     again = signllava("data", "synth", "-o", str(out), "--size", "tiny", "-q")
     assert again.returncode == 2 and "synth" in again.stderr and len(again.stderr.strip().splitlines()) == 1
+
+
+def test_cli_train_then_evaluate(llm_dir, dataset, tmp_path):
+    from typer.testing import CliRunner
+
+    from signllava.cli import app
+
+    meta, store = dataset.metadata[0], dataset.streams["pose"].store
+    common = [
+        f"model.llm={llm_dir}",
+        "model.streams.pose.dim=8",
+        f"data.metadata=[{meta}]",
+        f"data.streams.pose.store={store}",
+        "data.context.prelude=0",
+        "optim.max_steps=2",
+        "optim.batch_size=3",
+        "device=cpu",
+        f"output_dir={tmp_path / 'run'}",
+    ]
+    runner = CliRunner()
+    args = ["train", "-q", *[a for c in common for a in ("--set", c)]]
+    result = runner.invoke(app, [*args, "--stop-after", "1"])
+    assert result.exit_code == 0 and "trained 1 steps" in result.output, result.output
+    result = runner.invoke(app, args)  # resumes: step 2 of 2
+    assert result.exit_code == 0, result.output
+    assert "trained 2 steps" in result.output
+    result = runner.invoke(
+        app,
+        [
+            "evaluate",
+            str(tmp_path / "run" / "last"),
+            "--split",
+            "train",
+            "--beam",
+            "1",
+            "-q",
+            "--set",
+            "max_new_tokens=4",
+            "--set",
+            "qa=[]",
+            "--set",  # other data: the rest of the data section (streams, context window) stays the checkpoint's
+            f"data.metadata=[{meta}]",
+            "-o",
+            str(tmp_path / "eval.json"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "BLEU-1/2/3/4" in result.output and "nrefs:1" in result.output
+    data = json.loads((tmp_path / "eval.json").read_text())["config"]["data"]
+    assert data["context"]["prelude"] == 0 and data["streams"]["pose"]["store"] == str(store)
+    result = runner.invoke(app, ["train", "--stage", "2"])
+    assert isinstance(result.exception, InputError) and "--init-from" in str(result.exception)
+
+
+def test_translate_and_ask_default_to_the_embedded_model(tmp_path):
+    clip = tmp_path / "s" / "poses" / f"{heldout_document(tmp_path / 's')[0].sentence_name}.pose"
+    result = runner.invoke(app, ["translate", str(clip), "--beam", "1"])
+    assert result.exit_code == 0 and result.stdout.strip()
+    assert "knows only synthetic signing" in result.stderr
+    answer = runner.invoke(app, ["ask", str(clip), "Is the video reversed?"])
+    assert answer.exit_code == 0 and answer.stdout.strip().lower().rstrip(".") in ("yes", "no")

@@ -1,4 +1,4 @@
-"""The launcher without a scheduler: profiles, bad input before submission, and --local runs."""
+"""The launcher without a scheduler: bad input before submission, GPUs the machine lacks, and --local runs."""
 
 from __future__ import annotations
 
@@ -11,51 +11,9 @@ from typer.testing import CliRunner
 from pose.errors import InputError
 from signllava.cli import app
 from signllava.launcher import submit
-from signllava.profiles import Profile, load_profile
-from signllava.stage_jobs import StopFlag
-from signllava.stages import STAGES
 
 runner = CliRunner()
 SLURM = Path(__file__).parents[2] / "slurm"
-
-
-@pytest.mark.parametrize("name", ["local.yaml", "cluster.yaml"])
-def test_shipped_profiles_load_for_every_stage(name):
-    for stage in STAGES:
-        profile = load_profile(SLURM / name, stage)
-        assert isinstance(profile, Profile) and profile.executor_parameters()["timeout_min"] > 0
-    assert load_profile(SLURM / "local.yaml", "train").tasks_per_node == 2
-    assert load_profile(SLURM / "cluster.yaml", "extract-poses").array_size == 64
-
-
-def test_stage_section_overrides_defaults(tmp_path):
-    path = tmp_path / "p.yaml"
-    path.write_text(
-        "defaults: {partition: a, time_min: 10, sbatch: {mail-type: END}}\nstages:\n  train: {partition: b}\n"
-    )
-    train, evaluate = load_profile(path, "train"), load_profile(path, "evaluate")
-    assert (train.partition, train.time_min, evaluate.partition) == ("b", 10, "a")
-    assert train.executor_parameters()["slurm_additional_parameters"] == {"mail-type": "END"}
-
-
-@pytest.mark.parametrize(
-    "text, message",
-    [
-        ("defaults: {partitoin: gpu}\n", "unknown field defaults.partitoin"),
-        ("stages:\n  train: {gpus: 2}\n", "unknown field stages.train.gpus"),
-        ("stages:\n  pretrain-everything: {}\n", "unknown stage 'pretrain-everything' in stages"),
-        ("defaults: {nodes: 0}\n", "nodes=0 is invalid"),
-        ("defaults: {cluster: kubernetes}\n", "cluster='kubernetes' is invalid"),
-        ("partition: gpu\n", "a profile has two sections, defaults and stages"),
-        ("defaults: [\n", "not a valid YAML profile"),
-    ],
-)
-def test_bad_profiles_are_one_line_errors_naming_the_file(tmp_path, text, message):
-    path = tmp_path / "bad.yaml"
-    path.write_text(text)
-    with pytest.raises(InputError, match=message) as err:
-        load_profile(path, "train")
-    assert str(path) in str(err.value) and "\n" not in str(err.value)
 
 
 def test_cli_refuses_bad_input_before_submitting(tmp_path):
@@ -105,22 +63,3 @@ def test_local_training_runs_in_process_and_resumes(tmp_path, train_overrides):
     assert [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3, 4, 5]
     result = runner.invoke(app, ["jobs", str(run)])
     assert result.exit_code == 0 and result.output.count(" train (1 task") == 2 and "1 COMPLETED" in result.output
-
-
-def test_stop_flag_records_usr2_and_restores_the_handler():
-    import os
-    import signal
-
-    seen = []
-    previous = signal.signal(signal.SIGUSR2, lambda s, f: seen.append(s))
-    try:
-        with StopFlag() as flag:
-            assert not flag(0)
-            os.kill(os.getpid(), signal.SIGUSR2)
-            assert flag(1) and not seen  # recorded, not acted on
-            flag.forward()
-            assert seen == [signal.SIGUSR2]  # handed on to the handler that was there before
-        os.kill(os.getpid(), signal.SIGUSR2)
-        assert seen == [signal.SIGUSR2] * 2
-    finally:
-        signal.signal(signal.SIGUSR2, previous)

@@ -1,28 +1,25 @@
-"""synthsign generation: files in How2Sign's layout, determinism, poses, videos, dropped hands."""
+"""synthsign generation: the plan of documents (topics, held-out splits, seeds) and the files in How2Sign's
+layout (determinism, poses, videos, dropped hands)."""
 
 from __future__ import annotations
 
 import csv
 import json
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 import pytest
-from pose_format import Pose
-from pose_format.numpy.pose_body import NumPyPoseBody
 
 from pose.config import HolisticConfig
 from pose.errors import InputError
 from pose.features import pose_view_208, sign2vec_view_255
 from pose.holistic import holistic_header
 from pose.io import read_pose
-from pose.synth import SynthConfig, ambiguous_accuracy, generate, load_manifest, load_metadata
+from pose.synth import TOPICS, SynthConfig, generate, load_manifest, load_metadata, plan
 from pose.synth.generate import COLUMNS
-from pose.synth.grammar import SynthSentence
-from pose.synth.lexicon import LEXICON_SIGNS
-from pose.synth.signer import LEFT_OFFSET, RIGHT_OFFSET, sample_signer
-from pose.synth.timeline import document_motion
-from pose.synth.vocab import AMBIGUOUS
+from pose.synth.signer import LEFT_OFFSET, RIGHT_OFFSET
+from pose.synth.vocab import AMBIGUOUS, TOPIC_SIGN
 from pose.video import VideoStream
 
 SMALL = {"train_docs": 2, "val_docs": 1, "test_docs": 1, "max_sentences": 4, "progress": False}
@@ -31,14 +28,6 @@ METADATA = [
     for split in ("train", "val", "test")
     for kind, ext in (("how2sign_realigned", "csv"), ("synthsign", "jsonl"))
 ] + ["synthsign.json"]
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("synth") / "tiny"
-    summary = generate(out, SynthConfig(size="tiny", seed=0, render=True, progress=False))
-    assert sum(summary.sentences.values()) == len(list((out / "poses").glob("*.pose")))
-    return out
 
 
 def _rows(path: Path) -> list[dict]:
@@ -150,51 +139,6 @@ def test_existing_output_needs_overwrite(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary folders left
 
 
-def test_ambiguous_accuracy(tiny):
-    records = load_metadata(tiny)
-    assert sum(len(r.ambiguous) for r in records) > 0
-    right = {r.sentence_name: r.sentence for r in records}
-    score = ambiguous_accuracy(records, right)
-    assert score.accuracy == 1.0 and score.total == sum(len(r.ambiguous) for r in records)
-    wrong = {}
-    for r in records:  # the same sentence read under another topic
-        text = r.sentence
-        for amb in r.ambiguous:
-            other = next(t for t in AMBIGUOUS[amb.gloss] if t != r.topic)
-            text = text.replace(amb.word, AMBIGUOUS[amb.gloss][other] + "x")
-        wrong[r.sentence_name] = text
-    assert ambiguous_accuracy(records, wrong).accuracy == 0.0
-
-
-def test_signs_are_distinguishable_from_poses_across_signers():
-    """1-nearest-neighbour across unseen signers on the 208-value pose view (12 frames per sign),
-    body and dominant hand (the resting hand's lost frames, all zeros, would swamp a plain distance)."""
-    header = holistic_header(256, 256, HolisticConfig())
-    glosses = [s.gloss for s in LEXICON_SIGNS]
-
-    def instances(seed: int) -> dict[str, np.ndarray]:
-        rng = np.random.default_rng(seed)
-        order = rng.permutation(len(glosses))
-        sentence = SynthSentence(tuple(glosses[i] for i in order), "", "test", "party", face=("",) * len(glosses))
-        motion = document_motion([sentence], sample_signer(rng, 256, 256), rng, 256, 256)
-        pose = Pose(header, NumPyPoseBody(25, motion.data[:, None], motion.confidence[:, None]))
-        feats, _ = pose_view_208(pose)
-        return {
-            glosses[i]: feats[np.linspace(a, b - 1, 12).round().astype(int), :92].ravel()  # body 50 + right hand 42
-            for i, (a, b) in zip(order, motion.signs[0], strict=True)
-        }
-
-    train = [instances(seed) for seed in range(3)]
-    keys = [g for d in train for g in d]
-    bank = np.stack([v for d in train for v in d.values()])
-    hits = total = 0
-    for seed in (100, 101):
-        for gloss, v in instances(seed).items():
-            hits += keys[int(np.argmin(((bank - v) ** 2).sum(1)))] == gloss
-            total += 1
-    assert hits / total >= 0.95
-
-
 def test_only_splits_writes_the_same_sentences_of_fewer_splits(tmp_path):
     full = generate(tmp_path / "all", SynthConfig(seed=3, documents=False, **SMALL))
     part = generate(tmp_path / "test", SynthConfig(seed=3, documents=False, only_splits=["test"], **SMALL))
@@ -210,3 +154,65 @@ def test_only_splits_writes_the_same_sentences_of_fewer_splits(tmp_path):
     assert rows == first[: 1 + one.sentences["test"]]
     with pytest.raises(InputError, match="only_splits"):
         SynthConfig(only_splits=["dev"])
+
+
+def test_documents_name_their_topic_first_and_ambiguous_words_need_it():
+    docs = plan(SynthConfig(size="small", seed=5))
+    needs_context = 0
+    by_glosses = defaultdict(set)
+    for doc in docs:
+        first = doc.sentences[0]
+        assert TOPIC_SIGN[doc.topic] in first.glosses and first.template == "intro"
+        for s in doc.sentences:
+            assert s.topic == doc.topic
+            by_glosses[s.glosses].add((doc.topic, s.english))
+            for amb in s.ambiguous:
+                assert amb.in_sentence == (TOPIC_SIGN[doc.topic] in s.glosses)
+                needs_context += not amb.in_sentence
+    assert needs_context > 50
+    # the same gloss sequence reads differently in documents of different topics
+    differing = [g for g, seen in by_glosses.items() if len({e for _, e in seen}) > 1]
+    assert differing
+    for g in differing:
+        assert any(x in AMBIGUOUS for x in g)
+        assert len({t for t, _ in by_glosses[g]}) > 1
+
+
+def test_held_out_splits_have_unseen_gloss_sequences():
+    docs = plan(SynthConfig(size="small", seed=2))
+    train = {s.glosses for d in docs if d.split == "train" for s in d.sentences}
+    for split in ("val", "test"):
+        held = [s.glosses for d in docs if d.split == split for s in d.sentences]
+        assert held and not set(held) & train
+    topics = [d.topic for d in docs if d.split == "train"]
+    assert {topics.count(t) for t in TOPICS} == {len(topics) // 4}  # balanced
+
+
+def test_plan_is_deterministic_and_seed_dependent():
+    a, b = plan(SynthConfig(seed=7)), plan(SynthConfig(seed=7))
+    c = plan(SynthConfig(seed=8))
+    assert [d.sentences for d in a] == [d.sentences for d in b]
+    assert [d.sentences for d in a] != [d.sentences for d in c]
+    # the train split does not depend on how large the held-out splits are
+    bigger = plan(SynthConfig(seed=7, test_docs=5))
+    assert [d.sentences for d in a if d.split == "train"] == [d.sentences for d in bigger if d.split == "train"]
+
+
+def test_extra_training_data_avoids_another_folders_held_out_sequences(tmp_path):
+    held_out = plan(SynthConfig(size="small", seed=2))
+    for split in ("val", "test"):
+        lines = [json.dumps({"glosses": list(s.glosses)}) for d in held_out if d.split == split for s in d.sentences]
+        (tmp_path / f"synthsign_{split}.jsonl").write_text("\n".join(lines) + "\n")
+    avoided = {s.glosses for d in held_out if d.split != "train" for s in d.sentences}
+
+    def train_glosses(**kwargs):
+        docs = plan(SynthConfig(seed=3, train_docs=300, val_docs=0, test_docs=0, **kwargs))
+        return {s.glosses for d in docs for s in d.sentences}
+
+    assert train_glosses() & avoided  # without it, another seed's training data overlaps them
+    assert not train_glosses(avoid_from=str(tmp_path)) & avoided
+    (tmp_path / "synthsign_test.jsonl").write_text("not json\n")
+    with pytest.raises(InputError, match="synthsign_test.jsonl.*line 1"):
+        plan(SynthConfig(seed=3, avoid_from=str(tmp_path)))
+    with pytest.raises(InputError, match="avoid_from"):
+        SynthConfig(avoid_from=str(tmp_path / "missing"))

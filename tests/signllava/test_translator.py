@@ -1,6 +1,8 @@
+"""Translating a video or .pose file with a trained checkpoint: frame rates, bad inputs, the pose prefetch,
+encoder streams and the pose settings the model was trained with."""
+
 from __future__ import annotations
 
-import csv
 import json
 
 import numpy as np
@@ -12,52 +14,10 @@ from pose.io import read_pose
 from signllava.cli import app
 from signllava.encoders import load_encoders
 from signllava.model import ModelConfig, StreamConfig
-from signllava.segment import SegmentConfig, segment
-from signllava.subtitles import Segment, format_segments
 from signllava.translator import Translator
 from tests.conftest import realdata, write_video
 
 runner = CliRunner()
-
-
-def test_segments_fall_on_sentence_boundaries(synth):
-    with open(synth / "how2sign_realigned_test.csv") as f:
-        rows = list(csv.DictReader(f, delimiter="\t"))
-    video = rows[0]["VIDEO_NAME"]
-    sentences = [r for r in rows if r["VIDEO_NAME"] == video]
-    pose = read_pose(synth / "poses_full" / f"{video}.pose")
-    fps = float(pose.body.fps)
-    spans = segment(pose, SegmentConfig(max_seconds=4))
-    assert spans[0][0] == 0 and spans[-1][1] == len(pose.body.data)
-    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:], strict=False))  # contiguous
-    cuts = [end / fps for _, end in spans[:-1]]
-    for prev, nxt in zip(sentences, sentences[1:], strict=False):
-        gap = (float(prev["END_REALIGNED"]) + float(nxt["START_REALIGNED"])) / 2
-        assert min(abs(c - gap) for c in cuts) < 0.4, f"no cut near the sentence boundary at {gap:.2f} s"
-
-
-def test_short_pose_is_one_segment(synth):
-    clip = next((synth / "poses").glob("*.pose"))
-    pose = read_pose(clip)
-    assert segment(pose) == [(0, len(pose.body.data))]
-
-
-def test_subtitle_formats():
-    segs = [Segment(0.0, 2.5, "Hello."), Segment(2.5, 3661.042, "Bye.")]
-    assert (
-        format_segments(segs, "srt")
-        == "1\n00:00:00,000 --> 00:00:02,500\nHello.\n\n2\n00:00:02,500 --> 01:01:01,042\nBye.\n"
-    )
-    assert format_segments(segs, "vtt").startswith("WEBVTT\n\n00:00:00.000 --> 00:00:02.500\nHello.\n")
-    assert json.loads(format_segments(segs, "json", "v.mp4"))["segments"][1] == {
-        "start": 2.5,
-        "end": 3661.042,
-        "text": "Bye.",
-    }
-    assert format_segments(segs, "text") == "Hello.\nBye.\n"
-    read = [Segment(0.0, 2.5, "Hello.", ("HELLO",)), Segment(2.5, 3.0, "", ())]
-    assert [s.get("glosses") for s in json.loads(format_segments(read, "json"))["segments"]] == [["HELLO"], []]
-    assert format_segments(read, "srt") == format_segments([Segment(0.0, 2.5, "Hello."), Segment(2.5, 3.0, "")], "srt")
 
 
 def test_translate_pose_file_and_formats(checkpoint, synth, tmp_path):

@@ -8,7 +8,7 @@ import torch
 import torch.multiprocessing as mp
 
 from tests.conftest import become_rank, free_port
-from tests.signllava.test_train import config
+from tests.signllava.conftest import config
 
 
 def _rank(rank: int, world: int, port: int, cfg, results: str) -> None:

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import pytest
 import torch
 import torch.multiprocessing as mp
 
 from tests.conftest import become_rank, free_port
-from tests.pretrain.test_sign2vec import run_config, synth  # noqa: F401  (fixture)
+from tests.pretrain.test_sign2vec import run_config
+
+
+@pytest.fixture(scope="module")
+def synth(tiny_poses) -> Path:
+    """synthsign tiny's poses (``tiny_poses`` in conftest.py), by the name these tests take."""
+    return tiny_poses
 
 
 def _rank(rank: int, world: int, port: int, cfg, results: str) -> None:
@@ -35,7 +43,7 @@ def _rank(rank: int, world: int, port: int, cfg, results: str) -> None:
     dist.destroy_process_group()
 
 
-def test_two_ranks_pretrain_sign2vec_on_disjoint_shares_with_the_same_weights(synth, tmp_path):  # noqa: F811
+def test_two_ranks_pretrain_sign2vec_on_disjoint_shares_with_the_same_weights(synth, tmp_path):
     cfg = run_config(synth, tmp_path / "run", max_steps=3, batch_size=2)
     results = str(tmp_path / "result")
     mp.spawn(_rank, args=(2, free_port(), cfg, results), nprocs=2, join=True)

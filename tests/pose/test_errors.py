@@ -1,0 +1,23 @@
+"""Input errors: one line that names the file, and the same error back from a worker process."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+from pose.errors import InputError, VideoError
+
+
+def test_the_message_is_one_line_naming_the_file():
+    err = InputError(Path("data/clip.mp4"), "not a readable video\n  (moov atom not found)")
+    assert str(err) == "data/clip.mp4: not a readable video (moov atom not found)"
+    assert (err.path, err.problem) == ("data/clip.mp4", "not a readable video (moov atom not found)")
+    assert str(InputError(None, "config value x=1 is invalid")) == "config value x=1 is invalid"
+    assert InputError("", "no file").path == "" and str(InputError("", "no file")) == "no file"
+
+
+def test_errors_survive_pickling_with_their_class():
+    for err in (InputError("a.pose", "pose file not found"), VideoError("b.mp4", "empty file"), InputError(None, "x")):
+        back = pickle.loads(pickle.dumps(err))
+        assert type(back) is type(err) and str(back) == str(err) and back.path == err.path
+    assert isinstance(VideoError("b.mp4", "empty file"), InputError)  # the CLI catches one class

@@ -1,0 +1,57 @@
+"""What every run shares: the device, batches moved to it, seeding and exact RNG state, one-process reductions."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import torch
+
+from pretrain.runtime import (
+    all_mean,
+    distributed_setup,
+    move_to,
+    pick_device,
+    rng_state,
+    seed_everything,
+    set_rng_state,
+    sum_over_ranks,
+)
+
+
+def draws() -> tuple:
+    return random.random(), float(np.random.rand()), torch.rand(3).tolist()
+
+
+def test_pick_device():
+    assert pick_device("auto") == torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    assert pick_device("cpu") == torch.device("cpu") and pick_device("meta") == torch.device("meta")
+
+
+def test_move_to_reaches_every_tensor_of_a_nested_batch_and_keeps_the_rest():
+    batch = {"x": torch.ones(2), "parts": [torch.zeros(1), (torch.arange(3), "label")], "names": ["a", "b"], "n": 2}
+    moved = move_to(batch, torch.device("meta"))  # a device every machine has: no data is copied
+    assert moved["x"].device.type == "meta" and moved["x"].shape == (2,)
+    assert isinstance(moved["parts"], list) and isinstance(moved["parts"][1], tuple)
+    assert moved["parts"][0].device.type == "meta" and moved["parts"][1][0].device.type == "meta"
+    assert moved["parts"][1][1] == "label" and moved["names"] == ["a", "b"] and moved["n"] == 2
+    assert batch["x"].device.type == "cpu"  # the input batch is left as it was
+
+
+def test_a_saved_rng_state_gives_the_same_draws_again():
+    seed_everything(3)
+    state = rng_state()
+    first = draws()
+    assert draws() != first  # the generators moved on
+    set_rng_state(state)
+    assert draws() == first  # python, numpy and torch all restored
+    seed_everything(3)
+    assert draws() == first  # and the same seed gives the same draws
+
+
+def test_reductions_on_one_process_are_the_identity(monkeypatch):
+    t = torch.tensor([1.0, 2.0])
+    assert sum_over_ranks(t) is t and t.tolist() == [1.0, 2.0]
+    assert all_mean([0.5, 3.0], 1) == [0.5, 3.0]
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    assert distributed_setup("cpu") == (0, 1, torch.device("cpu"))

@@ -1,0 +1,54 @@
+"""Evaluation: the report of a trained checkpoint, and the topic-dependent signs of synthsign."""
+
+from __future__ import annotations
+
+import json
+
+from signllava.train import train
+from tests.signllava.conftest import config
+
+
+def test_evaluate_writes_report(llm_dir, dataset, tmp_path):
+    from signllava.evaluate import EvalConfig, evaluate
+
+    train(config(llm_dir, dataset, tmp_path / "run", steps=2), progress=False)
+    report = evaluate(
+        EvalConfig(
+            checkpoint=str(tmp_path / "run" / "last"),
+            split="train",
+            num_beams=2,
+            max_new_tokens=5,
+            context="own",
+            qa=["sign_present", "reversed"],
+        ),
+        progress=False,
+    )
+    assert report["sentences"] == 6 and len(report["hypotheses"]) == 6
+    t = report["translation"]
+    assert {"bleu1", "bleu4", "chrf", "rougeL", "repetition_rate", "distinct1"} <= set(t)
+    assert t["bleu_signature"].startswith("nrefs:1|case:mixed")
+    assert report["qa"]["reversed"]["n"] == 6
+    assert report["sign_tokens"]["pose"]["effective_rank"] >= 1
+    assert report["ambiguous"] is None  # not synthsign: no topic-dependent signs to score
+    saved = json.loads((tmp_path / "run" / "eval-train.json").read_text())
+    assert saved["translation"]["bleu4"] == t["bleu4"]
+    # with own outputs as context, a sentence's context holds the model's earlier outputs
+    hyps = {h["sentence_name"]: h["hypothesis"] for h in saved["hypotheses"]}
+    second = next(h for h in saved["hypotheses"] if h["sentence_name"] == "c1")
+    assert second["context"] == [hyps["c0"]] or hyps["c0"] == ""
+
+
+def test_ambiguous_signs_are_scored_on_synthsign(synth):
+    from pose.synth import load_metadata
+    from signllava.data.streams import DataConfig
+    from signllava.evaluate import ambiguous_words
+
+    data = DataConfig(metadata=[str(p) for p in sorted(synth.glob("how2sign_realigned_*.csv"))])
+    records = [r for split in ("train", "test") for r in load_metadata(synth, split)]
+    total = sum(len(r.ambiguous) for r in records if r.split == "test")
+    needs = sum(not a.in_sentence for r in records if r.split == "test" for a in r.ambiguous)
+    assert total > 0
+    right = ambiguous_words(data, "test", {r.sentence_name: r.sentence for r in records})
+    assert right == {"accuracy": 100.0, "n": total, "needs_context_accuracy": 100.0 if needs else None,
+                     "needs_context_n": needs}  # fmt: skip
+    assert ambiguous_words(data, "test", {r.sentence_name: "" for r in records})["accuracy"] == 0.0
