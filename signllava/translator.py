@@ -30,7 +30,7 @@ from pose.video import probe
 from .data.poses import view_for
 from .data.tasks import Task
 from .encoders import StreamEncoder, load_encoders
-from .pose_source import PoseSource
+from .pose_source import PoseSource, Progress
 from .segment import SegmentConfig, segment
 from .subtitles import Segment
 from .timings import Timings
@@ -42,19 +42,20 @@ from .timings import Timings
 HALF_WEIGHTS_FROM_SECONDS = 20.0
 
 
-def half_weights_pay_off(path: str | os.PathLike) -> bool:
+def half_weights_pay_off(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> bool:
     """Whether packing the LLM's weights (``Translator.load(half_weights=...)``) pays off for one
-    call on this video or .pose file: it is long enough (:data:`HALF_WEIGHTS_FROM_SECONDS`). A file
-    that cannot be read answers False; the translation then says what is wrong with it."""
-    path = Path(path)
-    try:
-        if path.suffix == ".pose":
-            seconds = pose_seconds(path)
-        else:
-            seconds = probe(path).duration
-    except Exception:
-        return False
-    return seconds >= HALF_WEIGHTS_FROM_SECONDS
+    call on this video or .pose file, or these: together they are long enough
+    (:data:`HALF_WEIGHTS_FROM_SECONDS`). A file that cannot be read counts 0 s; its translation then
+    says what is wrong with it."""
+    seconds = 0.0
+    for path in map(Path, [paths] if isinstance(paths, str | os.PathLike) else paths):
+        try:
+            seconds += pose_seconds(path) if path.suffix == ".pose" else probe(path).duration
+        except Exception:
+            continue
+        if seconds >= HALF_WEIGHTS_FROM_SECONDS:
+            return True  # the rest need no probing
+    return False
 
 
 class Translator:
@@ -96,6 +97,7 @@ class Translator:
         encoders: Mapping[str, str | os.PathLike] | None = None,
         prefetch: Sequence[str | os.PathLike] = (),
         half_weights: bool = True,
+        progress: Progress | None = None,
         **kwargs,
     ) -> Translator:
         """A translator for a checkpoint folder; ``None``: the embedded default model, which knows
@@ -106,7 +108,8 @@ class Translator:
         checkpoint of each encoder stream, where the feature store did not record it. ``prefetch``:
         videos whose poses to start extracting now, while the model loads (:meth:`prefetch`).
         ``half_weights``: on a CPU, the LLM's linear weights in float16 (~1.75x faster decoding;
-        :func:`~signllava.llm.half_weight_linears`); ``False`` keeps them in float32."""
+        :func:`~signllava.llm.half_weight_linears`); ``False`` keeps them in float32. ``progress``:
+        told how far each input is (:attr:`progress`), the prefetched ones' poses included."""
         from .build import load_trained
         from .checkpoint import default_checkpoint, read_meta
 
@@ -119,6 +122,7 @@ class Translator:
         if fps is not None:
             kwargs.setdefault("target_fps", fps)
         translator = cls(None, **kwargs)  # the pose side first, so that prefetching overlaps the model's load
+        translator.progress = progress
         translator.prefetch(prefetch)
         try:
             model, cfg = load_trained(folder, device, llm, merge=True, half_weights=half_weights)
@@ -140,6 +144,20 @@ class Translator:
     def target_fps(self) -> float | None:
         """The frame rate poses are extracted or resampled at (None: the video's own)."""
         return self.pose_source.target_fps
+
+    @property
+    def progress(self) -> Progress | None:
+        """Told how far each input is: its poses (also while prefetched, from that thread), encoder
+        streams and decoding (:data:`signllava.pose_source.Progress`); None: nobody is."""
+        return self.pose_source.progress
+
+    @progress.setter
+    def progress(self, progress: Progress | None) -> None:
+        self.pose_source.progress = progress
+
+    def _report(self, path: str | os.PathLike, stage: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(Path(path), stage, done, total)
 
     @property
     def extractor(self):
@@ -180,11 +198,14 @@ class Translator:
 
     def _features(self, pose: Pose, path: str | os.PathLike) -> dict[str, np.ndarray]:
         """Every stream the model needs, for the whole pose: ``{name: (T, D)}`` (computed once)."""
+        self._report(path, "features", len(pose.body.data), len(pose.body.data))  # the input's frames
         start = time.perf_counter()
         out = {name: view(pose)[0] for name, view in self.views.items()}
         self.timings.add("features", time.perf_counter() - start)
         for name, encoder in self.encoders.items():
+            self._report(path, name, 0, 1)
             out[name] = self._encoded(encoder, pose, Path(path))
+            self._report(path, name, 1, 1)
         return out
 
     def _encoded(self, encoder: StreamEncoder, pose: Pose, path: Path) -> np.ndarray:
@@ -259,6 +280,8 @@ class Translator:
             raise InputError(path, "the video has no frames")
         results, previous = [], list(context)
         features = self._features(pose, path)
+        frames = len(pose.body.data)
+        self._report(path, "decoding", 0, frames)
         for first, last in spans:
             task = Task(f"{Path(path).stem}@{first}", "translate", "", None, tuple(previous[-max_context:]))
             batch = self._batch([task], [self._clip(features, first, last)])
@@ -266,6 +289,7 @@ class Translator:
             results.append(Segment(first / fps, last / fps, text, self._recognized(batch)[0]))
             if text:
                 previous.append(text)
+            self._report(path, "decoding", last, frames)
         return results
 
     def ask(self, path: str | os.PathLike, question: str, max_new_tokens: int = 32) -> str:
