@@ -51,9 +51,12 @@ def _chunk(path: str, video: VideoConfig, start: int, stop: int | None, warmup: 
     stream = VideoStream(path, video.backend, video.target_fps)
     first = max(0, start - warmup)
     frames = prefetch(itertools.islice(stream.frames(), first, stop))
-    pending = [0]
+    pending, warming = [0], [start - first]
 
     def on_frame(n: int) -> None:
+        if warming[0] > 0:  # the warm-up frames are no output frames: the total does not count them
+            warming[0] -= n
+            return
         pending[0] += n
         if pending[0] >= PROGRESS_EVERY:
             _frames_done.put(pending[0])
@@ -138,7 +141,9 @@ class ParallelExtractor:
         if self.workers == 1:
             self.start()
             with quiet_mediapipe():
-                return self._local.process_video(path, video, on_frame=count)
+                pose = self._local.process_video(path, video, on_frame=count)
+            on_frame(len(pose.body.data), len(pose.body.data))  # the exact count (the container's was an estimate)
+            return pose
         bounds = chunk_bounds(total, self.workers, self.min_frames)
         pool, frames_done = self.start()._pool, self._frames_done
         if pool is None:  # aborted meanwhile
@@ -155,6 +160,8 @@ class ParallelExtractor:
         parts = [f.result() for f in futures]
         data = [d for part in parts for d in part[0]]
         conf = [c for part in parts for c in part[1]]
+        if report:  # the exact count at the end: a worker's last counts may still be on their way
+            on_frame(len(data), len(data))
         fps, width, height = parts[0][2:]
         return build_pose(data, conf, fps, width, height, self.config, str(Path(path)))
 
