@@ -454,7 +454,7 @@ def translate_command(
 
         batch = plan_batch(videos, folder, FORMAT_SUFFIXES[fmt], overwrite)
         report = batch.report("translated")
-        if batch.jobs:  # nothing left to do: no model to load
+        if batch.jobs:  # a model is loaded only when some input is left to do
             translator = _translator(checkpoint, device, llm, encoder, batch.inputs)
             report = translate_batch(
                 translator, batch, fmt, prior, beam, progress=_show_progress(quiet), verbose=verbose
@@ -505,7 +505,7 @@ def ask_command(
 
         batch = plan_batch(videos, folder, ANSWER_SUFFIX, overwrite)
         report = batch.report("answered")
-        if batch.jobs:
+        if batch.jobs:  # as for translate: nothing left, no model loaded
             translator = _translator(checkpoint, device, llm, encoder, batch.inputs)
             report = ask_batch(translator, batch, question, progress=_show_progress(quiet))
         _finish_batch(report, folder, "ask")
