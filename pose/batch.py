@@ -10,13 +10,13 @@ stopping the batch.
 from __future__ import annotations
 
 import csv
-import logging
 import multiprocessing as mp
 import os
 import queue
+import sys
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -30,7 +30,6 @@ from .holistic import HolisticExtractor, NoSignerWarning, quiet_mediapipe
 from .io import atomic_output, remove_partials, write_pose
 from .video import VIDEO_SUFFIXES, probe
 
-log = logging.getLogger("pose.batch")
 MANIFEST_SUFFIXES = (".txt", ".lst", ".tsv", ".csv")
 MANIFEST_COLUMNS = ("video_path", "path", "video", "VIDEO_PATH", "PATH")
 PROGRESS_EVERY = 8  # frames between progress messages from a worker
@@ -70,13 +69,13 @@ class BatchReport:
         return self.frames / self.wall_seconds if self.wall_seconds > 0 else 0.0
 
     def summary(self) -> str:
-        lines = [
-            f"{len(self.done)} extracted, {len(self.skipped)} already done (skipped), {len(self.failed)} failed; "
-            f"{self.frames} frames in {self.wall_seconds:.1f} s ({self.fps:.1f} frames/s)"
-        ]
-        lines += [f"  failed: {o.error}" for o in self.failed]
-        lines += [f"  warning: {o.warning}" for o in self.done if o.warning]
-        return "\n".join(lines)
+        """One line of counts: each failure and warning was printed once, as it happened."""
+        warned = sum(1 for o in self.done if o.warning)
+        return (
+            f"{len(self.done)} extracted, {len(self.skipped)} already done (skipped), {len(self.failed)} failed"
+            + (f", {warned} with a warning" if warned else "")
+            + f"; {self.frames} frames in {self.wall_seconds:.1f} s ({self.fps:.1f} frames/s)"
+        )
 
 
 # --- planning ------------------------------------------------------------------------------------
@@ -118,10 +117,17 @@ def _sources(inputs: Sequence[str | os.PathLike], recursive: bool) -> Iterator[t
     for item in map(Path, inputs):
         if item.is_dir():
             pattern = item.rglob("*") if recursive else item.glob("*")
-            for video in sorted(p for p in pattern if p.is_file() and _is_video(p)):
+            videos = sorted(p for p in pattern if p.is_file() and _is_video(p))
+            if not videos:
+                where = "in this folder or below" if recursive else "in this folder"
+                raise InputError(item, f"no videos {where} (looked for {', '.join(VIDEO_SUFFIXES)})")
+            for video in videos:
                 yield video, video.relative_to(item).with_suffix(".pose")
         elif item.suffix.lower() in MANIFEST_SUFFIXES:
-            for video in read_manifest(item):
+            videos = read_manifest(item)
+            if not videos:
+                raise InputError(item, "manifest lists no videos")
+            for video in videos:
                 try:
                     rel = video.resolve().relative_to(item.parent.resolve())
                 except ValueError:
@@ -260,15 +266,16 @@ def _record(
 ) -> None:
     if estimate is not None and job is not None:
         estimate.finished(job, outcome.frames)
-        bar.total = max(estimate.total(), bar.n)
+        total = max(estimate.total(), bar.n)
+        if abs(total - (bar.total or 0)) > 0.02 * total:  # an estimate: move it only when it is off by much
+            bar.total = total
     if outcome.status == "done":
         report.done.append(outcome)
         if outcome.warning:
-            bar.write(f"warning: {outcome.warning}")
+            bar.write(f"warning: {outcome.warning}", file=sys.stderr)
     else:
         report.failed.append(outcome)
-        bar.write(f"failed: {outcome.error}")
-        log.warning("failed: %s", outcome.error)
+        bar.write(f"failed: {outcome.error}", file=sys.stderr)
     bar.set_postfix(videos=len(report.done), failed=len(report.failed), refresh=False)
 
 
@@ -328,12 +335,16 @@ def run_batch(
     output_dir: str | os.PathLike,
     config: ExtractConfig | None = None,
     progress: bool = True,
+    on_start: Callable[[list[Job]], None] | None = None,
 ) -> BatchReport:
-    """Extract every video of this shard that has no ``.pose`` yet under ``output_dir``."""
+    """Extract every video of this shard that has no ``.pose`` yet under ``output_dir``. Bad inputs
+    raise before anything is written; ``on_start(jobs)`` runs once the output folder exists."""
     config = config or ExtractConfig()
     out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
     jobs = plan(inputs, out, config)
+    out.mkdir(parents=True, exist_ok=True)
+    if on_start is not None:
+        on_start(jobs)
     remove_partials(out, owned={job.output for job in jobs})
     report = BatchReport()
     todo = []
@@ -371,7 +382,7 @@ def run_batch(
                     "set SIGNLLAVA_MEDIAPIPE_LOGS=1 to see MediaPipe's own messages"
                 )
             if lost:  # a worker died (e.g. out of memory): retry its videos once in a fresh pool
-                bar.write(f"a worker process died; retrying {len(lost)} video(s)")
+                bar.write(f"a worker process died; retrying {len(lost)} video(s)", file=sys.stderr)
                 for job in _run_pool(lost, config, min(workers, len(lost)), report, bar, estimate):
                     _record(
                         Outcome(
@@ -383,6 +394,8 @@ def run_batch(
                         report,
                         bar,
                     )
+        bar.total = bar.n  # the count is known now: end at 100 %
+        bar.refresh()
     report.wall_seconds = time.perf_counter() - start
     return report
 
