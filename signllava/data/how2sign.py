@@ -125,7 +125,8 @@ def unknown_columns(path: str | os.PathLike) -> list[str]:
     """Header columns of a metadata file that are neither required nor paraphrases (ignored on read)."""
     with open(path, encoding="utf-8-sig", errors="replace") as f:
         header = _header(f.readline() or "\n")
-    return [h for h in header if h and h not in REQUIRED and h != GLOSS_COLUMN and PARAPHRASE_PREFIX not in h]
+    known = {*REQUIRED, GLOSS_COLUMN, *MANIFEST_ONLY}
+    return [h for h in header if h and h not in known and PARAPHRASE_PREFIX not in h]
 
 
 def read_realigned(path: str | os.PathLike, split: str | None = None) -> tuple[list[Sentence], list[Dropped]]:
@@ -148,6 +149,7 @@ def read_realigned(path: str | os.PathLike, split: str | None = None) -> tuple[l
     col = {name: header.index(name) for name in REQUIRED}
     para_cols = [i for i, h in enumerate(header) if PARAPHRASE_PREFIX in h]
     gloss_col = header.index(GLOSS_COLUMN) if GLOSS_COLUMN in header else None
+    split_col = header.index("SPLIT") if "SPLIT" in header else None  # a manifest of ours mixes splits
     split = split if split is not None else split_of(path)
     sentences, bad = [], []
     for row_no, fields in enumerate(rows, start=2):
@@ -172,7 +174,7 @@ def read_realigned(path: str | os.PathLike, split: str | None = None) -> tuple[l
                 start=start,
                 end=end,
                 text=fix_mojibake(fields[col["SENTENCE"]].strip()),
-                split=split,
+                split=(fields[split_col].strip() if split_col is not None else "") or split,
                 paraphrases=paraphrases,
                 glosses=tuple(fields[gloss_col].split()) if gloss_col is not None else (),
                 row=row_no,
@@ -201,8 +203,9 @@ def check_metadata(
         unknown = unknown_columns(path)
         if unknown:
             report.ignored_columns[str(path)] = unknown
-        split = split_of(path)
-        report.read[split] += len(sentences) + len(bad)
+        report.read.update(s.split for s in sentences)  # a manifest's rows carry their own split
+        if bad:
+            report.read[split_of(path)] += len(bad)
         report.dropped += bad
         for s in sentences:
             reason = _problem(s, seen, min_duration)
@@ -249,6 +252,8 @@ def _fit_media(s: Sentence, durations: Mapping[str, float], report: CheckReport)
     return s, None
 
 
+# the columns a manifest adds to the realigned ones (read back in upper case, as every header is)
+MANIFEST_ONLY = ("SPLIT", "MEDIA")
 MANIFEST_COLUMNS = (
     "split",
     "VIDEO_ID",
@@ -342,6 +347,8 @@ def find_media(sentences: Iterable[Sentence], folder: str | os.PathLike) -> tupl
     if not folder.is_dir():
         raise InputError(folder, "video folder not found")
     files = {p.stem: p for p in folder.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES}
+    if not files:
+        raise InputError(folder, f"no videos in this folder or below (looked for {', '.join(VIDEO_SUFFIXES)})")
     durations: dict[str, float] = {}
     media: dict[str, str] = {}
 
@@ -359,6 +366,8 @@ def find_media(sentences: Iterable[Sentence], folder: str | os.PathLike) -> tupl
             if duration(name) is not None:
                 media[s.sentence_name] = str(files[name])
                 break
+    if not media:
+        raise InputError(folder, "no video here is any sentence's (named SENTENCE_NAME or VIDEO_NAME, e.g. .mp4)")
     return durations, media
 
 
