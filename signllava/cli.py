@@ -17,6 +17,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # click's plain help: defaults shown, no type label on flags, and no box drawing in a log file
+    rich_markup_mode=None,
 )
 
 
@@ -52,7 +54,7 @@ def data_check(
     metadata: list[Path] = typer.Argument(..., help="How2Sign realigned metadata files (.csv/.tsv), any splits."),
     videos: Path | None = typer.Option(None, help="Folder of full videos or pre-cut clips to check against."),
     output: Path = typer.Option(Path("out/how2sign/manifest.tsv"), "--output", "-o", help="Manifest to write."),
-    min_duration: float = typer.Option(0.1, help="Drop sentences shorter than this (seconds)."),
+    min_duration: float = typer.Option(0.1, min=0, help="Drop sentences shorter than this (seconds)."),
 ) -> None:
     """Validate How2Sign metadata, report counts and dropped rows, and write a manifest of usable sentences."""
     import csv
@@ -61,12 +63,17 @@ def data_check(
 
     from .data.how2sign import check_metadata, find_media, read_realigned, write_manifest
 
+    if output.resolve() in {p.resolve() for p in metadata}:
+        raise InputError(output, "the manifest would overwrite an input metadata file; give another --output")
     durations, media = None, None
     if videos is not None:
         sentences = [s for path in metadata for s in read_realigned(path)[0]]
         durations, media = find_media(sentences, videos)
     report = check_metadata(metadata, durations, min_duration)
     typer.echo(report.summary())
+    if not report.kept:
+        typer.echo("error: no usable sentence is left (see the dropped counts above); no manifest written", err=True)
+        raise typer.Exit(1)
     write_manifest(report.kept, output, media)
     dropped = output.with_name(output.stem + ".dropped.tsv")
     with atomic_output(dropped) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
@@ -118,7 +125,10 @@ def features_describe(root: Path = typer.Argument(..., help="Feature store root.
 
     if not root.is_dir():
         raise InputError(root, "feature store not found")
-    typer.echo(format_summary(summarize(root)))
+    summaries = summarize(root)
+    if not summaries:
+        raise InputError(root, "no feature streams here (a store root holds one folder per stream)")
+    typer.echo(format_summary(summaries))
 
 
 @features_app.command("import-jsalt")
@@ -166,9 +176,11 @@ def extract_poses(
     overrides = [*set_, *(f"{k}={v}" for k, v in flags.items() if v is not None)]
     cfg = load_config(ExtractConfig, config, overrides)
     tag = f".shard{cfg.shard}of{cfg.num_shards}" if cfg.num_shards > 1 else ""
-    output.mkdir(parents=True, exist_ok=True)
-    save_config(cfg, output / f"extract_poses{tag}.yaml")
-    report = run_batch(inputs, output, cfg, progress=not quiet)
+
+    def save(jobs) -> None:  # once the inputs are known good, so a bad call writes nothing
+        save_config(cfg, output / f"extract_poses{tag}.yaml")
+
+    report = run_batch(inputs, output, cfg, progress=not quiet, on_start=save)
     typer.echo(report.summary())
     if report.failed:
         failures = output / f"extract_poses{tag}.failures.tsv"
@@ -181,9 +193,9 @@ def extract_poses(
 def visualize_pose(
     pose_file: Path = typer.Argument(..., help="A .pose file."),
     output: Path = typer.Option(..., "--output", "-o", help="Output .mp4 (all frames) or .png/.jpg (a sheet)."),
-    video: Path | None = typer.Option(None, "--video", "-v", help="Draw over this video (else white)."),
-    frames: int = typer.Option(6, help="Frames on an image's contact sheet."),
-    frame: int | None = typer.Option(None, help="Draw only this frame index (images only)."),
+    video: Path | None = typer.Option(None, "--video", help="Draw over this video (else white)."),
+    frames: int = typer.Option(6, min=1, help="Frames on an image's contact sheet."),
+    frame: int | None = typer.Option(None, min=0, help="Draw only this frame index (images only)."),
 ) -> None:
     """Draw a .pose skeleton over its video, to look at what was extracted."""
     from pose.visualize import draw_pose
@@ -198,8 +210,9 @@ def demo(
     quiet: Quiet = False,
 ) -> None:
     """Offline, no data needed: the default model translates a generated sample, and the pose stage runs on a video."""
-    from .demo import run_demo, run_translation_demo
+    from .demo import check_document, run_demo, run_translation_demo
 
+    check_document(document)
     typer.echo("1. Translation with the embedded default model. It knows only synthsign, the project's synthetic")
     typer.echo("   signing language (signllava/recipes/default.yaml trained it), not ASL. The sample is a")
     typer.echo("   synthsign test document: sentences never seen in training, generated here as .pose files.")
@@ -304,7 +317,7 @@ def evaluate_command(
     checkpoint: Path = typer.Argument(..., help="Checkpoint folder (e.g. runs/stage1/last)."),
     split: str = typer.Option("test", help="Split to evaluate."),
     context: str = typer.Option("gold", help="Context: gold, none, own (the model's outputs), or a hypotheses file."),
-    beam: int = typer.Option(5, help="Beam size (1 = greedy)."),
+    beam: int = typer.Option(5, min=1, help="Beam size (1 = greedy)."),
     output: Path | None = typer.Option(None, "--output", "-o", help="JSON report (default beside the checkpoint)."),
     set_: Overrides = (),
     quiet: Quiet = False,
@@ -378,7 +391,7 @@ def translate_command(
     context: str | None = typer.Option(None, help="Preceding text as context: the text itself or a text file."),
     fmt: str = typer.Option("text", "--format", "-f", help="text, json, srt or vtt."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write here instead of printing."),
-    beam: int = typer.Option(5, help="Beam size (1 = greedy)."),
+    beam: int = typer.Option(5, min=1, help="Beam size (1 = greedy)."),
     device: Device = "auto",
     verbose: bool = typer.Option(
         False, "--verbose", "-v", help="Print the signs recognized in each segment and a timing breakdown."
@@ -501,12 +514,49 @@ def jobs_command(run: Path = typer.Argument(..., help="A run's output folder (wh
         typer.echo(line)
 
 
+def _one_line_warnings() -> None:
+    """Print each distinct warning once, as ``warning: ...``, without Python's source line."""
+    import warnings
+
+    shown: set[str] = set()
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        text = " ".join(str(message).split())
+        if text not in shown:
+            shown.add(text)
+            typer.echo(f"warning: {text}", err=True)
+
+    warnings.showwarning = show
+
+
 def main() -> None:
+    """Run the CLI; every bad input ends as one ``error: ...`` line and exit code 2, never a traceback."""
+    _one_line_warnings()
+    try:  # typer >= 0.2x carries its own copy of click; earlier releases use click itself
+        from typer._click import exceptions as click
+    except ImportError:
+        from click import exceptions as click
+
     try:
-        app()
+        code = app(standalone_mode=False)
     except InputError as err:
         typer.echo(f"error: {err}", err=True)
         sys.exit(2)
+    except click.NoArgsIsHelpError as err:
+        typer.echo(err.ctx.get_help())
+        sys.exit(0)
+    except click.UsageError as err:  # unknown option, missing argument, a value out of its range
+        where = err.ctx.command_path if err.ctx is not None else "signllava"
+        hint = f" (see '{where} --help')" if err.ctx is not None else ""
+        typer.echo(f"error: {where}: {err.format_message()}{hint}", err=True)
+        sys.exit(2)
+    except click.ClickException as err:
+        typer.echo(f"error: {err.format_message()}", err=True)
+        sys.exit(err.exit_code)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":
