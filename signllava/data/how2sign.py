@@ -61,6 +61,7 @@ class Sentence:
     paraphrases: tuple[str, ...] = ()
     glosses: tuple[str, ...] = ()  # sign glosses in signing order, when the metadata has a GLOSSES column
     row: int = 0  # line of the row in its file (1 = header), for messages
+    order: int = 0  # place in its video where the metadata orders clips but has no times (JSALT clip_order)
 
     @property
     def duration(self) -> float:
@@ -375,10 +376,10 @@ def find_media(sentences: Iterable[Sentence], folder: str | os.PathLike) -> tupl
 
 
 def by_video(sentences: Iterable[Sentence]) -> dict[str, list[Sentence]]:
-    """Sentences grouped per VIDEO_ID, each group in time order."""
+    """Sentences grouped per VIDEO_ID, each group in time order (in ``order`` where there are no times)."""
     groups: dict[str, list[Sentence]] = {}
     for s in sentences:
         groups.setdefault(s.video_id, []).append(s)
     for group in groups.values():
-        group.sort(key=lambda s: (s.start, s.end, s.sentence_name))
+        group.sort(key=lambda s: (s.start, s.end, s.order, s.sentence_name))
     return groups

@@ -125,18 +125,20 @@ def test_jsalt_layout_errors(tmp_path):
         JsaltFeatures.open(tmp_path / "missing.json")
 
 
-def original_layout(folder, stream="pose", split="train", dim=8, videos=(3, 2, 4), per_shard=2, index=None):
+def original_layout(
+    folder, stream="pose", split="train", dim=8, videos=(3, 2, 4), per_shard=2, index=None, first_video=1
+):
     """Shards as the original's mock-data script lays them out: ``<stream>/<stream>.<split>.<n>.h5``
     of ``{video_<i>: {clip_<j>: float16 (T, D)}}``, ``clip_1``, ``clip_2`` ... in every video, and no
     JSON index unless ``index="metadata"`` (``metadata_<stream>.<split>.json``, the script's name).
     Returns the stream folder and the features ``{(video, clip): (T, D)}``."""
     folder = folder / stream
     folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(len(videos))
+    rng = np.random.default_rng(first_video)
     features, shard_of = {}, {}
     files = {}
-    for v, n_clips in enumerate(videos, start=1):
-        video, n = f"video_{v}", (v - 1) // per_shard
+    for v, n_clips in enumerate(videos):
+        video, n = f"video_{first_video + v}", v // per_shard
         if n not in files:
             files[n] = h5py.File(folder / f"{stream}.{split}.{n}.h5", "w")
         shard_of[video] = n
