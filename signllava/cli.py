@@ -133,11 +133,17 @@ def features_describe(root: Path = typer.Argument(..., help="Feature store root.
 
 @features_app.command("import-jsalt")
 def features_import_jsalt(
-    source: Path = typer.Argument(..., help="The JSALT .json index (or one .h5 shard)."),
+    source: Path = typer.Argument(
+        ...,
+        help="One .h5 shard (the shards beside it are found: no index needed) or the .json index of video -> shard.",
+    ),
     root: Path = typer.Argument(..., help="Destination feature store root."),
     stream: str = typer.Option(..., help="Stream name to store them as (pose, sign2vec, dino, mae, ...)."),
 ) -> None:
-    """Copy features stored in the original JSALT 2024 HDF5 layout into a feature store (resumable)."""
+    """Copy features stored in the original JSALT 2024 HDF5 layout into a feature store (resumable).
+
+    Clips are stored as video/clip, the names that sentences read from the original's annotation JSON have.
+    """
     from pretrain import import_jsalt
 
     typer.echo(f"imported {import_jsalt(source, root, stream)} clips into {root}/{stream}")
