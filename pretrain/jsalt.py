@@ -47,6 +47,15 @@ def _glob_escape(text: str) -> str:
     return re.sub(r"([*?\[])", r"[\1]", text)
 
 
+def _open_h5(file: Path):
+    """An HDF5 shard opened for reading; a file that is not one is named in one line."""
+    try:
+        return _h5py().File(file, "r")
+    except OSError as err:
+        why = str(err).rsplit("(", 1)[-1].rstrip(")") or type(err).__name__  # h5py: "Unable to ... (why)"
+        raise InputError(file, f"not a readable HDF5 feature shard ({why})") from None
+
+
 def _locate(path: Path) -> tuple[Path | None, dict[int, Path]]:
     """The JSON index (if any) and the shard files ``{n: path}`` for a .json or one .h5 given."""
     if not path.is_file():
@@ -132,7 +141,7 @@ class JsaltFeatures(Mapping):
         for n, file in files.items():
             if not file.is_file():
                 raise InputError(index_path or path, f"shard {n} is indexed but {file} does not exist")
-            with h5py.File(file, "r") as f:
+            with _open_h5(file) as f:
                 videos = [v for v, s in index.items() if int(s) == n] if index else list(f.keys())
                 for key, ds in _datasets(f, videos):
                     here = f"{file.name}:{ds.name.lstrip('/')}"
@@ -158,7 +167,7 @@ class JsaltFeatures(Mapping):
             self._files, self._pid = {}, os.getpid()
         f = self._files.get(n)
         if f is None:
-            f = self._files[n] = _h5py().File(self._paths[n], "r")
+            f = self._files[n] = _open_h5(self._paths[n])
         return f
 
     def _entry(self, clip: str) -> tuple[int, str, int]:
