@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from pose.config import ExtractConfig
 from pose.config_loader import load_config, save_config
 from pose.errors import InputError
 
@@ -149,17 +150,35 @@ def features_import_jsalt(
     typer.echo(f"imported {import_jsalt(source, root, stream)} clips into {root}/{stream}")
 
 
+_EXTRACT = ExtractConfig()
+
+
 @app.command("extract-poses")
 def extract_poses(
     inputs: list[Path] = typer.Argument(..., help="Videos, folders of videos, or manifests (.txt/.tsv/.csv)."),
     output: Path = typer.Option(..., "--output", "-o", help="Folder for the .pose files (mirrors input folders)."),
-    workers: int | None = typer.Option(None, "--workers", "-w", help="Worker processes (0 = one per core)."),
-    shard: int | None = typer.Option(None, help="This job's shard index (SLURM array task)."),
-    num_shards: int | None = typer.Option(None, help="Number of shards the video list is split into."),
-    fps: float | None = typer.Option(None, help="Resample to this frame rate (e.g. 25); default keeps the source."),
-    model_complexity: int | None = typer.Option(None, help="MediaPipe pose model: 0, 1 or 2."),
-    refine_face: bool | None = typer.Option(None, "--refine-face/--no-refine-face", help="Add iris points."),
-    backend: str | None = typer.Option(None, help="Video decoder: auto, decord, pyav or opencv."),
+    # None: the --config file's value, else the config default (shown, since typer cannot show it)
+    workers: int | None = typer.Option(
+        None, "--workers", "-w", help=f"Worker processes (0 = one per core).  [default: {_EXTRACT.workers}]"
+    ),
+    shard: int | None = typer.Option(
+        None, help=f"This job's shard index (SLURM array task).  [default: {_EXTRACT.shard}]"
+    ),
+    num_shards: int | None = typer.Option(
+        None, help=f"Number of shards the video list is split into.  [default: {_EXTRACT.num_shards}]"
+    ),
+    fps: float | None = typer.Option(None, help="Resample to this frame rate (e.g. 25).  [default: the source's]"),
+    model_complexity: int | None = typer.Option(
+        None, help=f"MediaPipe pose model: 0, 1 or 2.  [default: {_EXTRACT.holistic.model_complexity}]"
+    ),
+    refine_face: bool | None = typer.Option(
+        None,
+        "--refine-face/--no-refine-face",
+        help=f"Add iris points.  [default: {'--refine-face' if _EXTRACT.holistic.refine_face_landmarks else 'off'}]",
+    ),
+    backend: str | None = typer.Option(
+        None, help=f"Video decoder: auto, decord, pyav or opencv.  [default: {_EXTRACT.video.backend}]"
+    ),
     overwrite: bool = typer.Option(False, help="Re-extract videos whose .pose already exists."),
     config: Path | None = typer.Option(None, help="YAML config (see `signllava show-config extract-poses`)."),
     set_: Overrides = (),
@@ -167,7 +186,6 @@ def extract_poses(
 ) -> None:
     """Extract MediaPipe Holistic poses from videos into pose-format .pose files (resumable)."""
     from pose.batch import run_batch, write_failures
-    from pose.config import ExtractConfig
 
     flags = {
         "workers": workers,
