@@ -10,10 +10,10 @@ stopping the batch.
 from __future__ import annotations
 
 import csv
-import logging
 import multiprocessing as mp
 import os
 import queue
+import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -30,7 +30,6 @@ from .holistic import HolisticExtractor, NoSignerWarning, quiet_mediapipe
 from .io import atomic_output, remove_partials, write_pose
 from .video import VIDEO_SUFFIXES, probe
 
-log = logging.getLogger("pose.batch")
 MANIFEST_SUFFIXES = (".txt", ".lst", ".tsv", ".csv")
 MANIFEST_COLUMNS = ("video_path", "path", "video", "VIDEO_PATH", "PATH")
 PROGRESS_EVERY = 8  # frames between progress messages from a worker
@@ -71,13 +70,13 @@ class BatchReport:
         return self.frames / self.wall_seconds if self.wall_seconds > 0 else 0.0
 
     def summary(self) -> str:
-        lines = [
-            f"{len(self.done)} {self.action}, {len(self.skipped)} already done (skipped), {len(self.failed)} failed; "
-            f"{self.frames} frames in {self.wall_seconds:.1f} s ({self.fps:.1f} frames/s)"
-        ]
-        lines += [f"  failed: {o.error}" for o in self.failed]
-        lines += [f"  warning: {o.warning}" for o in self.done if o.warning]
-        return "\n".join(lines)
+        """One line of counts: each failure and warning was printed once, as it happened."""
+        warned = sum(1 for o in self.done if o.warning)
+        return (
+            f"{len(self.done)} {self.action}, {len(self.skipped)} already done (skipped), {len(self.failed)} failed"
+            + (f", {warned} with a warning" if warned else "")
+            + f"; {self.frames} frames in {self.wall_seconds:.1f} s ({self.fps:.1f} frames/s)"
+        )
 
 
 def error_line(path: str | os.PathLike, err: Exception) -> str:
@@ -125,13 +124,21 @@ def gather_inputs(
     (:func:`read_manifest`) or file. A missing file is yielded too (to fail as that input, not as a
     bad argument) when its name ends in one of ``suffixes``."""
     suffixes = tuple(s.lower() for s in suffixes)
+    kinds = "videos" if suffixes == VIDEO_SUFFIXES else "inputs"
     for item in map(Path, inputs):
         if item.is_dir():
             pattern = item.rglob("*") if recursive else item.glob("*")
-            for video in sorted(p for p in pattern if p.is_file() and p.suffix.lower() in suffixes):
+            found = sorted(p for p in pattern if p.is_file() and p.suffix.lower() in suffixes)
+            if not found:
+                where = "in this folder or below" if recursive else "in this folder"
+                raise InputError(item, f"no {kinds} {where} (looked for {', '.join(suffixes)})")
+            for video in found:
                 yield video, video.relative_to(item)
         elif item.suffix.lower() in MANIFEST_SUFFIXES:
-            for video in read_manifest(item, suffixes):
+            listed = read_manifest(item, suffixes)
+            if not listed:
+                raise InputError(item, f"manifest lists no {kinds}")
+            for video in listed:
                 try:
                     rel = video.resolve().relative_to(item.parent.resolve())
                 except ValueError:
@@ -140,8 +147,8 @@ def gather_inputs(
         elif item.exists() or item.suffix.lower() in suffixes:
             yield item, Path(item.name)
         else:
-            kinds = "videos" if suffixes == VIDEO_SUFFIXES else f"files ({', '.join(suffixes)})"
-            raise InputError(item, f"not found (expected one of the {kinds}, a folder of them or a manifest)")
+            one = "a video" if kinds == "videos" else f"an input ({', '.join(suffixes)})"
+            raise InputError(item, f"not found (expected {one}, a folder of {kinds} or a manifest)")
 
 
 def plan_outputs(
@@ -283,15 +290,16 @@ def _record(
 ) -> None:
     if estimate is not None and job is not None:
         estimate.finished(job.video, outcome.frames)
-        bar.total = max(estimate.total(), bar.n)
+        total = max(estimate.total(), bar.n)
+        if abs(total - (bar.total or 0)) > 0.02 * total:  # an estimate: move it only when it is off by much
+            bar.total = total
     if outcome.status == "done":
         report.done.append(outcome)
         if outcome.warning:
-            bar.write(f"warning: {outcome.warning}")
+            bar.write(f"warning: {outcome.warning}", file=sys.stderr)
     else:
         report.failed.append(outcome)
-        bar.write(f"failed: {outcome.error}")
-        log.warning("failed: %s", outcome.error)
+        bar.write(f"failed: {outcome.error}", file=sys.stderr)
     bar.set_postfix(videos=len(report.done), failed=len(report.failed), refresh=False)
 
 
@@ -351,12 +359,16 @@ def run_batch(
     output_dir: str | os.PathLike,
     config: ExtractConfig | None = None,
     progress: bool = True,
+    on_start: Callable[[list[Job]], None] | None = None,
 ) -> BatchReport:
-    """Extract every video of this shard that has no ``.pose`` yet under ``output_dir``."""
+    """Extract every video of this shard that has no ``.pose`` yet under ``output_dir``. Bad inputs
+    raise before anything is written; ``on_start(jobs)`` runs once the output folder exists."""
     config = config or ExtractConfig()
     out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
     jobs = plan(inputs, out, config)
+    out.mkdir(parents=True, exist_ok=True)
+    if on_start is not None:
+        on_start(jobs)
     remove_partials(out, owned={job.output for job in jobs})
     report = BatchReport()
     todo = []
@@ -396,7 +408,7 @@ def run_batch(
                     "set SIGNLLAVA_MEDIAPIPE_LOGS=1 to see MediaPipe's own messages"
                 )
             if lost:  # a worker died (e.g. out of memory): retry its videos once in a fresh pool
-                bar.write(f"a worker process died; retrying {len(lost)} video(s)")
+                bar.write(f"a worker process died; retrying {len(lost)} video(s)", file=sys.stderr)
                 for job in _run_pool(lost, config, min(workers, len(lost)), report, bar, estimate):
                     _record(
                         Outcome(
@@ -408,6 +420,8 @@ def run_batch(
                         report,
                         bar,
                     )
+        bar.total = bar.n  # the count is known now: end at 100 %
+        bar.refresh()
     report.wall_seconds = time.perf_counter() - start
     return report
 

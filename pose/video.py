@@ -6,8 +6,10 @@ never held in memory whole. Every failure is raised as :class:`VideoError` namin
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,13 +78,34 @@ def _check_fps(path: Path, fps: float) -> float:
     return float(fps)
 
 
+@contextlib.contextmanager
+def native_stderr_quiet() -> Iterator[None]:
+    """Hide what native code writes to file descriptor 2 meanwhile: FFmpeg inside decord and OpenCV
+    logs its own lines for an unreadable file, past Python, before our one-line error says the same."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no file descriptor 2 (an embedding host): nothing to hide
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 # --- per-backend probing -------------------------------------------------------------------------
 
 
 def _probe_decord(path: Path) -> VideoInfo:
     import decord
 
-    vr = decord.VideoReader(str(path), num_threads=1)
+    with native_stderr_quiet():
+        vr = decord.VideoReader(str(path), num_threads=1)
     n = len(vr)
     if n == 0:
         raise VideoError(path, "video has no frames")
@@ -114,7 +137,8 @@ def _probe_pyav(path: Path) -> VideoInfo:
 def _probe_opencv(path: Path) -> VideoInfo:
     import cv2
 
-    cap = cv2.VideoCapture(str(path))
+    with native_stderr_quiet():
+        cap = cv2.VideoCapture(str(path))
     try:
         if not cap.isOpened():
             raise RuntimeError("cannot open it as a video")
@@ -154,7 +178,8 @@ def probe(path: str | os.PathLike, backend: str = "auto") -> VideoInfo:
 def _frames_decord(path: Path) -> Iterator[np.ndarray]:
     import decord
 
-    vr = decord.VideoReader(str(path), num_threads=1)
+    with native_stderr_quiet():
+        vr = decord.VideoReader(str(path), num_threads=1)
     for _ in range(len(vr)):
         yield vr.next().asnumpy()
 
@@ -174,7 +199,8 @@ def _frames_pyav(path: Path) -> Iterator[np.ndarray]:
 def _frames_opencv(path: Path) -> Iterator[np.ndarray]:
     import cv2
 
-    cap = cv2.VideoCapture(str(path))
+    with native_stderr_quiet():
+        cap = cv2.VideoCapture(str(path))
     try:
         while True:
             ok, bgr = cap.read()

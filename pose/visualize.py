@@ -8,6 +8,7 @@ extracted at 25 fps lines up with a 30 fps source by time, not by frame index.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,18 +24,35 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
 def _backgrounds(pose: Pose, video: str | os.PathLike | None) -> Iterator[np.ndarray]:
-    """BGR frames the size of the pose's header: the video resampled to the pose fps, or white."""
+    """BGR frames the size of the pose's header: the video resampled to the pose fps, then white
+    (so every pose frame is drawn even where the video ends first), or white throughout. Warns
+    when the video and the pose differ in length: they may not belong together."""
     import cv2
 
     w, h = pose.header.dimensions.width, pose.header.dimensions.height
-    if video is None:
-        blank = np.full((h, w, 3), 255, np.uint8)
-        while True:
-            yield blank.copy()
-    for rgb in VideoStream(video, target_fps=float(pose.body.fps)).frames():
-        if rgb.shape[1] != w or rgb.shape[0] != h:
-            rgb = cv2.resize(rgb, (w, h))
-        yield cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    total = len(pose.body.data)
+    blank = np.full((h, w, 3), 255, np.uint8)
+    if video is not None:
+        stream, seen = iter(VideoStream(video, target_fps=float(pose.body.fps)).frames()), 0
+        for rgb in stream:
+            seen += 1
+            if seen == total and next(stream, None) is not None:  # checked before the last frame is drawn
+                _length_warning(video, pose, f"more than {total}")
+            if rgb.shape[1] != w or rgb.shape[0] != h:
+                rgb = cv2.resize(rgb, (w, h))
+            yield cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+            if seen == total:
+                break
+        if seen < total:
+            _length_warning(video, pose, str(seen), " Frames past the video's end are drawn on white.")
+    while True:
+        yield blank.copy()
+
+
+def _length_warning(video, pose: Pose, length: str, more: str = "") -> None:
+    total, fps = len(pose.body.data), float(pose.body.fps)
+    message = f"{video}: {length} frames at the pose's {fps:g} fps, but the pose has {total}; is it this video's pose?"
+    warnings.warn(message + more, stacklevel=3)
 
 
 def drawable(pose: Pose) -> Pose:
@@ -53,7 +71,7 @@ def overlay_frames(pose: Pose, video: str | os.PathLike | None = None) -> Iterat
     return PoseVisualizer(drawable(pose)).draw_on_video(_backgrounds(pose, video))
 
 
-def _contact_sheet(frames: list[np.ndarray], max_width: int = 1920) -> np.ndarray:
+def _contact_sheet(frames: list[np.ndarray], labels: list[str], max_width: int = 1920) -> np.ndarray:
     import math
 
     import cv2
@@ -62,11 +80,24 @@ def _contact_sheet(frames: list[np.ndarray], max_width: int = 1920) -> np.ndarra
     columns = math.ceil(math.sqrt(len(frames)))
     scale = min(1.0, max_width / (w * columns))
     size = (max(1, int(w * scale)), max(1, int(h * scale)))
-    tiles = [cv2.resize(f, size) for f in frames]
+    tiles = [_label(cv2.resize(f, size), text) for f, text in zip(frames, labels, strict=True)]
     while len(tiles) % columns:
         tiles.append(np.full_like(tiles[0], 255))
     rows = [np.hstack(tiles[i : i + columns]) for i in range(0, len(tiles), columns)]
     return np.vstack(rows)
+
+
+def _label(tile: np.ndarray, text: str) -> np.ndarray:
+    """``text`` in the tile's top-left corner, dark on a white box so it reads over any video."""
+    import cv2
+
+    scale = max(0.4, tile.shape[1] / 640)
+    thickness = max(1, round(scale))
+    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+    pad = max(2, th // 3)
+    cv2.rectangle(tile, (0, 0), (tw + 2 * pad, th + base + 2 * pad), (255, 255, 255), -1)
+    cv2.putText(tile, text, (pad, th + pad), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thickness, cv2.LINE_AA)
+    return tile
 
 
 def _write_video(frames: Iterator[np.ndarray], path: Path, fps: float) -> int:
@@ -101,6 +132,8 @@ def draw_pose(
     suffix = out.suffix.lower()
     if suffix not in (".mp4", *IMAGE_SUFFIXES):
         raise InputError(out, "output must end in .mp4, .png or .jpg")
+    if frames < 1:
+        raise InputError(None, f"a contact sheet needs at least 1 frame, got frames={frames}")
     pose = read_pose(pose_path)
     total = len(pose.body.data)
     if total == 0:
@@ -124,13 +157,15 @@ def _sheet_png(pose: Pose, video, suffix: str, frames: int, frame_index: int | N
         wanted = {frame_index}
     else:
         wanted = set(np.linspace(0, total - 1, min(frames, total)).round().astype(int).tolist())
-    picked = []
+    fps = float(pose.body.fps)
+    picked, labels = [], []
     for i, image in enumerate(overlay_frames(pose, video)):
         if i in wanted:
             picked.append(image)
+            labels.append(f"frame {i}  {i / fps:.2f} s" if fps > 0 else f"frame {i}")
         if i >= max(wanted):
             break
-    ok, encoded = cv2.imencode(suffix, picked[0] if len(picked) == 1 else _contact_sheet(picked))
+    ok, encoded = cv2.imencode(suffix, picked[0] if len(picked) == 1 else _contact_sheet(picked, labels))
     if not ok:
         raise InputError(None, f"could not encode a {suffix} image")
     return encoded.tobytes()

@@ -1,8 +1,17 @@
 """The original JSALT 2024 SignLLaVA feature layout: read it in place, or import it into our store.
 
-Per dataset, stream and split: HDF5 shards ``<dataset>.<stream>.<split>.<n>.h5`` holding
-``{video_id: {clip_name: float16 (T, D)}}`` (a group per video, a dataset per clip) and a JSON
-index ``<dataset>.<stream>.<split>.json`` mapping video_id -> shard number n.
+Per stream and split: HDF5 shards ``[<dataset>.]<stream>.<split>.<n>.h5`` holding
+``{video_id: {clip_name: float16 (T, D)}}`` (a group per video, a dataset per clip), and often a
+JSON index video_id -> shard number n, named ``<dataset>.<stream>.<split>.json`` or, as the
+original's scripts write it, ``metadata_<stream>.<split>.json``. Without an index, the shards
+beside the one given are the index.
+
+Clip names are unique only within their video (the original's own sample data names them
+``clip_1``, ``clip_2`` ... in every video), so a clip's key is :func:`clip_key` ``video/clip``: its
+path inside the HDF5 file, unambiguous because HDF5 names cannot contain ``/``. The same key names
+the clip in an imported store and the sentence read from the original's annotation JSON
+(:mod:`signllava.data.jsalt`). A bare clip name also reads a clip when no other video has one of
+that name (How2Sign's clips are named by their globally unique SENTENCE_NAME).
 """
 
 from __future__ import annotations
@@ -29,8 +38,22 @@ def _h5py():
     return h5py
 
 
+def clip_key(video: str, clip: str) -> str:
+    """The key of clip ``clip`` of video ``video``, in this reader, an imported store and the annotations."""
+    return f"{video}/{clip}"
+
+
 def _glob_escape(text: str) -> str:
     return re.sub(r"([*?\[])", r"[\1]", text)
+
+
+def _open_h5(file: Path):
+    """An HDF5 shard opened for reading; a file that is not one is named in one line."""
+    try:
+        return _h5py().File(file, "r")
+    except OSError as err:
+        why = str(err).rsplit("(", 1)[-1].rstrip(")") or type(err).__name__  # h5py: "Unable to ... (why)"
+        raise InputError(file, f"not a readable HDF5 feature shard ({why})") from None
 
 
 def _locate(path: Path) -> tuple[Path | None, dict[int, Path]]:
@@ -38,12 +61,14 @@ def _locate(path: Path) -> tuple[Path | None, dict[int, Path]]:
     if not path.is_file():
         raise InputError(path, "not found (expected a JSALT .json index or .h5 feature shard)")
     if path.suffix == ".json":
-        prefix = str(path)[: -len(".json")]
         try:
             index = json.loads(path.read_text())
             numbers = {int(n) for n in index.values()}
         except (ValueError, TypeError, AttributeError) as err:
             raise InputError(path, f"not a JSALT index {{video_id: shard number}} ({err})") from err
+        prefix = path.with_suffix("")
+        if path.name.startswith("metadata_") and not Path(f"{prefix}.{min(numbers, default=0)}.h5").is_file():
+            prefix = prefix.with_name(prefix.name.removeprefix("metadata_"))  # as the original's scripts name it
         return path, {n: Path(f"{prefix}.{n}.h5") for n in sorted(numbers)}
     stem, _, number = path.stem.rpartition(".")
     if not number.isdigit():  # a lone file: read all of it
@@ -61,13 +86,14 @@ def _locate(path: Path) -> tuple[Path | None, dict[int, Path]]:
 
 
 def _datasets(f, videos: list[str]) -> Iterator[tuple[str, object]]:
-    """(clip, HDF5 object) for each clip of ``videos``; a video stored as one dataset is one clip."""
+    """(key, HDF5 object) for each clip of ``videos``; a video stored as one dataset is one clip."""
     for video in videos:
         group = f.get(video)
         if group is None:
             raise InputError(f.filename, f"video {video!r} is indexed in this shard but the file has no such group")
         if hasattr(group, "items"):
-            yield from group.items()
+            for clip, ds in group.items():
+                yield clip_key(video, clip), ds
         else:
             yield video, group
 
@@ -75,22 +101,32 @@ def _datasets(f, videos: list[str]) -> Iterator[tuple[str, object]]:
 class JsaltFeatures(Mapping):
     """Read-only JSALT-layout features with the :class:`~pretrain.store.FeatureStore` read API.
 
-    Opening lists every video group once to map clip -> (shard, video); HDF5 files are then opened
-    lazily in each process (HDF5 handles must not cross a fork).
+    Clips are keyed ``video/clip`` (:func:`clip_key`); a bare clip name that only one video has reads
+    too. Opening lists every video group once to map key -> (shard, frames); HDF5 files are then
+    opened lazily in each process (HDF5 handles must not cross a fork).
     """
 
     def __init__(self, name: str, files: dict[int, Path], clips: dict[str, tuple[int, str, int]], dim: int):
         self.name, self.dim = name, dim
         self._paths = files
-        self._clips = clips  # clip -> (shard number, HDF5 path "video/clip", frames)
+        self._clips = clips  # key -> (shard number, HDF5 path "/video/clip", frames)
+        named: dict[str, list[str]] = {}
+        for key in clips:
+            named.setdefault(key.rpartition("/")[2], []).append(key)
+        self._bare = {clip: keys[0] for clip, keys in named.items() if len(keys) == 1 and clip not in clips}
         self._files: dict = {}
         self._pid = os.getpid()
 
     @property
     def stream(self) -> str | None:
-        """The stream part of ``<dataset>.<stream>.<split>``, when the name has that form."""
+        """The stream part of ``<dataset>.<stream>.<split>`` or ``<stream>.<split>``, when the name has that form."""
         parts = self.name.split(".")
-        return parts[1] if len(parts) == 3 else None
+        return parts[-2] if len(parts) in (2, 3) else None
+
+    def _key(self, clip: object) -> str | None:
+        if clip in self._clips:
+            return clip
+        return self._bare.get(clip) if isinstance(clip, str) else None
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> JsaltFeatures:
@@ -105,24 +141,25 @@ class JsaltFeatures(Mapping):
         for n, file in files.items():
             if not file.is_file():
                 raise InputError(index_path or path, f"shard {n} is indexed but {file} does not exist")
-            with h5py.File(file, "r") as f:
+            with _open_h5(file) as f:
                 videos = [v for v, s in index.items() if int(s) == n] if index else list(f.keys())
-                for clip, ds in _datasets(f, videos):
+                for key, ds in _datasets(f, videos):
                     here = f"{file.name}:{ds.name.lstrip('/')}"
-                    if clip in where:
-                        raise InputError(file, f"clip {clip!r} is stored twice: {where[clip]} and {here}")
+                    if key in where:  # the same video in two shards
+                        raise InputError(file, f"clip {key!r} is stored twice: {where[key]} and {here}")
                     if not isinstance(ds, h5py.Dataset) or len(ds.shape) != 2:
-                        raise InputError(file, f"{here} is not a 2-D (frames, dim) dataset")
+                        shape = f"shape {ds.shape}" if isinstance(ds, h5py.Dataset) else "a group"
+                        raise InputError(file, f"{here} is not a 2-D (frames, dim) dataset ({shape})")
                     if dim is None:
                         dim, dim_from = ds.shape[1], here
                     elif ds.shape[1] != dim:
                         raise InputError(file, f"{here} has dim {ds.shape[1]} but {dim_from} has dim {dim}")
-                    where[clip] = here
-                    clips[clip] = (n, ds.name, ds.shape[0])
+                    where[key] = here
+                    clips[key] = (n, ds.name, ds.shape[0])
         if not clips:
             raise InputError(path, "no features found in the JSALT layout")
         stem, _, number = path.stem.rpartition(".")
-        name = index_path.stem if index_path else stem if number.isdigit() else path.stem
+        name = index_path.stem.removeprefix("metadata_") if index_path else stem if number.isdigit() else path.stem
         return cls(name, files, clips, dim)
 
     def _file(self, n: int):
@@ -130,20 +167,23 @@ class JsaltFeatures(Mapping):
             self._files, self._pid = {}, os.getpid()
         f = self._files.get(n)
         if f is None:
-            f = self._files[n] = _h5py().File(self._paths[n], "r")
+            f = self._files[n] = _open_h5(self._paths[n])
         return f
 
+    def _entry(self, clip: str) -> tuple[int, str, int]:
+        key = self._key(clip)
+        if key is None:
+            raise KeyError(f"clip {clip!r} is not in {self.name} (clips are named video/clip)")
+        return self._clips[key]
+
     def __getitem__(self, clip: str) -> np.ndarray:
-        try:
-            n, h5path, _ = self._clips[clip]
-        except (KeyError, TypeError):
-            raise KeyError(f"clip {clip!r} is not in {self.name}") from None
+        n, h5path, _ = self._entry(clip)
         return np.asarray(self._file(n)[h5path][()]).astype(DTYPE, copy=False)  # (T, D)
 
     read = __getitem__
 
     def __contains__(self, clip: object) -> bool:
-        return clip in self._clips
+        return self._key(clip) is not None
 
     def __len__(self) -> int:
         return len(self._clips)
@@ -152,18 +192,16 @@ class JsaltFeatures(Mapping):
         return iter(self._clips)
 
     def clips(self) -> list[str]:
+        """Every clip's key ``video/clip``."""
         return list(self._clips)
 
     def frames(self, clip: str) -> int:
         """Number of frames of ``clip`` (from the dataset shape, read once on open)."""
-        try:
-            return self._clips[clip][2]
-        except KeyError:
-            raise KeyError(f"clip {clip!r} is not in {self.name}") from None
+        return self._entry(clip)[2]
 
     def video(self, clip: str) -> str:
         """The video id ``clip`` is stored under."""
-        return self._clips[clip][1].strip("/").split("/")[0]
+        return self._entry(clip)[1].strip("/").split("/")[0]
 
     @property
     def total_frames(self) -> int:
@@ -203,7 +241,8 @@ def import_jsalt(
     shard: str | None = None,
     clips_per_part: int | None = 2000,
 ) -> int:
-    """Copy JSALT-layout features (``path``: the .json index or an .h5 shard) into ``dst_root/stream``.
+    """Copy JSALT-layout features (``path``: the .json index or an .h5 shard) into ``dst_root/stream``,
+    each clip under its key ``video/clip`` (:func:`clip_key`).
 
     Resumable: clips already in the destination stream are skipped, and a part is committed every
     ``clips_per_part`` clips. Returns the number of clips written.

@@ -13,15 +13,27 @@ import random
 import numpy as np
 import torch
 
+from pose.errors import InputError
+
 # the files of a checkpoint folder that every stage writes (a stage adds its own, e.g. SignLLaVA's meta.json)
 WEIGHTS, CONFIG, TRAINING = "model.safetensors", "config.yaml", "training.pt"
 
 
 def pick_device(name: str) -> torch.device:
-    """``auto``: CUDA when there is one, else the CPU; otherwise the named device."""
+    """``auto``: CUDA when there is one, else the CPU; otherwise the named device, which must exist here."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError):
+        raise InputError(None, f"device {name!r} is not a device torch knows (auto, cpu, cuda, cuda:N)") from None
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise InputError(None, f"device {name!r}: this machine has no CUDA device (use auto or cpu)")
+        if device.index is not None and device.index >= count:
+            raise InputError(None, f"device {name!r}: this machine has {count} CUDA device(s)")
+    return device
 
 
 def distributed_setup(device_name: str) -> tuple[int, int, torch.device]:

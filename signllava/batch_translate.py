@@ -178,10 +178,10 @@ def _run(
             outcome.seconds = time.perf_counter() - began
             outcome.frames = bar.finished(job.video, outcome.status == "done")
             (report.done if outcome.status == "done" else report.failed).append(outcome)
-            if verbose:
-                bar.write(
-                    f"failed: {outcome.error}" if outcome.error else f"{job.video}: {translator.timings.summary()}"
-                )
+            if outcome.error:  # said once, as it happens (the summary counts it; the failure list names it)
+                bar.write(f"failed: {outcome.error}")
+            elif verbose:
+                bar.write(f"{job.video}: {translator.timings.summary()}")
     finally:
         translator.progress = previous
         bar.close()

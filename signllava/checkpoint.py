@@ -92,7 +92,11 @@ def _with_defaults(streams: dict) -> dict:
 
 def read_meta(folder: str | os.PathLike) -> dict:
     folder = Path(folder)
+    if not folder.exists():
+        raise InputError(folder, "checkpoint folder not found")
     if not (folder / META).is_file() or not (folder / WEIGHTS).is_file():
+        if (folder / "last" / META).is_file():  # a training run's folder: its checkpoint is last/
+            raise InputError(folder, f"a training run's folder, not a checkpoint; give {folder / 'last'}")
         raise InputError(folder, "not a SignLLaVA checkpoint (no meta.json / model.safetensors)")
     try:
         return json.loads((folder / META).read_text())

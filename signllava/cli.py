@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from pose.config import ExtractConfig
 from pose.config_loader import load_config, save_config
 from pose.errors import InputError
 
@@ -18,6 +19,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # click's plain help: defaults shown, no type label on flags, and no box drawing in a log file
+    rich_markup_mode=None,
 )
 
 
@@ -53,7 +56,7 @@ def data_check(
     metadata: list[Path] = typer.Argument(..., help="How2Sign realigned metadata files (.csv/.tsv), any splits."),
     videos: Path | None = typer.Option(None, help="Folder of full videos or pre-cut clips to check against."),
     output: Path = typer.Option(Path("out/how2sign/manifest.tsv"), "--output", "-o", help="Manifest to write."),
-    min_duration: float = typer.Option(0.1, help="Drop sentences shorter than this (seconds)."),
+    min_duration: float = typer.Option(0.1, min=0, help="Drop sentences shorter than this (seconds)."),
 ) -> None:
     """Validate How2Sign metadata, report counts and dropped rows, and write a manifest of usable sentences."""
     import csv
@@ -62,12 +65,17 @@ def data_check(
 
     from .data.how2sign import check_metadata, find_media, read_realigned, write_manifest
 
+    if output.resolve() in {p.resolve() for p in metadata}:
+        raise InputError(output, "the manifest would overwrite an input metadata file; give another --output")
     durations, media = None, None
     if videos is not None:
         sentences = [s for path in metadata for s in read_realigned(path)[0]]
         durations, media = find_media(sentences, videos)
     report = check_metadata(metadata, durations, min_duration)
     typer.echo(report.summary())
+    if not report.kept:
+        typer.echo("error: no usable sentence is left (see the dropped counts above); no manifest written", err=True)
+        raise typer.Exit(1)
     write_manifest(report.kept, output, media)
     dropped = output.with_name(output.stem + ".dropped.tsv")
     with atomic_output(dropped) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
@@ -119,32 +127,59 @@ def features_describe(root: Path = typer.Argument(..., help="Feature store root.
 
     if not root.is_dir():
         raise InputError(root, "feature store not found")
-    typer.echo(format_summary(summarize(root)))
+    summaries = summarize(root)
+    if not summaries:
+        raise InputError(root, "no feature streams here (a store root holds one folder per stream)")
+    typer.echo(format_summary(summaries))
 
 
 @features_app.command("import-jsalt")
 def features_import_jsalt(
-    source: Path = typer.Argument(..., help="The JSALT .json index (or one .h5 shard)."),
+    source: Path = typer.Argument(
+        ...,
+        help="One .h5 shard (the shards beside it are found: no index needed) or the .json index of video -> shard.",
+    ),
     root: Path = typer.Argument(..., help="Destination feature store root."),
     stream: str = typer.Option(..., help="Stream name to store them as (pose, sign2vec, dino, mae, ...)."),
 ) -> None:
-    """Copy features stored in the original JSALT 2024 HDF5 layout into a feature store (resumable)."""
+    """Copy features stored in the original JSALT 2024 HDF5 layout into a feature store (resumable).
+
+    Clips are stored as video/clip, the names that sentences read from the original's annotation JSON have.
+    """
     from pretrain import import_jsalt
 
     typer.echo(f"imported {import_jsalt(source, root, stream)} clips into {root}/{stream}")
+
+
+_EXTRACT = ExtractConfig()
 
 
 @app.command("extract-poses")
 def extract_poses(
     inputs: list[Path] = typer.Argument(..., help="Videos, folders of videos, or manifests (.txt/.tsv/.csv)."),
     output: Path = typer.Option(..., "--output", "-o", help="Folder for the .pose files (mirrors input folders)."),
-    workers: int | None = typer.Option(None, "--workers", "-w", help="Worker processes (0 = one per core)."),
-    shard: int | None = typer.Option(None, help="This job's shard index (SLURM array task)."),
-    num_shards: int | None = typer.Option(None, help="Number of shards the video list is split into."),
-    fps: float | None = typer.Option(None, help="Resample to this frame rate (e.g. 25); default keeps the source."),
-    model_complexity: int | None = typer.Option(None, help="MediaPipe pose model: 0, 1 or 2."),
-    refine_face: bool | None = typer.Option(None, "--refine-face/--no-refine-face", help="Add iris points."),
-    backend: str | None = typer.Option(None, help="Video decoder: auto, decord, pyav or opencv."),
+    # None: the --config file's value, else the config default (shown, since typer cannot show it)
+    workers: int | None = typer.Option(
+        None, "--workers", "-w", help=f"Worker processes (0 = one per core).  [default: {_EXTRACT.workers}]"
+    ),
+    shard: int | None = typer.Option(
+        None, help=f"This job's shard index (SLURM array task).  [default: {_EXTRACT.shard}]"
+    ),
+    num_shards: int | None = typer.Option(
+        None, help=f"Number of shards the video list is split into.  [default: {_EXTRACT.num_shards}]"
+    ),
+    fps: float | None = typer.Option(None, help="Resample to this frame rate (e.g. 25).  [default: the source's]"),
+    model_complexity: int | None = typer.Option(
+        None, help=f"MediaPipe pose model: 0, 1 or 2.  [default: {_EXTRACT.holistic.model_complexity}]"
+    ),
+    refine_face: bool | None = typer.Option(
+        None,
+        "--refine-face/--no-refine-face",
+        help=f"Add iris points.  [default: {'--refine-face' if _EXTRACT.holistic.refine_face_landmarks else 'off'}]",
+    ),
+    backend: str | None = typer.Option(
+        None, help=f"Video decoder: auto, decord, pyav or opencv.  [default: {_EXTRACT.video.backend}]"
+    ),
     overwrite: bool = typer.Option(False, help="Re-extract videos whose .pose already exists."),
     config: Path | None = typer.Option(None, help="YAML config (see `signllava show-config extract-poses`)."),
     set_: Overrides = (),
@@ -152,7 +187,6 @@ def extract_poses(
 ) -> None:
     """Extract MediaPipe Holistic poses from videos into pose-format .pose files (resumable)."""
     from pose.batch import run_batch, write_failures
-    from pose.config import ExtractConfig
 
     flags = {
         "workers": workers,
@@ -167,9 +201,11 @@ def extract_poses(
     overrides = [*set_, *(f"{k}={v}" for k, v in flags.items() if v is not None)]
     cfg = load_config(ExtractConfig, config, overrides)
     tag = f".shard{cfg.shard}of{cfg.num_shards}" if cfg.num_shards > 1 else ""
-    output.mkdir(parents=True, exist_ok=True)
-    save_config(cfg, output / f"extract_poses{tag}.yaml")
-    report = run_batch(inputs, output, cfg, progress=not quiet)
+
+    def save(jobs) -> None:  # once the inputs are known good, so a bad call writes nothing
+        save_config(cfg, output / f"extract_poses{tag}.yaml")
+
+    report = run_batch(inputs, output, cfg, progress=not quiet, on_start=save)
     typer.echo(report.summary())
     if report.failed:
         failures = output / f"extract_poses{tag}.failures.tsv"
@@ -182,9 +218,9 @@ def extract_poses(
 def visualize_pose(
     pose_file: Path = typer.Argument(..., help="A .pose file."),
     output: Path = typer.Option(..., "--output", "-o", help="Output .mp4 (all frames) or .png/.jpg (a sheet)."),
-    video: Path | None = typer.Option(None, "--video", "-v", help="Draw over this video (else white)."),
-    frames: int = typer.Option(6, help="Frames on an image's contact sheet."),
-    frame: int | None = typer.Option(None, help="Draw only this frame index (images only)."),
+    video: Path | None = typer.Option(None, "--video", help="Draw over this video (else white)."),
+    frames: int = typer.Option(6, min=1, help="Frames on an image's contact sheet."),
+    frame: int | None = typer.Option(None, min=0, help="Draw only this frame index (images only)."),
 ) -> None:
     """Draw a .pose skeleton over its video, to look at what was extracted."""
     from pose.visualize import draw_pose
@@ -199,8 +235,9 @@ def demo(
     quiet: Quiet = False,
 ) -> None:
     """Offline, no data needed: the default model translates a generated sample, and the pose stage runs on a video."""
-    from .demo import run_demo, run_translation_demo
+    from .demo import check_document, run_demo, run_translation_demo
 
+    check_document(document)
     typer.echo("1. Translation with the embedded default model. It knows only synthsign, the project's synthetic")
     typer.echo("   signing language (signllava/recipes/default.yaml trained it), not ASL. The sample is a")
     typer.echo("   synthsign test document: sentences never seen in training, generated here as .pose files.")
@@ -305,7 +342,7 @@ def evaluate_command(
     checkpoint: Path = typer.Argument(..., help="Checkpoint folder (e.g. runs/stage1/last)."),
     split: str = typer.Option("test", help="Split to evaluate."),
     context: str = typer.Option("gold", help="Context: gold, none, own (the model's outputs), or a hypotheses file."),
-    beam: int = typer.Option(5, help="Beam size (1 = greedy)."),
+    beam: int = typer.Option(5, min=1, help="Beam size (1 = greedy)."),
     output: Path | None = typer.Option(None, "--output", "-o", help="JSON report (default beside the checkpoint)."),
     set_: Overrides = (),
     quiet: Quiet = False,
@@ -428,7 +465,7 @@ def translate_command(
     context: str | None = typer.Option(None, help="Preceding text as context: the text itself or a text file."),
     fmt: str = typer.Option("text", "--format", "-f", help="text, json, srt or vtt."),
     output: OutputOption = None,
-    beam: int = typer.Option(5, help="Beam size (1 = greedy)."),
+    beam: int = typer.Option(5, min=1, help="Beam size (1 = greedy)."),
     device: Device = "auto",
     verbose: bool = typer.Option(
         False, "--verbose", "-v", help="Print the signs recognized in each segment and a timing breakdown."
@@ -599,12 +636,49 @@ def jobs_command(run: Path = typer.Argument(..., help="A run's output folder (wh
         typer.echo(line)
 
 
+def _one_line_warnings() -> None:
+    """Print each distinct warning once, as ``warning: ...``, without Python's source line."""
+    import warnings
+
+    shown: set[str] = set()
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        text = " ".join(str(message).split())
+        if text not in shown:
+            shown.add(text)
+            typer.echo(f"warning: {text}", err=True)
+
+    warnings.showwarning = show
+
+
 def main() -> None:
+    """Run the CLI; every bad input ends as one ``error: ...`` line and exit code 2, never a traceback."""
+    _one_line_warnings()
+    try:  # typer >= 0.2x carries its own copy of click; earlier releases use click itself
+        from typer._click import exceptions as click
+    except ImportError:
+        from click import exceptions as click
+
     try:
-        app()
+        code = app(standalone_mode=False)
     except InputError as err:
         typer.echo(f"error: {err}", err=True)
         sys.exit(2)
+    except click.NoArgsIsHelpError as err:
+        typer.echo(err.ctx.get_help())
+        sys.exit(0)
+    except click.UsageError as err:  # unknown option, missing argument, a value out of its range
+        where = err.ctx.command_path if err.ctx is not None else "signllava"
+        hint = f" (see '{where} --help')" if err.ctx is not None else ""
+        typer.echo(f"error: {where}: {err.format_message()}{hint}", err=True)
+        sys.exit(2)
+    except click.ClickException as err:
+        typer.echo(f"error: {err.format_message()}", err=True)
+        sys.exit(err.exit_code)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

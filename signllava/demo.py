@@ -21,6 +21,7 @@ import numpy as np
 
 from pose.batch import run_batch, write_failures
 from pose.config import ExtractConfig
+from pose.errors import InputError
 from pose.features import pose_view_208
 from pose.io import atomic_output, read_pose
 from pose.visualize import draw_pose
@@ -129,6 +130,15 @@ def run_translation_demo(
     return TranslationDemo(out / "poses", picture, lines, f"{seconds:.1f} s for {len(lines)} sentences")
 
 
+def check_document(document: int) -> None:
+    """Refuse a document number the default model's held-out test set does not have."""
+    from pose.synth import SynthConfig
+
+    count = SynthConfig(**DEFAULT_SYNTH).doc_counts()["test"]
+    if not 0 <= document < count:
+        raise InputError(None, f"--document {document}: the held-out test set has documents 0-{count - 1}")
+
+
 def heldout_document(folder: str | Path, document: int = 0, progress: bool = False) -> list:
     """The sentences (synthsign records, in order) of held-out test document ``document`` of the
     default model's synthsign data, generated into ``folder`` unless already there: clips are
@@ -136,6 +146,7 @@ def heldout_document(folder: str | Path, document: int = 0, progress: bool = Fal
     from pose.synth import SynthConfig, generate, load_metadata
 
     folder = Path(folder)
+    check_document(document)
     config = SynthConfig(
         **DEFAULT_SYNTH, only_splits=["test"], only_documents=document + 1, progress=progress, overwrite=True
     )

@@ -7,10 +7,11 @@ all videos per batch), or a path to a hypotheses file (TSV or JSON, see ``Contex
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from pose.io import atomic_output
 from pretrain.runtime import CONFIG
 
 from .build import load_trained, trained_config
+from .checkpoint import read_meta
 from .data.dataset import SignCollator, SignDataset
 from .data.how2sign import by_video
 from .data.streams import DataConfig, build_streams, load_sentences
@@ -109,18 +111,35 @@ def _generate(
     )
 
 
+@contextlib.contextmanager
+def _data_hint() -> Iterator[None]:
+    """A data path that is not here usually comes from the checkpoint's own config, written on
+    another machine: say how to point at this machine's copy."""
+    try:
+        yield
+    except InputError as err:
+        if "not found" not in err.problem:
+            raise
+        hint = "the checkpoint's config.yaml names it: give --set data.metadata=[...] (and data.streams.NAME.poses=...)"
+        raise InputError(err.path, f"{err.problem}; {hint}") from None
+
+
 def evaluate(cfg: EvalConfig, progress: bool = True) -> dict:
     """Translate (and answer QA on) a split; write the JSON report; return it."""
     from tqdm import tqdm
 
-    model, train_cfg = load_trained(cfg.checkpoint, cfg.device, merge=True, half_weights=cfg.half_weights)
-    data = cfg.data or train_cfg.data
-    sentences = load_sentences(data, cfg.split)
+    read_meta(cfg.checkpoint)  # a bad checkpoint is named before its data is looked for
+    data = cfg.data or trained_config(cfg.checkpoint).data
+    with _data_hint():  # the data is read before the model loads, so a wrong path fails at once
+        sentences = load_sentences(data, cfg.split)
     if cfg.limit:
         sentences = sentences[: cfg.limit]
     if not sentences:
         raise InputError(None, f"no sentences in split {cfg.split!r} of {data.metadata}")
-    dataset = SignDataset(sentences, build_streams(data, sentences, model.config), translation_only=True)
+    model, _ = load_trained(cfg.checkpoint, cfg.device, merge=True, half_weights=cfg.half_weights)
+    with _data_hint():
+        streams = build_streams(data, sentences, model.config)
+    dataset = SignDataset(sentences, streams, translation_only=True)
     index = {s.sentence_name: i for i, s in enumerate(sentences)}
     if cfg.context in ("gold", "own", "none"):
         source = ContextSource.gold(sentences) if cfg.context == "gold" else ContextSource()

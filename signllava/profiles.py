@@ -120,10 +120,26 @@ def _partition_gpus(partition: str | None) -> int:
     return best
 
 
+def _partitions() -> list[str]:
+    """The cluster's partition names (sinfo's %R has no '*' default marker); empty if sinfo cannot tell."""
+    try:
+        out = subprocess.run(["sinfo", "-h", "-o", "%R"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return sorted(set(out.split()))
+
+
 def check_profile(profile: Profile, where: Path) -> None:
     if profile.cluster == "slurm":
         if shutil.which("sbatch") is None:
             raise InputError(where, "cluster: slurm, but no SLURM here (sbatch not found); use --local to run here")
+        known = _partitions()
+        if profile.partition and known and profile.partition not in known:
+            raise InputError(
+                where,
+                f"partition {profile.partition!r} does not exist on this cluster (it has {', '.join(known)}); "
+                "set partition: in the profile",
+            )
         if profile.gpus_per_node:
             offered = _partition_gpus(profile.partition)
             if offered < profile.gpus_per_node:

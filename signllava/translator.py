@@ -272,6 +272,8 @@ class Translator:
         max_context: int = 2,
     ) -> list[Segment]:
         """Translate a video or .pose file; long inputs become several timed segments."""
+        if num_beams < 1 or max_new_tokens < 1:
+            raise InputError(None, f"beam size and max_new_tokens must be >= 1, got {num_beams} and {max_new_tokens}")
         self.timings = Timings()
         pose = self.poses(path)
         fps = float(pose.body.fps)

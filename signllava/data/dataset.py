@@ -1,12 +1,14 @@
 """The training Dataset: per-sentence feature streams + a task (translation or QA), and the collator.
 
 A stream is any name (``pose``, ``sign2vec``, ``dino``, ``mae`` ...) with a source of per-frame
-features ``(T, D)``. Features stored per sentence clip are read by SENTENCE_NAME; features stored
-per full video are cut by the realigned times (frames ``[round(start * fps), round(end * fps))``),
-so nothing is re-encoded. A sample shows every stream of its sentence (flipped in time for the
-"reversed" task); the collator pads each stream to the longest clip of the batch and returns a
-mask of real frames. Prompt rendering and tokenization happen on the model side from the
-:class:`~signllava.data.tasks.Task` records, so one Dataset serves any LLM.
+features ``(T, D)``. Features stored per sentence clip are read by SENTENCE_NAME (the original
+JSALT layout keys them ``video/clip``, so a How2Sign row also finds them as ``VIDEO_ID/SENTENCE_NAME``
+or ``VIDEO_NAME/SENTENCE_NAME``); features stored per full video are cut by the realigned times
+(frames ``[round(start * fps), round(end * fps))``), so nothing is re-encoded. A sample shows
+every stream of its sentence (flipped in time for the "reversed" task); the collator pads each
+stream to the longest clip of the batch and returns a mask of real frames. Prompt rendering and
+tokenization happen on the model side from the :class:`~signllava.data.tasks.Task` records, so one
+Dataset serves any LLM.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from torch.utils.data import Dataset
 
 from pose.errors import InputError
 from pose.features import frame_span
+from pretrain.jsalt import clip_key
 
 from .how2sign import Sentence
 from .tasks import Task, TaskBuilder
@@ -42,18 +45,26 @@ class FeatureSource:
     per_video_fps: float | None = None  # set when the store holds whole videos (keyed by VIDEO_NAME)
     poses: dict | None = None  # how the poses behind the features were made (pose.provenance), if known
 
+    def key(self, sentence: Sentence) -> str | None:
+        """The store's name for the features of ``sentence`` (its clip, or its video when per video), or None."""
+        if self.per_video_fps is not None:
+            return sentence.video_name if sentence.video_name in self.store else None
+        name = sentence.sentence_name
+        for key in (name, clip_key(sentence.video_id, name), clip_key(sentence.video_name, name)):
+            if key in self.store:
+                return key
+        return None
+
     def clip(self, sentence: Sentence, stream: str) -> np.ndarray:
+        key = self.key(sentence)
         if self.per_video_fps is None:
-            key = sentence.sentence_name
-            if key not in self.store:
-                raise InputError(None, f"stream {stream!r} has no features for clip {key}")
+            if key is None:
+                raise InputError(None, f"stream {stream!r} has no features for clip {sentence.sentence_name}")
             features = self.store[key]
         else:
-            key = sentence.video_name
-            if key not in self.store:
-                raise InputError(
-                    None, f"stream {stream!r} has no features for video {key} (clip {sentence.sentence_name})"
-                )
+            if key is None:
+                video, clip = sentence.video_name, sentence.sentence_name
+                raise InputError(None, f"stream {stream!r} has no features for video {video} (clip {clip})")
             video = self.store[key]
             first, last = frame_span(self.per_video_fps, sentence.start, sentence.end, len(video))
             if last <= first:

@@ -2,9 +2,10 @@
 
 The official files are tab-separated despite the ``.csv`` name, use CRLF line endings, quote
 fields CSV-style with doubled quotes inside (``"with ""Lips and More""."``), and have IDs that
-start with ``-``, ``--`` or ``_``; copies in the wild are comma-separated, LF, or carry mojibake
-(``â€™`` for ``’``). :func:`read_realigned` accepts all of these; :func:`check` drops rows that
-cannot be used and says why, so a training run never meets them.
+start with ``-``, ``--`` or ``_``; copies in the wild are comma-separated, LF, or carry mojibake:
+``’`` as ``â€™`` (UTF-8 read as Windows-1252) or as ``â`` and the C1 controls U+0080 U+0099 (UTF-8 read
+as Latin-1, in the official val file). :func:`read_realigned` accepts all of these; :func:`check` drops
+rows that cannot be used and says why, so a training run never meets them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ftfy import TextFixerConfig, fix_text
+
 from pose.errors import InputError
 from pose.io import atomic_output
 
@@ -27,7 +30,20 @@ ALIASES = {"START": "START_REALIGNED", "END": "END_REALIGNED"}  # the non-realig
 PARAPHRASE_PREFIX = "PARAPHRASE"  # extra columns named PARAPHRASE*, SENTENCE_PARAPHRASE* ... are alternatives
 GLOSS_COLUMN = "GLOSSES"  # optional: the sentence's sign glosses, space-separated (synthsign writes it)
 SPLIT_RE = re.compile(r"(train|val|dev|test)", re.IGNORECASE)
-MOJIBAKE = re.compile("[ÂÃâ][\x80-\xbf€™œž\u0080-\u00bf\u2018-\u201e\u2020-\u2030]")
+# ftfy undoes mis-decoded UTF-8 only; every fix that would change well-formed text (curly quotes,
+# ligatures, full-width letters, HTML entities, Unicode normalization) is off
+MOJIBAKE_FIXES = TextFixerConfig(
+    unescape_html=False,
+    remove_terminal_escapes=False,
+    fix_latin_ligatures=False,
+    fix_character_width=False,
+    uncurl_quotes=False,
+    fix_line_breaks=False,
+    fix_surrogates=False,
+    remove_control_chars=False,
+    normalization=None,
+    explain=False,
+)
 
 
 @dataclass(frozen=True)
@@ -45,6 +61,7 @@ class Sentence:
     paraphrases: tuple[str, ...] = ()
     glosses: tuple[str, ...] = ()  # sign glosses in signing order, when the metadata has a GLOSSES column
     row: int = 0  # line of the row in its file (1 = header), for messages
+    order: int = 0  # place in its video where the metadata orders clips but has no times (JSALT clip_order)
 
     @property
     def duration(self) -> float:
@@ -89,13 +106,9 @@ def _reason_kind(reason: str) -> str:
 
 
 def fix_mojibake(text: str) -> str:
-    """Undo UTF-8 read as Windows-1252 (``â€™`` -> ``’``); other text is returned unchanged."""
-    if not MOJIBAKE.search(text):
-        return text
-    try:
-        return text.encode("cp1252").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return text
+    """Undo UTF-8 read as Windows-1252 (``â€™`` -> ``’``) or as Latin-1 (``â`` + U+0080 U+0099 -> ``’``);
+    other text is returned unchanged."""
+    return text if text.isascii() else fix_text(text, MOJIBAKE_FIXES)  # most rows: skip ftfy's scan
 
 
 def _decode(path: Path) -> str:
@@ -125,7 +138,8 @@ def unknown_columns(path: str | os.PathLike) -> list[str]:
     """Header columns of a metadata file that are neither required nor paraphrases (ignored on read)."""
     with open(path, encoding="utf-8-sig", errors="replace") as f:
         header = _header(f.readline() or "\n")
-    return [h for h in header if h and h not in REQUIRED and h != GLOSS_COLUMN and PARAPHRASE_PREFIX not in h]
+    known = {*REQUIRED, GLOSS_COLUMN, *MANIFEST_ONLY}
+    return [h for h in header if h and h not in known and PARAPHRASE_PREFIX not in h]
 
 
 def read_realigned(path: str | os.PathLike, split: str | None = None) -> tuple[list[Sentence], list[Dropped]]:
@@ -148,6 +162,7 @@ def read_realigned(path: str | os.PathLike, split: str | None = None) -> tuple[l
     col = {name: header.index(name) for name in REQUIRED}
     para_cols = [i for i, h in enumerate(header) if PARAPHRASE_PREFIX in h]
     gloss_col = header.index(GLOSS_COLUMN) if GLOSS_COLUMN in header else None
+    split_col = header.index("SPLIT") if "SPLIT" in header else None  # a manifest of ours mixes splits
     split = split if split is not None else split_of(path)
     sentences, bad = [], []
     for row_no, fields in enumerate(rows, start=2):
@@ -172,7 +187,7 @@ def read_realigned(path: str | os.PathLike, split: str | None = None) -> tuple[l
                 start=start,
                 end=end,
                 text=fix_mojibake(fields[col["SENTENCE"]].strip()),
-                split=split,
+                split=(fields[split_col].strip() if split_col is not None else "") or split,
                 paraphrases=paraphrases,
                 glosses=tuple(fields[gloss_col].split()) if gloss_col is not None else (),
                 row=row_no,
@@ -201,8 +216,9 @@ def check_metadata(
         unknown = unknown_columns(path)
         if unknown:
             report.ignored_columns[str(path)] = unknown
-        split = split_of(path)
-        report.read[split] += len(sentences) + len(bad)
+        report.read.update(s.split for s in sentences)  # a manifest's rows carry their own split
+        if bad:
+            report.read[split_of(path)] += len(bad)
         report.dropped += bad
         for s in sentences:
             reason = _problem(s, seen, min_duration)
@@ -249,6 +265,8 @@ def _fit_media(s: Sentence, durations: Mapping[str, float], report: CheckReport)
     return s, None
 
 
+# the columns a manifest adds to the realigned ones (read back in upper case, as every header is)
+MANIFEST_ONLY = ("SPLIT", "MEDIA")
 MANIFEST_COLUMNS = (
     "split",
     "VIDEO_ID",
@@ -342,6 +360,8 @@ def find_media(sentences: Iterable[Sentence], folder: str | os.PathLike) -> tupl
     if not folder.is_dir():
         raise InputError(folder, "video folder not found")
     files = {p.stem: p for p in folder.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES}
+    if not files:
+        raise InputError(folder, f"no videos in this folder or below (looked for {', '.join(VIDEO_SUFFIXES)})")
     durations: dict[str, float] = {}
     media: dict[str, str] = {}
 
@@ -359,14 +379,16 @@ def find_media(sentences: Iterable[Sentence], folder: str | os.PathLike) -> tupl
             if duration(name) is not None:
                 media[s.sentence_name] = str(files[name])
                 break
+    if not media:
+        raise InputError(folder, "no video here is any sentence's (named SENTENCE_NAME or VIDEO_NAME, e.g. .mp4)")
     return durations, media
 
 
 def by_video(sentences: Iterable[Sentence]) -> dict[str, list[Sentence]]:
-    """Sentences grouped per VIDEO_ID, each group in time order."""
+    """Sentences grouped per VIDEO_ID, each group in time order (in ``order`` where there are no times)."""
     groups: dict[str, list[Sentence]] = {}
     for s in sentences:
         groups.setdefault(s.video_id, []).append(s)
     for group in groups.values():
-        group.sort(key=lambda s: (s.start, s.end, s.sentence_name))
+        group.sort(key=lambda s: (s.start, s.end, s.order, s.sentence_name))
     return groups

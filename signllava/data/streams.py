@@ -12,6 +12,7 @@ from pose.errors import InputError
 
 from .dataset import FeatureSource
 from .how2sign import Sentence, check_metadata, read_manifest
+from .jsalt import is_annotation, read_annotations
 from .poses import sentence_features
 from .tasks import ContextWindow, TaskWeights
 
@@ -33,7 +34,7 @@ class StreamInput:
 class DataConfig:
     """Sentences, splits, streams and tasks for training and evaluation."""
 
-    metadata: list[str] = field(default_factory=list)  # realigned .csv/.tsv files or `data check` manifests
+    metadata: list[str] = field(default_factory=list)  # realigned .csv/.tsv, `data check` manifests, JSALT .json
     streams: dict[str, StreamInput] = field(default_factory=dict)
     train_split: str = "train"
     eval_split: str = "val"
@@ -47,11 +48,20 @@ class DataConfig:
 def load_sentences(data: DataConfig, split: str) -> list[Sentence]:
     """The usable sentences of ``split`` from the configured metadata (checked as `data check` does)."""
     if not data.metadata:
-        raise InputError(None, "config value data.metadata is empty: give realigned metadata files or a manifest")
+        raise InputError(
+            None, "config value data.metadata is empty: give realigned metadata files, a manifest or JSALT annotations"
+        )
     sentences: list[Sentence] = []
     realigned = []
+    annotated: dict[str, Path] = {}  # sentence name -> its JSALT annotation file
     for path in map(Path, data.metadata):
-        if path.is_file() and _first_line(path).startswith("split\t"):
+        if is_annotation(path):
+            for s in read_annotations(path):
+                if s.sentence_name in annotated:
+                    raise InputError(path, f"clip {s.sentence_name} is also in {annotated[s.sentence_name]}")
+                annotated[s.sentence_name] = path
+                sentences.append(s)
+        elif path.is_file() and _first_line(path).startswith("split\t"):
             sentences += read_manifest(path)
         else:
             realigned.append(path)
@@ -85,11 +95,24 @@ def build_streams(data: DataConfig, sentences: list[Sentence], model_config) -> 
             stream_dir = Path(spec.store) / name
             record = provenance.read_record(stream_dir) if stream_dir.is_dir() else None
             sources[name] = FeatureSource(open_features(spec.store, name), spec.per_video_fps, record)
+            missing = [s for s in sentences if sources[name].key(s) is None]
+            if missing:  # found now rather than by a training run hours in
+                raise InputError(
+                    spec.store,
+                    f"stream {name!r} has no features for {len(missing)} of the {len(sentences)} sentences of "
+                    f"{', '.join(data.metadata)}, e.g. {_named(missing[0], spec.per_video_fps)}",
+                )
         dim = model_config.streams[name].dim
         got = _dim_of(sources[name], sentences[0], name) if sentences else dim
         if got != dim:
             raise InputError(None, f"stream {name!r}: the data has {got} values per frame, the model expects {dim}")
     return sources
+
+
+def _named(sentence: Sentence, per_video_fps: float | None) -> str:
+    if per_video_fps is None:
+        return f"clip {sentence.sentence_name}"
+    return f"video {sentence.video_name} (clip {sentence.sentence_name})"
 
 
 def _dim_of(source: FeatureSource, sentence: Sentence, name: str) -> int:

@@ -67,7 +67,9 @@ def test_bad_config_is_one_line(make_video, tmp_path, args, message):
 def test_missing_video_fails_clearly(tmp_path):
     result = signllava("extract-poses", str(tmp_path / "gone.mp4"), "-o", str(tmp_path / "o"), "-q")
     assert result.returncode == 1
-    assert "gone.mp4: file not found" in result.stdout
+    output = result.stdout + result.stderr
+    assert output.count("gone.mp4: file not found") == 1, output  # said once, as it happened
+    assert "1 failed" in result.stdout
     assert (tmp_path / "o" / "extract_poses.failures.tsv").exists()
 
 

@@ -1,0 +1,223 @@
+"""Every command against a table of bad inputs: exit code 2, one ``error: ...`` line naming the file or
+option, no traceback, and nothing written (no output, no half-written file).
+
+The commands run in this process through the console script's ``main`` (a subprocess each would
+cost the imports again for every row); ``tests/signllava/test_cli.py`` runs the real console
+script for a few of them."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+import torch
+
+from signllava.cli import main
+from tests.conftest import write_video
+
+DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "signllava" / "default_model"
+
+
+@pytest.fixture(scope="module")
+def bad(tmp_path_factory, synth) -> Path:
+    """A folder of bad inputs of every kind the tool reads, plus a few good ones to pair them with."""
+    d = tmp_path_factory.mktemp("bad")
+    good_pose = next((synth / "poses").rglob("*.pose"))
+    shutil.copy(good_pose, d / "good.pose")
+    write_video(d / "good.mp4", frames=10)
+    rng = __import__("random").Random(0)
+    junk = bytes(rng.randrange(256) for _ in range(4000))
+    for suffix in ("mp4", "pose", "h5", "csv"):
+        (d / f"empty.{suffix}").write_bytes(b"")
+        (d / f"junk.{suffix}").write_bytes(junk)
+    (d / "text.mp4").write_text("not a video\n")
+    (d / "trunc.mp4").write_bytes((d / "good.mp4").read_bytes()[:600])
+    (d / "trunc.pose").write_bytes((d / "good.pose").read_bytes()[:900])
+    (d / "emptydir").mkdir()
+    (d / "novideo").mkdir()
+    (d / "novideo" / "notes.txt").write_text("no video here\n")
+    (d / "run" / "last").mkdir(parents=True)
+    for f in DEFAULT_MODEL.iterdir():
+        shutil.copy(f, d / "run" / "last" / f.name)
+    # metadata in odd encodings and shapes
+    header = "VIDEO_ID\tVIDEO_NAME\tSENTENCE_ID\tSENTENCE_NAME\tSTART_REALIGNED\tEND_REALIGNED\tSENTENCE\n"
+    (d / "utf16.csv").write_bytes((header + "v\tv\t1\ts\t0\t1\thello\n").encode("utf-16"))
+    (d / "columns.csv").write_text("a,b,c\n1,2,3\n")
+    (d / "header_only.csv").write_text(header)
+    (d / "latin.tsv").write_bytes((header + "v\tv\t1\ts\t0\t1\tcaf\xe9 \x81\x8d\n").encode("latin-1"))
+    # manifests: empty, naming no video, naming missing files
+    (d / "empty.txt").write_text("")
+    (d / "notvideos.txt").write_text("a.pose\nb.txt\n")
+    (d / "nocolumn.tsv").write_text("name\tother\nx.mp4\t1\n")
+    # YAML: syntax, type, unknown key, a list where a mapping belongs
+    (d / "syntax.yaml").write_text("a: [1, 2\n")
+    (d / "type.yaml").write_text("optim:\n  lr: fast\n")
+    (d / "unknown.yaml").write_text("nosuchkey: 1\n")
+    (d / "list.yaml").write_text("- 1\n- 2\n")
+    (d / "profile_type.yaml").write_text("defaults:\n  time_min: soon\n")
+    (d / "profile_unknown.yaml").write_text("defaults:\n  partitoin: gpu\n")
+    (d / "bad.json").write_text("{bad")
+    (d / "list.json").write_text("[1, 2]")
+    return d
+
+
+NO_CUDA = not torch.cuda.is_available()
+P, V = "good.pose", "good.mp4"
+CASES = {
+    # command line itself
+    "no-such-option": ["translate", P, "--bogus"],
+    "missing-argument": ["translate"],
+    "not-an-int": ["translate", P, "--beam", "five"],
+    "unknown-command": ["transalte", P],
+    # translate / ask: videos and .pose files, options
+    "translate-empty-video": ["translate", "empty.mp4"],
+    "translate-junk-video": ["translate", "junk.mp4"],
+    "translate-truncated-video": ["translate", "trunc.mp4"],
+    "translate-text-as-video": ["translate", "text.mp4"],
+    "translate-missing-video": ["translate", "missing.mp4"],
+    "translate-empty-pose": ["translate", "empty.pose"],
+    "translate-junk-pose": ["translate", "junk.pose"],
+    "translate-truncated-pose": ["translate", "trunc.pose"],
+    "translate-empty-folder": ["translate", "emptydir"],
+    "translate-beam-0": ["translate", P, "--beam", "0"],
+    "translate-beam-negative": ["translate", P, "--beam", "-3"],
+    "translate-format": ["translate", P, "-f", "xml"],
+    "translate-device-junk": ["translate", P, "--device", "gpu9"],
+    "translate-checkpoint-empty-folder": ["translate", P, "--checkpoint", "emptydir"],
+    "translate-checkpoint-run-folder": ["translate", P, "--checkpoint", "run"],
+    "translate-checkpoint-missing": ["translate", P, "--checkpoint", "nowhere"],
+    "translate-context-missing-file": ["translate", P, "--context", "missing_context.txt"],
+    "translate-output-folder-missing": ["translate", P, "-o", "nowhere/sub/out.txt"],
+    "ask-empty-question": ["ask", P, ""],
+    "ask-junk-pose": ["ask", "junk.pose", "Is the sign 'dog' present?"],
+    "ask-missing-video": ["ask", "missing.mp4", "Is the sign 'dog' present?"],
+    # visualize-pose
+    "visualize-frames-0": ["visualize-pose", P, "--frames", "0", "-o", "z.png"],
+    "visualize-frame-negative": ["visualize-pose", P, "--frame", "-1", "-o", "z.png"],
+    "visualize-frame-past-end": ["visualize-pose", P, "--frame", "99999", "-o", "z.png"],
+    "visualize-output-suffix": ["visualize-pose", P, "-o", "z.txt"],
+    "visualize-junk-pose": ["visualize-pose", "junk.pose", "-o", "z.png"],
+    "visualize-empty-pose": ["visualize-pose", "empty.pose", "-o", "z.png"],
+    "visualize-truncated-pose": ["visualize-pose", "trunc.pose", "-o", "z.png"],
+    "visualize-missing-pose": ["visualize-pose", "missing.pose", "-o", "z.png"],
+    "visualize-junk-video": ["visualize-pose", P, "--video", "junk.mp4", "-o", "z.png"],
+    "visualize-missing-video": ["visualize-pose", P, "--video", "missing.mp4", "-o", "z.mp4"],
+    # demo
+    "demo-document-past-end": ["demo", "--document", "40", "-o", "d"],
+    "demo-document-negative": ["demo", "--document", "-1", "-o", "d"],
+    # extract-poses: inputs, manifests, configs, options
+    "extract-empty-folder": ["extract-poses", "emptydir", "-o", "eo"],
+    "extract-folder-without-videos": ["extract-poses", "novideo", "-o", "eo"],
+    "extract-empty-manifest": ["extract-poses", "empty.txt", "-o", "eo"],
+    "extract-manifest-of-non-videos": ["extract-poses", "notvideos.txt", "-o", "eo"],
+    "extract-manifest-without-path-column": ["extract-poses", "nocolumn.tsv", "-o", "eo"],
+    "extract-missing-input": ["extract-poses", "missing_folder/", "-o", "eo"],
+    "extract-workers-negative": ["extract-poses", V, "-o", "eo", "--workers", "-1"],
+    "extract-model-complexity": ["extract-poses", V, "-o", "eo", "--model-complexity", "5"],
+    "extract-fps-0": ["extract-poses", V, "-o", "eo", "--fps", "0"],
+    "extract-shard-past-end": ["extract-poses", V, "-o", "eo", "--shard", "3", "--num-shards", "2"],
+    "extract-backend": ["extract-poses", V, "-o", "eo", "--backend", "ffmpeg9"],
+    "extract-config-syntax": ["extract-poses", V, "-o", "eo", "--config", "syntax.yaml"],
+    "extract-config-type": ["extract-poses", V, "-o", "eo", "--config", "type.yaml"],
+    "extract-config-unknown-key": ["extract-poses", V, "-o", "eo", "--config", "unknown.yaml"],
+    "extract-config-list": ["extract-poses", V, "-o", "eo", "--config", "list.yaml"],
+    "extract-config-missing": ["extract-poses", V, "-o", "eo", "--config", "missing.yaml"],
+    "extract-set-type": ["extract-poses", V, "-o", "eo", "--set", "holistic.model_complexity=abc"],
+    "extract-set-malformed": ["extract-poses", V, "-o", "eo", "--set", "workers"],
+    # data check: metadata in odd encodings, shapes and places
+    "check-utf16": ["data", "check", "utf16.csv", "-o", "dc/m.tsv"],
+    "check-junk": ["data", "check", "junk.csv", "-o", "dc/m.tsv"],
+    "check-empty": ["data", "check", "empty.csv", "-o", "dc/m.tsv"],
+    "check-wrong-columns": ["data", "check", "columns.csv", "-o", "dc/m.tsv"],
+    "check-missing": ["data", "check", "missing.csv", "-o", "dc/m.tsv"],
+    "check-folder-as-metadata": ["data", "check", "emptydir", "-o", "dc/m.tsv"],
+    "check-min-duration-negative": ["data", "check", "latin.tsv", "--min-duration", "-1", "-o", "dc/m.tsv"],
+    "check-videos-empty-folder": ["data", "check", "latin.tsv", "--videos", "emptydir", "-o", "dc/m.tsv"],
+    "check-videos-missing": ["data", "check", "latin.tsv", "--videos", "nowhere", "-o", "dc/m.tsv"],
+    "check-overwrites-input": ["data", "check", "latin.tsv", "-o", "latin.tsv"],
+    # data synth
+    "synth-size": ["data", "synth", "--size", "huge", "-o", "sy"],
+    "synth-workers": ["data", "synth", "--workers", "-2", "-o", "sy"],
+    "synth-set-unknown": ["data", "synth", "--set", "nosuch=1", "-o", "sy"],
+    # feature stores and the JSALT files
+    "features-describe-empty-folder": ["features", "describe", "emptydir"],
+    "features-describe-missing": ["features", "describe", "nowhere"],
+    "import-jsalt-junk-h5": ["features", "import-jsalt", "junk.h5", "st", "--stream", "pose"],
+    "import-jsalt-empty-h5": ["features", "import-jsalt", "empty.h5", "st", "--stream", "pose"],
+    "import-jsalt-bad-json": ["features", "import-jsalt", "bad.json", "st", "--stream", "pose"],
+    "import-jsalt-json-list": ["features", "import-jsalt", "list.json", "st", "--stream", "pose"],
+    "import-jsalt-missing": ["features", "import-jsalt", "missing.json", "st", "--stream", "pose"],
+    # training, pretraining, features, evaluation: configs and the data they name
+    "train-config-syntax": ["train", "--config", "syntax.yaml"],
+    "train-config-type": ["train", "--config", "type.yaml"],
+    "train-config-unknown-key": ["train", "--config", "unknown.yaml"],
+    "train-set-type": ["train", "--set", "optim.lr=fast"],
+    "train-stage": ["train", "--stage", "3"],
+    "train-metadata-missing": ["train", "--set", "data.metadata=[missing.csv]", "--set", "output_dir=r"],
+    "train-metadata-junk": ["train", "--set", "data.metadata=[junk.csv]", "--set", "output_dir=r"],
+    "train-init-from-empty-folder": ["train", "--stage", "2", "--init-from", "emptydir", "--set", "output_dir=r"],
+    "pretrain-objective": ["pretrain", "nope"],
+    "pretrain-no-poses": ["pretrain", "sign2vec", "--set", "data.poses=emptydir", "--set", "output_dir=r"],
+    "pretrain-config-syntax": ["pretrain", "sign2vec", "--config", "syntax.yaml"],
+    "extract-features-stream": ["extract-features", "--stream", "nope", "--poses", "emptydir", "-o", "fs"],
+    "extract-features-no-poses": ["extract-features", "--stream", "pose", "--poses", "emptydir", "-o", "fs"],
+    "extract-features-checkpoint": [
+        *("extract-features", "--stream", "sign2vec", "--poses", "emptydir", "-o", "fs", "--checkpoint", "emptydir")
+    ],
+    "evaluate-not-a-checkpoint": ["evaluate", "emptydir"],
+    "evaluate-run-folder": ["evaluate", "run"],
+    "evaluate-foreign-data-paths": ["evaluate", "run/last"],
+    "evaluate-beam-0": ["evaluate", "run/last", "--beam", "0"],
+    "evaluate-context-missing-file": ["evaluate", "run/last", "--context", "missing_hyps.txt"],
+    # show-config, submit, jobs
+    "show-config-stage": ["show-config", "nope"],
+    "show-config-syntax": ["show-config", "train", "--config", "syntax.yaml"],
+    "show-config-unknown-key": ["show-config", "train", "--set", "model.nosuch=1"],
+    "submit-stage": ["submit", "nope", "-p", "slurm/local.yaml"],
+    "submit-profile-syntax": ["submit", "train", "-p", "syntax.yaml"],
+    "submit-profile-type": ["submit", "train", "-p", "profile_type.yaml"],
+    "submit-profile-unknown-field": ["submit", "train", "-p", "profile_unknown.yaml"],
+    "submit-profile-missing": ["submit", "train", "-p", "missing.yaml"],
+    "jobs-no-run": ["jobs", "emptydir"],
+}
+if NO_CUDA:
+    CASES["translate-device-cuda"] = ["translate", P, "--device", "cuda"]
+
+
+def _tree(root: Path) -> dict[str, tuple[int, int]]:
+    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*")}
+
+
+@pytest.mark.parametrize("args", CASES.values(), ids=CASES.keys())
+def test_bad_input_is_one_line_and_exit_2(args, bad, tmp_path, monkeypatch, capsys):
+    work = tmp_path / "w"
+    shutil.copytree(bad, work)
+    shutil.copytree(Path(__file__).resolve().parents[2] / "slurm", work / "slurm")
+    monkeypatch.chdir(work)
+    monkeypatch.setattr(sys, "argv", ["signllava", *args])
+    monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)  # main() installs its own
+    before = _tree(work)
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert exit_.value.code == 2, err
+    assert "Traceback" not in err
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert _tree(work) == before, "a failed command wrote or changed files"
+
+
+def test_the_table_tries_every_command():
+    """A new command joins the table: every sub-command appears in at least one row."""
+    import typer.main
+
+    from signllava.cli import app
+
+    group = typer.main.get_command(app)
+    commands = {name for name, cmd in group.commands.items() if not hasattr(cmd, "commands")}
+    commands |= {f"{name} {sub}" for name, cmd in group.commands.items() for sub in getattr(cmd, "commands", {})}
+    tried = {" ".join(args[:2]) if args[0] in ("data", "features") else args[0] for args in CASES.values()}
+    assert commands <= tried, f"commands without a bad-input row: {sorted(commands - tried)}"
