@@ -422,12 +422,6 @@ def _translator(
     from .encoders import parse_encoder_options
     from .translator import Translator, half_weights_pay_off
 
-    if checkpoint is None:
-        typer.echo(
-            "note: the embedded default model knows only synthetic signing (synthsign), not ASL; "
-            "give --checkpoint RUN/last for a model trained on How2Sign",
-            err=True,
-        )
     # the first video's poses are extracted (in worker processes) while the model loads; the LLM's weights
     # are packed into float16 only where this one call's videos repay the packing
     return Translator.load(
@@ -439,6 +433,38 @@ def _translator(
         half_weights=half_weights_pay_off(videos),
         progress=progress,
     )
+
+
+def _default_model_note(checkpoint: Path | None) -> None:
+    """Said after the results (an error before them stays the only line)."""
+    if checkpoint is None:
+        typer.echo(
+            "note: the embedded default model knows only synthetic signing (synthsign), not ASL; "
+            "give --checkpoint RUN/last for a model trained on How2Sign",
+            err=True,
+        )
+
+
+def _read_context(context: str | None) -> list[str]:
+    """``--context``: a text file's contents, or the text itself. A value that names a file (a path
+    separator and no spaces, or a text file's suffix) must exist: a typo is not silently used as text."""
+    if not context:
+        return []
+    path = Path(context)
+    if path.is_file():
+        return [path.read_text(encoding="utf-8", errors="replace").strip()]
+    if path.is_dir():
+        raise InputError(path, "--context: a folder, not a text file")
+    looks_like_path = (os.sep in context and not any(c.isspace() for c in context)) or path.suffix.lower() in (
+        ".txt",
+        ".md",
+        ".json",
+        ".tsv",
+        ".csv",
+    )
+    if looks_like_path:
+        raise InputError(path, "--context: file not found (to give the text itself, write it in quotes)")
+    return [context]
 
 
 def _show_progress(quiet: bool) -> bool:
@@ -476,15 +502,13 @@ def translate_command(
     """Translate signing in videos into English (long videos become timed segments); many with -o FOLDER."""
     from pose.io import atomic_output
 
+    from .pose_source import check_input
     from .progress import StageBars
     from .subtitles import FORMATS, format_segments
 
     if fmt not in FORMATS:
         raise InputError(None, f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    prior = []
-    if context:
-        path = Path(context)
-        prior = [path.read_text(encoding="utf-8").strip()] if path.is_file() else [context]
+    prior = _read_context(context)
     folder = _output_folder(videos, output)
     if folder is not None:
         from .batch_translate import FORMAT_SUFFIXES, plan_batch, translate_batch
@@ -496,9 +520,11 @@ def translate_command(
             report = translate_batch(
                 translator, batch, fmt, prior, beam, progress=_show_progress(quiet), verbose=verbose
             )
+        _default_model_note(checkpoint)
         _finish_batch(report, folder, "translate")
         return
     video, bars = videos[0], StageBars(_show_progress(quiet))
+    check_input(video)
     translator = _translator(checkpoint, device, llm, encoder, [video], bars)
     try:
         segments = translator.translate(video, context=prior, num_beams=beam)
@@ -515,6 +541,7 @@ def translate_command(
         for s in (s for s in segments if s.glosses is not None):
             typer.echo(f"[{s.start:.1f}-{s.end:.1f} s] signs recognized: {' '.join(s.glosses) or '(none)'}", err=True)
         typer.echo(translator.timings.summary(), err=True)
+    _default_model_note(checkpoint)
 
 
 @app.command("ask")
@@ -532,6 +559,7 @@ def ask_command(
     """Answer a question about the signing in a video; of many with -o FOLDER (one .answer.txt each)."""
     from pose.io import atomic_output
 
+    from .pose_source import check_input
     from .progress import StageBars
 
     if not question.strip():
@@ -545,9 +573,11 @@ def ask_command(
         if batch.jobs:  # as for translate: nothing left, no model loaded
             translator = _translator(checkpoint, device, llm, encoder, batch.inputs)
             report = ask_batch(translator, batch, question, progress=_show_progress(quiet))
+        _default_model_note(checkpoint)
         _finish_batch(report, folder, "ask")
         return
     video, bars = videos[0], StageBars(_show_progress(quiet))
+    check_input(video)
     try:
         answer = _translator(checkpoint, device, llm, encoder, [video], bars).ask(video, question)
     finally:
@@ -558,6 +588,7 @@ def ask_command(
         with atomic_output(output) as tmp:
             tmp.write_text(answer + "\n", encoding="utf-8")
         typer.echo(f"wrote {output}")
+    _default_model_note(checkpoint)
 
 
 # what a command's --config reads where that is not its stage's config in the registry (submit extract-poses

@@ -90,7 +90,6 @@ CASES = {
     "translate-checkpoint-run-folder": ["translate", P, "--checkpoint", "run"],
     "translate-checkpoint-missing": ["translate", P, "--checkpoint", "nowhere"],
     "translate-context-missing-file": ["translate", P, "--context", "missing_context.txt"],
-    "translate-output-folder-missing": ["translate", P, "-o", "nowhere/sub/out.txt"],
     "ask-empty-question": ["ask", P, ""],
     "ask-junk-pose": ["ask", "junk.pose", "Is the sign 'dog' present?"],
     "ask-missing-video": ["ask", "missing.mp4", "Is the sign 'dog' present?"],
