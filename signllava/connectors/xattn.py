@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import weakref
 from dataclasses import dataclass
 
 import torch
@@ -121,12 +122,13 @@ class CrossAttentionLayers(nn.Module):
         self.at = list(range(0, len(layers), self.cfg.every))
         self.blocks = nn.ModuleList(GatedCrossAttention(hidden, heads, self.cfg.ff_mult) for _ in self.at)
         self._frames: _Frames | None = None
-        # one set of hooks per LLM: a second model built on the same LLM replaces the first one's
-        for handle in getattr(layers, "_signllava_xattn_hooks", []):
-            handle.remove()
-        layers._signllava_xattn_hooks = [
-            layers[at].register_forward_pre_hook(self._hook(i), with_kwargs=True) for i, at in enumerate(self.at)
+        # the hooks hold this module weakly and leave with it; models sharing an LLM each read only
+        # inside their own reading()
+        owner = weakref.ref(self)
+        handles = [
+            layers[at].register_forward_pre_hook(_hook(owner, i), with_kwargs=True) for i, at in enumerate(self.at)
         ]
+        weakref.finalize(self, lambda: [h.remove() for h in handles])
 
     def memory(self, projected: Blocks) -> tuple[torch.Tensor, torch.Tensor]:
         """All streams' frames, normalized, with their time and stream: ``(B, T, H)`` and ``(B, T)``."""
@@ -149,27 +151,31 @@ class CrossAttentionLayers(nn.Module):
         finally:
             self._frames = previous
 
-    def _hook(self, index: int):
-        def read_frames(layer, args, kwargs):
-            frames = self._frames
-            if frames is None:
-                return None
-            hidden = args[0] if args else kwargs["hidden_states"]
-            positions = kwargs.get("position_ids")
-            if positions is None:
-                raise InputError(None, f"cross-attention needs position_ids in {type(layer).__name__}'s arguments")
-            if int(positions.max()) < frames.first:  # text before every stream (a cached prompt head)
-                return None
-            kv, mask, reads_from = frames.rows(len(hidden), index)
-            reads = (positions >= reads_from[:, None]).unsqueeze(-1)  # (R, L, 1)
-            x = hidden.to(self.memory_norm.weight.dtype)
-            out = self.blocks[index](x, kv, mask, reads.to(x.dtype)).to(hidden.dtype)
-            return ((out, *args[1:]), kwargs) if args else (args, {**kwargs, "hidden_states": out})
-
-        return read_frames
-
     def settings(self) -> dict:
         return dataclasses.asdict(self.cfg)
+
+
+def _hook(owner: weakref.ref, index: int):
+    """The forward pre-hook of the decoder layer before which block ``index`` sits."""
+
+    def read_frames(layer, args, kwargs):
+        self = owner()
+        frames = None if self is None else self._frames
+        if frames is None:
+            return None
+        hidden = args[0] if args else kwargs["hidden_states"]
+        positions = kwargs.get("position_ids")
+        if positions is None:
+            raise InputError(None, f"cross-attention needs position_ids in {type(layer).__name__}'s arguments")
+        if int(positions.max()) < frames.first:  # text before every stream (a cached prompt head)
+            return None
+        kv, mask, reads_from = frames.rows(len(hidden), index)
+        reads = (positions >= reads_from[:, None]).unsqueeze(-1)  # (R, L, 1)
+        x = hidden.to(self.memory_norm.weight.dtype)
+        out = self.blocks[index](x, kv, mask, reads.to(x.dtype)).to(hidden.dtype)
+        return ((out, *args[1:]), kwargs) if args else (args, {**kwargs, "hidden_states": out})
+
+    return read_frames
 
 
 @register(

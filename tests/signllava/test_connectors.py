@@ -90,6 +90,24 @@ def test_with_every_gate_at_zero_the_logits_are_the_frozen_llms_exactly(tiny_llm
     assert torch.equal(opened[:, :first], plain[:, :first])  # ... from the first stream on, not on the system prompt
 
 
+def test_models_sharing_an_llm_each_read_only_their_own_frames(tiny_llm):
+    import gc
+
+    layers = decoder_layers(tiny_llm[0])
+    closed = connector_model(tiny_llm, "xattn")  # gates at 0
+    tasks, streams, masks = batch()
+    with torch.no_grad():
+        before = closed.losses(tasks, streams, masks).total
+        opened = connector_model(tiny_llm, "xattn")
+        open_gates(opened)
+        assert all(len(layer._forward_pre_hooks) == 2 for layer in layers)
+        assert abs(float(opened.losses(tasks, streams, masks).total - before)) > 1e-4
+        assert torch.equal(closed.losses(tasks, streams, masks).total, before)  # the other's open gates stay its own
+    del opened
+    gc.collect()
+    assert all(len(layer._forward_pre_hooks) == 1 for layer in layers)  # a model's hooks leave with it
+
+
 def test_xattn_puts_only_the_delimiters_in_the_sequence(tiny_llm):
     model = connector_model(tiny_llm, "xattn")
     ids = model.encode(*batch())["input_ids"]
