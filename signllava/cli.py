@@ -622,6 +622,9 @@ def show_config(
         known = ", ".join(sorted({*STAGES, *COMMAND_CONFIGS}))
         raise InputError(None, f"unknown stage {stage!r}; choose one of {known}")
     typer.echo(config_yaml(cfg), nl=False)
+    notes = STAGES[stage].notes if stage in STAGES else None
+    for line in notes() if notes else []:
+        typer.echo(f"# {line}")
 
 
 @app.command("submit")
