@@ -25,10 +25,10 @@ import numpy as np
 from pose_format import Pose
 from pose_format.numpy.pose_body import NumPyPoseBody
 from pose_format.pose_header import PoseHeader, PoseHeaderDimensions
-from pose_format.utils.holistic import holistic_components
 
 from .config import HolisticConfig, VideoConfig, backend_problem
 from .errors import InputError
+from .topology import holistic_components
 from .video import VideoStream, prefetch
 
 BODY_POINTS = 33

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from pose_format.utils.holistic import holistic_components
 
 from pose.compare import best_offset, mean_pixel_difference
 from pose.config import HolisticConfig, VideoConfig
 from pose.holistic import HolisticExtractor, NoSignerWarning, extract_pose, quiet_mediapipe
 from pose.io import read_pose, write_pose
+from pose.topology import holistic_components
 from tests.conftest import realdata
 
 # The real-pair tolerances from ../shared/realdata/README.md (a fresh pose-format run vs the
