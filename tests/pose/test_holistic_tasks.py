@@ -7,35 +7,31 @@ import sys
 
 import pytest
 
+from pose.batch import run_batch
 from pose.compare import IMAGE_COMPONENTS, found_agreement, mean_pixel_difference
 from pose.config import ExtractConfig
 from pose.config_loader import load_config
 from pose.features import component
-from pose.holistic import extract_pose
 from pose.io import file_sha256, read_pose
 from pose.provenance import recorded_holistic
 from tests.conftest import realdata
 
-# three signers of the real clips, 830 frames in all (1280x720, 24 fps)
-CLIPS = [
-    "_0fO5ETSwyg_0-5-rgb_front",
-    "_0fO5ETSwyg_3-5-rgb_front",
-    "_20g7MG8K1U_0-8-rgb_front",
-    "_20g7MG8K1U_5-8-rgb_front",
-    "_20g7MG8K1U_11-8-rgb_front",
-    "_45aUonD_So_0-5-rgb_front",
-]
 MAX_MEAN_PX = 1.5  # per component, over the points both backends found
 MIN_SAME_FOUND = 0.97  # share of frames where both find a hand or both miss it
 
 
 @pytest.mark.slow
-def test_the_tasks_backend_agrees_with_the_legacy_graph_on_real_clips(legacy, tasks):
+def test_the_tasks_backend_agrees_with_the_legacy_graph_on_real_clips(legacy, tasks, tmp_path):
+    """All 30 real clips (4,198 frames, three signers): a subset of a few hundred frames is too few to
+    measure a 3 % share of frames on (one clip where a hand leaves the frame moves it by a point)."""
+    clips = realdata("how2sign", "clips")
+    for name, holistic in (("legacy", legacy), ("tasks", tasks)):
+        report = run_batch([clips], tmp_path / name, ExtractConfig(holistic=holistic, workers=2), progress=False)
+        assert len(report.done) == 30 and not report.failed
     sums = {c: [0.0, 0] for c in IMAGE_COMPONENTS}
     same = {c: [0, 0] for c in IMAGE_COMPONENTS}
-    for name in CLIPS:
-        video = realdata("how2sign", "clips", f"{name}.mp4")
-        a, b = extract_pose(video, legacy), extract_pose(video, tasks)
+    for path in sorted((tmp_path / "legacy").glob("*.pose")):
+        a, b = read_pose(path), read_pose(tmp_path / "tasks" / path.name)
         assert a.body.data.shape == b.body.data.shape
         assert [(c.name, c.points) for c in a.header.components] == [(c.name, c.points) for c in b.header.components]
         for comp, (mean, count) in mean_pixel_difference(a, b).items():

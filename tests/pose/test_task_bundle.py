@@ -15,6 +15,10 @@ from pose.holistic import HolisticExtractor, prepared, quiet_mediapipe
 from pose.holistic_tasks import BundleMismatchWarning
 from pose.io import file_sha256
 
+# the bundle built from mediapipe 0.10.21's models on Python 3.11 (schema modules and models of the
+# installed 0.10.21) and on Python 3.13 (mediapipe 1.2.3's schema modules, the fetched wheel's models)
+BUNDLE_SHA256 = "67af151e02883904b7e958a0a2695b936bfc37f8a7ee13d5fd144ea1aba49efb"
+
 
 def _model(bundle, member: str):
     tfl, meta = task_bundle._schemas()
@@ -31,6 +35,10 @@ def test_the_bundle_is_one_flat_uncompressed_zip_with_fixed_dates(tasks_bundle):
     assert [i.filename for i in infos] == list(task_bundle.MEMBERS)
     assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
     assert {i.compress_type for i in infos} == {zipfile.ZIP_STORED}
+
+
+def test_the_bundle_is_byte_for_byte_the_one_every_install_so_far_built(tasks_bundle):
+    assert file_sha256(tasks_bundle) == BUNDLE_SHA256  # else: a new flatbuffers or schema; bump RECIPE
 
 
 def test_a_rebuild_gives_the_same_bytes(tasks_bundle, tmp_path, monkeypatch):
