@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from .config import ExtractConfig
 from .errors import InputError
-from .holistic import HolisticExtractor, NoSignerWarning, quiet_mediapipe
+from .holistic import HolisticExtractor, NoSignerWarning, prepared, quiet_mediapipe
 from .io import atomic_output, remove_partials, write_pose
 from .video import VIDEO_SUFFIXES, probe
 
@@ -362,10 +362,14 @@ def run_batch(
     on_start: Callable[[list[Job]], None] | None = None,
 ) -> BatchReport:
     """Extract every video of this shard that has no ``.pose`` yet under ``output_dir``. Bad inputs
-    raise before anything is written; ``on_start(jobs)`` runs once the output folder exists."""
+    raise before anything is written; ``on_start(jobs)`` runs once the output folder exists.
+    ``config.holistic`` is completed in place with what the extraction uses (the Tasks bundle's
+    sha256, the bundle built once here rather than in every worker), so a config saved by
+    ``on_start`` records it."""
     config = config or ExtractConfig()
     out = Path(output_dir)
     jobs = plan(inputs, out, config)
+    config.holistic = prepared(config.holistic)
     out.mkdir(parents=True, exist_ok=True)
     if on_start is not None:
         on_start(jobs)

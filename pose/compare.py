@@ -41,6 +41,18 @@ def mean_pixel_difference(
     return out
 
 
+def found_agreement(a: Pose, b: Pose, components=IMAGE_COMPONENTS) -> dict[str, tuple[int, int]]:
+    """Per component: in how many of the frames (same index in both) ``a`` and ``b`` both found it or
+    both missed it, and the number of frames."""
+    n = min(len(a.body.data), len(b.body.data))
+    out = {}
+    for name in components:
+        fa = component(a, name)[1][:n].any(axis=1)  # (T,) found in this frame
+        fb = component(b, name)[1][:n].any(axis=1)
+        out[name] = (int((fa == fb).sum()), n)
+    return out
+
+
 def best_offset(a: Pose, b: Pose, max_offset: float = 0.2) -> float:
     """The time shift of ``b`` against ``a`` (seconds, within +-max_offset) that best aligns faces."""
     step = 1.0 / (2 * max(float(a.body.fps), float(b.body.fps)))

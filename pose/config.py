@@ -2,22 +2,77 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .errors import InputError
 
 BACKEND_CHOICES = ("auto", "decord", "pyav", "opencv")
+POSE_BACKENDS = ("auto", "legacy", "tasks")
+LEGACY_RELEASE = "0.10.21"  # the newest mediapipe whose wheel ships the legacy Holistic graph and its models
+# what each pose backend needs inside the installed mediapipe package
+_BACKEND_FILES = {
+    "legacy": ("python/solutions/holistic.py", "modules/holistic_landmark/holistic_landmark_cpu.binarypb"),
+    "tasks": ("tasks/python/vision/holistic_landmarker.py",),
+}
 
 
 def _fail(name: str, value, expected: str) -> None:
     raise InputError(None, f"config value {name}={value!r} is invalid: expected {expected}")
 
 
+def mediapipe_version() -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mediapipe")
+    except PackageNotFoundError:
+        return None
+
+
+def backend_installed(backend: str) -> bool:
+    """Whether the installed mediapipe has this pose backend (looked up without importing mediapipe)."""
+    spec = importlib.util.find_spec("mediapipe")
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    root = Path(spec.submodule_search_locations[0])
+    return all((root / f).is_file() for f in _BACKEND_FILES[backend])
+
+
+def backend_problem(backend: str) -> str | None:
+    """Why ``backend`` cannot run here, in one line, or None when it can."""
+    if backend_installed(backend):
+        return None
+    installed = mediapipe_version()
+    if backend == "legacy":
+        have = f"mediapipe {installed} is installed, which has only the Tasks API" if installed else "no mediapipe"
+        return (
+            f"holistic.backend=legacy needs mediapipe=={LEGACY_RELEASE} (Python 3.10-3.12), but {have}: "
+            "use holistic.backend=tasks (--pose-backend tasks)"
+        )
+    have = f"mediapipe {installed} has no HolisticLandmarker" if installed else "mediapipe is not installed"
+    return f"holistic.backend=tasks needs mediapipe's Tasks HolisticLandmarker ({LEGACY_RELEASE} or later), but {have}"
+
+
+def default_backend() -> str:
+    """The pose backend ``auto`` means here: the legacy graph where it is installed (its landmarks equal
+    pose-format's), else the Tasks HolisticLandmarker (mediapipe releases that run on Python 3.13+)."""
+    return "legacy" if backend_installed("legacy") or not backend_installed("tasks") else "tasks"
+
+
 @dataclass
 class HolisticConfig:
     """MediaPipe Holistic settings. The defaults are pose-format's ``video_to_pose`` defaults."""
 
+    # legacy: mediapipe 0.10.21's Holistic graph (landmarks equal pose-format's); tasks: the Tasks
+    # HolisticLandmarker (any mediapipe from 0.10.21 on, e.g. on Python 3.13); auto: legacy where installed
+    backend: str = "auto"
+    # tasks: a holistic_landmarker.task of one's own; default $SIGNLLAVA_HOLISTIC_TASK, else the bundle
+    # built into the cache from mediapipe 0.10.21's models (python -m pose.task_bundle)
+    task_bundle: str | None = None
+    task_bundle_sha256: str | None = None  # tasks: the bundle's sha256, recorded at extraction; another warns
     model_complexity: int = 1  # pose landmark model: 0 lite, 1 full, 2 heavy
     refine_face_landmarks: bool = False  # adds 10 iris points (478 face points instead of 468)
     smooth_landmarks: bool = True  # temporal smoothing of body landmarks across frames
@@ -26,12 +81,27 @@ class HolisticConfig:
     static_image_mode: bool = False  # True: detect on every frame (slower, no tracking)
 
     def __post_init__(self):
+        if self.backend not in POSE_BACKENDS:
+            _fail("holistic.backend", self.backend, "one of " + ", ".join(POSE_BACKENDS))
+        if self.backend == "auto":  # resolved at once, so saved configs and records name the backend used
+            self.backend = default_backend()
         if self.model_complexity not in (0, 1, 2):
             _fail("holistic.model_complexity", self.model_complexity, "0, 1 or 2")
         for name in ("min_detection_confidence", "min_tracking_confidence"):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
                 _fail(f"holistic.{name}", v, "a number in [0, 1]")
+        if self.backend == "tasks":
+            # what the Tasks graph cannot do: it holds one pose model, 468 face points (no iris model),
+            # always smooths, and has no per-frame detection mode in its video stream
+            for name, value, expected in (
+                ("model_complexity", 1, "1 with holistic.backend=tasks (its bundle holds the full pose model)"),
+                ("refine_face_landmarks", False, "false with holistic.backend=tasks (no iris points)"),
+                ("smooth_landmarks", True, "true with holistic.backend=tasks (it always smooths)"),
+                ("static_image_mode", False, "false with holistic.backend=tasks (it tracks a video)"),
+            ):
+                if getattr(self, name) != value:
+                    _fail(f"holistic.{name}", getattr(self, name), expected)
 
     def mediapipe_kwargs(self) -> dict:
         return {

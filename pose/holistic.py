@@ -6,6 +6,11 @@ theirs alike: POSE_LANDMARKS (33), FACE_LANDMARKS (468, or 478 refined), LEFT_HA
 RIGHT_HAND_LANDMARKS (21), POSE_WORLD_LANDMARKS (33); point format XYZC; x and y in pixels, z as
 MediaPipe gives it. A part that MediaPipe did not find in a frame has confidence 0, which
 pose-format reads as masked.
+
+Two backends give these components (``holistic.backend``): ``legacy``, mediapipe 0.10.21's Holistic
+graph, whose landmarks equal pose-format's ``video_to_pose``; and ``tasks``, the Tasks
+``HolisticLandmarker`` (:mod:`pose.holistic_tasks`), which runs the same models on every mediapipe
+from 0.10.21 on, including the releases for Python 3.13 and numpy 2.
 """
 
 from __future__ import annotations
@@ -20,9 +25,10 @@ import numpy as np
 from pose_format import Pose
 from pose_format.numpy.pose_body import NumPyPoseBody
 from pose_format.pose_header import PoseHeader, PoseHeaderDimensions
-from pose_format.utils.holistic import holistic_components
 
-from .config import HolisticConfig, VideoConfig
+from .config import HolisticConfig, VideoConfig, backend_problem
+from .errors import InputError
+from .topology import holistic_components
 from .video import VideoStream, prefetch
 
 BODY_POINTS = 33
@@ -82,10 +88,12 @@ def holistic_header(width: int, height: int, config: HolisticConfig) -> PoseHead
 
 
 def _landmarks(component, n: int, scale: np.ndarray, with_visibility: bool) -> tuple[np.ndarray, np.ndarray]:
-    """One MediaPipe landmark list as ``(n, 3)`` coordinates and ``(n,)`` confidences."""
+    """One MediaPipe landmark list (a legacy proto with ``.landmark``, or the points themselves) as
+    ``(n, 3)`` coordinates and ``(n,)`` confidences; only its first ``n`` points are kept (the Tasks
+    face has 478, of which 468-477 are padding)."""
     if component is None:
         return np.zeros((n, 3), np.float32), np.zeros(n, np.float32)
-    lm = component.landmark
+    lm = getattr(component, "landmark", component)[:n]
     xyz = np.array([(p.x, p.y, p.z) for p in lm], np.float32) * scale
     if with_visibility:
         conf = np.array([p.visibility for p in lm], np.float32)
@@ -94,18 +102,50 @@ def _landmarks(component, n: int, scale: np.ndarray, with_visibility: bool) -> t
     return xyz, conf
 
 
+def prepared(config: HolisticConfig) -> HolisticConfig:
+    """``config`` once its backend is known to run here, with what the extraction will use filled in
+    (the Tasks bundle's sha256; the bundle is built first if needed, and loaded once): for a parent
+    process to call before starting workers, so that a missing backend or a bundle MediaPipe cannot
+    load is one InputError line rather than dead workers, and for the record."""
+    import dataclasses
+
+    problem = backend_problem(config.backend)
+    if problem:
+        raise InputError(None, problem)
+    if config.backend != "tasks":
+        return config
+    from .holistic_tasks import TasksGraph
+
+    with quiet_mediapipe():
+        graph = TasksGraph(config)
+        graph.close()
+    return dataclasses.replace(config, task_bundle_sha256=graph.sha256)
+
+
+def open_graph(config: HolisticConfig):
+    """A live graph of ``config``'s backend, with ``reset()``, ``process(rgb_frame)`` and ``close()``."""
+    problem = backend_problem(config.backend)
+    if problem:
+        raise InputError(None, problem)
+    if config.backend == "tasks":
+        from .holistic_tasks import TasksGraph
+
+        return TasksGraph(config)
+    import mediapipe as mp
+
+    return mp.solutions.holistic.Holistic(**config.mediapipe_kwargs())
+
+
 class HolisticExtractor:
-    """One live MediaPipe Holistic graph, reused across videos (reset in between).
+    """One live MediaPipe Holistic graph (legacy or Tasks), reused across videos (reset in between).
 
     ``reset()`` restarts tracking and smoothing, so the landmarks of a video do not depend on the
     videos processed before it (checked bit-exact against a fresh graph in the tests).
     """
 
     def __init__(self, config: HolisticConfig | None = None):
-        import mediapipe as mp
-
         self.config = config or HolisticConfig()
-        self._graph = mp.solutions.holistic.Holistic(**self.config.mediapipe_kwargs())
+        self._graph = open_graph(self.config)
         self._face_n = face_points(self.config)
 
     def close(self) -> None:

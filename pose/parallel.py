@@ -23,7 +23,7 @@ import numpy as np
 from pose_format import Pose
 
 from .config import HolisticConfig, VideoConfig
-from .holistic import HolisticExtractor, build_pose, quiet_mediapipe
+from .holistic import HolisticExtractor, build_pose, prepared, quiet_mediapipe
 from .video import VideoStream, prefetch
 
 _extractor: HolisticExtractor | None = None
@@ -100,6 +100,8 @@ class ParallelExtractor:
         with self._lock:
             if self._aborted:
                 raise RuntimeError("the pose extractor was aborted")
+            if self._local is None and self._pool is None:  # a missing backend in one line; the bundle built here
+                self.config = prepared(self.config)
             if self.workers == 1:
                 if self._local is None:
                     with quiet_mediapipe():

@@ -7,7 +7,10 @@ settings it finds there, with the frame rate of the clips it read, into the feat
 (``STORE/STREAM/poses.json``); ``train`` records them in the checkpoint (``meta.json``: ``poses``);
 and ``Translator.load`` extracts with them. The record is ``{"holistic": {...} or null, "fps": ...}``:
 Holistic settings are null where no extraction config was found (e.g. generated synthsign poses),
-and the frame rate is what the .pose files say (the median over the clips).
+and the frame rate is what the .pose files say (the median over the clips). The settings name the
+pose backend (``legacy`` or ``tasks``; records made before there was a choice are legacy) and, for
+``tasks``, the sha256 of the model bundle; poses extracted with the other backend than the model's
+are a :class:`PoseBackendWarning`.
 """
 
 from __future__ import annotations
@@ -20,12 +23,34 @@ import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from .config import HolisticConfig
+from .config import POSE_BACKENDS, HolisticConfig, backend_installed
 from .errors import InputError
 from .io import atomic_output
 
 EXTRACT_CONFIGS = "extract_poses*.yaml"  # what `signllava extract-poses` writes beside its output
 RECORD = "poses.json"  # in a feature store's stream folder
+RECORDED_BEFORE_BACKENDS = "legacy"  # the one backend there was before the choice existed
+
+
+class PoseBackendWarning(UserWarning):
+    """A model's new poses are made by another pose backend than its training poses were."""
+
+
+def holistic_from_record(holistic: Mapping) -> HolisticConfig:
+    """Recorded Holistic settings as a config; a record without a backend is the legacy graph's."""
+    return HolisticConfig(**{"backend": RECORDED_BEFORE_BACKENDS, **holistic})
+
+
+def warn_other_backend(recorded: HolisticConfig | None, used: HolisticConfig | None, why: str = "") -> None:
+    """Warn when poses for a model are made by another backend than its training poses were."""
+    if recorded is None or used is None or recorded.backend == used.backend:
+        return
+    warnings.warn(
+        f"the model learned from poses of the {recorded.backend} MediaPipe backend but gets {used.backend} "
+        f"poses{why} (their landmarks differ by about a pixel; its output may differ slightly)",
+        PoseBackendWarning,
+        stacklevel=3,
+    )
 
 
 def recorded_holistic(folder: str | os.PathLike) -> dict | None:
@@ -37,7 +62,7 @@ def recorded_holistic(folder: str | os.PathLike) -> dict | None:
     for path in sorted(Path(folder).glob(EXTRACT_CONFIGS)):
         try:
             holistic = (yaml.safe_load(path.read_text()) or {}).get("holistic") or {}
-            found[path.name] = dataclasses.asdict(HolisticConfig(**holistic))
+            found[path.name] = dataclasses.asdict(holistic_from_record(holistic))
         except (OSError, yaml.YAMLError, TypeError, AttributeError, InputError) as err:
             raise InputError(path, f"unreadable extraction config ({err})") from err
     settings = {json.dumps(s, sort_keys=True) for s in found.values()}
@@ -93,11 +118,30 @@ def extraction_settings(
     record: Mapping | None, source: str | os.PathLike | None = None
 ) -> tuple[HolisticConfig | None, float | None]:
     """``(Holistic settings, frame rate)`` to extract new videos with, each None where unknown;
-    a record that makes no sense is an InputError naming ``source`` (where the record was read)."""
+    a record that makes no sense is an InputError naming ``source`` (where the record was read).
+    Where the recorded backend is not installed but the other one is, the other one is used, with a
+    :class:`PoseBackendWarning`; a bundle path recorded on another machine that is not here is
+    dropped (the recorded sha256 still says whether the bundle used here is the same one)."""
     if not record:
         return None, None
     try:
         holistic, fps = record.get("holistic"), record.get("fps")
-        return (HolisticConfig(**holistic) if holistic else None), (float(fps) if fps else None)
+        recorded = holistic_from_record(holistic) if holistic else None
+        fps = float(fps) if fps else None
     except (AttributeError, TypeError, ValueError, InputError) as err:
         raise InputError(source, f"corrupt pose record {dict(record)!r} ({err})") from err
+    if recorded is None:
+        return None, fps
+    if recorded.task_bundle and not Path(recorded.task_bundle).expanduser().is_file():
+        recorded = dataclasses.replace(recorded, task_bundle=None)
+    other = next(b for b in POSE_BACKENDS[1:] if b != recorded.backend)
+    if not backend_installed(recorded.backend) and backend_installed(other):
+        try:
+            used = dataclasses.replace(recorded, backend=other)
+        except InputError as err:
+            raise InputError(
+                source, f"the model's poses were made with the {recorded.backend} backend, not installed here ({err})"
+            ) from err
+        warn_other_backend(recorded, used, f": the {recorded.backend} backend is not installed here")
+        return used, fps
+    return recorded, fps

@@ -59,10 +59,10 @@ def drawable(pose: Pose) -> Pose:
     """The image-space parts, with the face reduced to its contours (eyes, brows, lips, outline):
     the full 468-point tessellation would paint the face solid, and world landmarks (metres) do
     not belong on the image."""
-    from pose_format.utils.holistic import FACEMESH_CONTOURS_POINTS
+    from .topology import facemesh_contours_points
 
     names = [c.name for c in pose.header.components if c.name != "POSE_WORLD_LANDMARKS"]
-    points = {"FACE_LANDMARKS": FACEMESH_CONTOURS_POINTS} if "FACE_LANDMARKS" in names else None
+    points = {"FACE_LANDMARKS": facemesh_contours_points()} if "FACE_LANDMARKS" in names else None
     return pose.get_components(names, points)
 
 

@@ -180,6 +180,11 @@ def extract_poses(
     backend: str | None = typer.Option(
         None, help=f"Video decoder: auto, decord, pyav or opencv.  [default: {_EXTRACT.video.backend}]"
     ),
+    pose_backend: str | None = typer.Option(
+        None,
+        help="MediaPipe graph: legacy (mediapipe 0.10.21's Holistic) or tasks (the Tasks HolisticLandmarker)."
+        f"  [default here: {_EXTRACT.holistic.backend}]",
+    ),
     overwrite: bool = typer.Option(False, help="Re-extract videos whose .pose already exists."),
     config: Path | None = typer.Option(None, help="YAML config (see `signllava show-config extract-poses`)."),
     set_: Overrides = (),
@@ -196,6 +201,7 @@ def extract_poses(
         "holistic.model_complexity": model_complexity,
         "holistic.refine_face_landmarks": refine_face,
         "video.backend": backend,
+        "holistic.backend": pose_backend,
         "overwrite": overwrite or None,
     }
     overrides = [*set_, *(f"{k}={v}" for k, v in flags.items() if v is not None)]

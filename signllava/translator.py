@@ -24,7 +24,7 @@ from pose_format import Pose
 from pose.config import HolisticConfig
 from pose.errors import InputError
 from pose.io import atomic_output, pose_seconds
-from pose.provenance import extraction_settings
+from pose.provenance import extraction_settings, warn_other_backend
 from pose.video import probe
 
 from .data.poses import view_for
@@ -118,6 +118,7 @@ class Translator:
         # new videos' poses are extracted as the training poses were (unless the caller says otherwise)
         holistic, fps = extraction_settings(meta.get("poses"), Path(folder) / "meta.json")
         if holistic is not None:
+            warn_other_backend(holistic, kwargs.get("holistic"), " from the holistic settings given")
             kwargs.setdefault("holistic", holistic)
         if fps is not None:
             kwargs.setdefault("target_fps", fps)

@@ -37,9 +37,9 @@ MOUTH_Y, MOUTH_HALF_WIDTH = 0.31, 0.11
 
 
 def _connections():
-    from mediapipe.python.solutions import face_mesh_connections as fm
+    from ..topology import face_mesh_connections  # mediapipe 0.10.21's edge sets, on any mediapipe
 
-    return fm
+    return face_mesh_connections()
 
 
 def _paths(edges, start: int, end: int) -> list[list[int]]:

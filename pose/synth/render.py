@@ -20,10 +20,10 @@ ARM_POINTS = ((12, 14), (14, 16), (11, 13), (13, 15))
 
 def _face_parts() -> tuple[list[int], list[tuple[int, int]]]:
     """Face oval as an ordered polygon, and the contour edges (eyes, brows, lips)."""
-    from mediapipe.python.solutions import face_mesh_connections as fm
-
+    from ..topology import face_mesh_connections
     from .face import _paths
 
+    fm = face_mesh_connections()
     a, b = _paths(fm.FACEMESH_FACE_OVAL, 10, 152)
     oval = a + b[::-1][1:-1]
     edges = [e for s in (fm.FACEMESH_LIPS, fm.FACEMESH_LEFT_EYE, fm.FACEMESH_RIGHT_EYE) for e in s]
@@ -34,10 +34,11 @@ def _face_parts() -> tuple[list[int], list[tuple[int, int]]]:
 def draw_frames(clean: np.ndarray, signer: Signer, width: int, height: int) -> Iterator[np.ndarray]:
     """RGB frames ``(H, W, 3)`` uint8 of the clean landmarks ``(T, 576, 3)``."""
     import cv2
-    from pose_format.utils.holistic import HAND_LIMBS
+
+    from ..topology import hand_limbs
 
     oval, edges = _face_parts()
-    face_edges, hand_edges = np.array(edges), np.array(HAND_LIMBS)  # (E, 2) point pairs
+    face_edges, hand_edges = np.array(edges), np.array(hand_limbs())  # (E, 2) point pairs
     scale = 16  # cv2 draws at 1/16 pixel precision with shift=4
     thick = max(1, round(width / 160))
     shirt, skin = signer.shirt, signer.skin

@@ -14,7 +14,7 @@ from tests.conftest import realdata
 
 def synthetic_pose(frames: int = 3, refine: bool = False, right_hand: bool = True) -> Pose:
     """A Holistic pose with known geometry: shoulders at x=100/300, y=200 (width 200 px)."""
-    header = holistic_header(640, 480, HolisticConfig(refine_face_landmarks=refine))
+    header = holistic_header(640, 480, HolisticConfig(backend="legacy", refine_face_landmarks=refine))
     n = header.total_points()
     rng = np.random.default_rng(0)
     data = rng.uniform(50, 400, (frames, 1, n, 3)).astype(np.float32)

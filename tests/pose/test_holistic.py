@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from pose_format.utils.holistic import holistic_components
 
 from pose.compare import best_offset, mean_pixel_difference
 from pose.config import HolisticConfig, VideoConfig
 from pose.holistic import HolisticExtractor, NoSignerWarning, extract_pose, quiet_mediapipe
 from pose.io import read_pose, write_pose
+from pose.topology import holistic_components
 from tests.conftest import realdata
 
 # The real-pair tolerances from ../shared/realdata/README.md (a fresh pose-format run vs the
@@ -17,20 +17,23 @@ from tests.conftest import realdata
 TOLERANCE_PX = {"FACE_LANDMARKS": 1.0, "LEFT_HAND_LANDMARKS": 4.0, "RIGHT_HAND_LANDMARKS": 4.0, "POSE_LANDMARKS": 8.0}
 
 
-def test_video_without_a_person_is_masked_with_a_warning(make_video, tmp_path):
+def test_video_without_a_person_is_masked_with_a_warning(make_video, tmp_path, holistic):
     path = make_video(frames=8, size=(128, 96))
     with pytest.warns(NoSignerWarning, match="clip.mp4: no signer found in any of 8 frames"):
-        pose = extract_pose(path)
+        pose = extract_pose(path, holistic)
     assert pose.body.data.shape == (8, 1, 576, 3)
+    # either backend writes pose-format's Holistic header with 468 face points
+    theirs = [(c.name, c.points, c.limbs, c.format) for c in holistic_components("XYZC", 0)]
+    assert [(c.name, c.points, c.limbs, c.format) for c in pose.header.components] == theirs
     assert not pose.body.confidence.any()
     assert pose.body.data.mask.all()  # pose-format masks confidence-0 points
     back = read_pose(write_pose(pose, tmp_path / "empty.pose"))  # a valid, readable file
     assert back.body.data.shape == (8, 1, 576, 3)
 
 
-def test_header_matches_pose_format_holistic(make_video):
+def test_header_matches_pose_format_holistic(make_video, legacy):
     with pytest.warns(NoSignerWarning):
-        pose = extract_pose(make_video(frames=2), HolisticConfig(refine_face_landmarks=True))
+        pose = extract_pose(make_video(frames=2), HolisticConfig(backend="legacy", refine_face_landmarks=True))
     ours = [(c.name, c.points, c.limbs, c.format) for c in pose.header.components]
     theirs = [(c.name, c.points, c.limbs, c.format) for c in holistic_components("XYZC", 10)]
     assert ours == theirs
@@ -40,10 +43,10 @@ def test_header_matches_pose_format_holistic(make_video):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["what_is_your_name", "autsl_signer0_sample1000"])
-def test_agrees_with_reference_extraction(name):
+def test_agrees_with_reference_extraction(name, holistic):
     video = realdata("pose_pairs", f"{name}.mp4")
     reference = read_pose(realdata("pose_pairs", f"{name}.reference.pose"))
-    pose = extract_pose(video)
+    pose = extract_pose(video, holistic)
     offset = best_offset(pose, reference)
     assert abs(offset) <= 0.1
     diffs = mean_pixel_difference(pose, reference, offset=offset)
@@ -53,15 +56,16 @@ def test_agrees_with_reference_extraction(name):
 
 
 @pytest.mark.slow
-def test_reused_graph_equals_fresh_graph():
-    """Keeping one graph alive across videos must not change any landmark (tracking is reset)."""
+def test_reused_graph_equals_fresh_graph(holistic):
+    """Keeping one graph alive across videos must not change any landmark (tracking is reset; the
+    Tasks graph, which has no reset, by a new landmarker)."""
     a = realdata("pose_pairs", "autsl_signer0_sample1000.mp4")
     b = realdata("pose_pairs", "what_is_your_name.mp4")
     video = VideoConfig()
     with quiet_mediapipe():
-        with HolisticExtractor() as fresh:
+        with HolisticExtractor(holistic) as fresh:
             expected = fresh.process_video(b, video)
-        with HolisticExtractor() as reused:
+        with HolisticExtractor(holistic) as reused:
             reused.process_video(a, video)
             got = reused.process_video(b, video)
     np.testing.assert_array_equal(np.asarray(got.body.data.data), np.asarray(expected.body.data.data))

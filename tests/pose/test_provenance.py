@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import pytest
 
@@ -48,3 +49,40 @@ def test_a_models_streams_get_one_record():
     assert provenance.merged([None]) is None
     with pytest.warns(UserWarning, match="made differently"):
         assert provenance.merged([a, b]) == a
+
+
+def test_records_name_the_backend_and_old_ones_are_the_legacy_graphs(tmp_path):
+    tasks = HolisticConfig(backend="tasks", task_bundle_sha256="cd" * 32)
+    save_config(ExtractConfig(holistic=tasks), tmp_path / "extract_poses.yaml")
+    assert provenance.recorded_holistic(tmp_path) == dataclasses.asdict(tasks)
+    (tmp_path / "extract_poses.yaml").write_text("holistic: {model_complexity: 1}\n")  # written before the choice
+    assert provenance.recorded_holistic(tmp_path)["backend"] == "legacy"
+    before = {"holistic": {"model_complexity": 1, "smooth_landmarks": True}, "fps": 25.0}
+    assert provenance.extraction_settings(before)[0].backend == "legacy"
+
+
+def test_a_model_given_the_other_backends_poses_warns(monkeypatch):
+    legacy, tasks = HolisticConfig(backend="legacy"), HolisticConfig(backend="tasks")
+    with pytest.warns(provenance.PoseBackendWarning, match="poses of the legacy MediaPipe backend but gets tasks"):
+        provenance.warn_other_backend(legacy, tasks)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        provenance.warn_other_backend(tasks, tasks)
+        provenance.warn_other_backend(None, tasks)  # nothing recorded: nothing to compare
+    # where the recorded backend is not installed (Python 3.13 has no legacy graph), the other one runs
+    monkeypatch.setattr(provenance, "backend_installed", lambda backend: backend == "tasks")
+    record = {"holistic": dataclasses.asdict(legacy), "fps": 25.0}
+    with pytest.warns(provenance.PoseBackendWarning, match="the legacy backend is not installed here"):
+        assert provenance.extraction_settings(record) == (tasks, 25.0)
+    heavy = {"holistic": dataclasses.asdict(HolisticConfig(backend="legacy", model_complexity=2)), "fps": 25.0}
+    with pytest.raises(InputError, match=r"meta.json: the model's poses were made with the legacy backend, not inst"):
+        provenance.extraction_settings(heavy, "meta.json")
+
+
+def test_a_bundle_path_from_another_machine_is_dropped_but_its_sha256_kept(tmp_path):
+    mine = tmp_path / "mine.task"
+    mine.write_bytes(b"")
+    for path, kept in ((mine, str(mine)), (tmp_path / "gone.task", None)):
+        recorded = HolisticConfig(backend="tasks", task_bundle=str(path), task_bundle_sha256="ef" * 32)
+        holistic, _ = provenance.extraction_settings({"holistic": dataclasses.asdict(recorded), "fps": 24.0})
+        assert holistic.task_bundle == kept and holistic.task_bundle_sha256 == "ef" * 32

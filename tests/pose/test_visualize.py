@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from pose_format import Pose
 from pose_format.numpy.pose_body import NumPyPoseBody
-from pose_format.utils.holistic import FACEMESH_CONTOURS_POINTS
 
 from pose.errors import InputError
 from pose.io import write_pose
+from pose.topology import facemesh_contours_points
 from pose.video import VideoStream
 from pose.visualize import draw_pose, drawable
 from tests.conftest import write_video
@@ -64,4 +64,4 @@ def test_only_image_parts_are_drawn_and_the_face_as_its_contours():
     names = [c.name for c in pose.header.components]
     assert "POSE_WORLD_LANDMARKS" not in names and "FACE_LANDMARKS" in names and "POSE_LANDMARKS" in names
     face = next(c for c in pose.header.components if c.name == "FACE_LANDMARKS")
-    assert len(face.points) == len(FACEMESH_CONTOURS_POINTS) < 468
+    assert len(face.points) == len(facemesh_contours_points()) < 468

@@ -55,7 +55,7 @@ def test_cache_keys_change_with_the_file_and_with_the_extraction_settings(source
     assert key == f"{source.content_hash(video)}-{source.settings_digest()}" and key == source.key(video)
     same = PoseSource(HolisticConfig(), cache=tmp_path / "cache", workers=1)
     assert same.settings_digest() == source.settings_digest()
-    heavy = PoseSource(HolisticConfig(model_complexity=2), tmp_path / "cache", workers=1)
+    heavy = PoseSource(HolisticConfig(min_detection_confidence=0.7), tmp_path / "cache", workers=1)
     thirty = PoseSource(cache=tmp_path / "cache", target_fps=30.0, workers=1)
     assert len({source.settings_digest(), heavy.settings_digest(), thirty.settings_digest()}) == 3
     pose_file = write_pose(synthetic_pose(), tmp_path / "clip.pose")

@@ -202,23 +202,24 @@ def test_a_model_that_fails_to_load_drops_the_prefetch_at_once(checkpoint, tmp_p
 
 
 def test_videos_are_extracted_as_the_training_poses_were(llm_dir, tmp_path):
-    from dataclasses import asdict
+    from dataclasses import asdict, replace
 
     from pose.config import ExtractConfig, HolisticConfig, VideoConfig
     from pose.config_loader import save_config
     from pose.io import write_pose
+    from pose.provenance import PoseBackendWarning
     from signllava.build import TrainConfig, TrainOptim
     from signllava.checkpoint import read_meta
     from signllava.data.streams import DataConfig, StreamInput
     from signllava.train import train
     from tests.pose.test_features import synthetic_pose
 
-    poses = tmp_path / "poses"  # as `extract-poses --model-complexity 2 --fps 30` leaves them
+    poses = tmp_path / "poses"  # as `extract-poses --set holistic.min_detection_confidence=0.7 --fps 30` leaves them
     for i in range(3):
         pose = synthetic_pose(frames=12)
         pose.body.fps = 30
         write_pose(pose, poses / f"c{i}.pose")
-    heavy = HolisticConfig(model_complexity=2)
+    heavy = HolisticConfig(min_detection_confidence=0.7)  # a setting both pose backends have
     save_config(ExtractConfig(holistic=heavy, video=VideoConfig(target_fps=30)), poses / "extract_poses.yaml")
     meta = tmp_path / "train.csv"
     meta.write_text(
@@ -239,3 +240,8 @@ def test_videos_are_extracted_as_the_training_poses_were(llm_dir, tmp_path):
         assert translator.holistic == translator.extractor.config == heavy and translator.target_fps == 30.0
     with Translator.load(checkpoint, "cpu", target_fps=25.0) as translator:  # the caller decides
         assert translator.target_fps == 25.0 and translator.holistic == heavy
+    other = replace(heavy, backend="tasks" if heavy.backend == "legacy" else "legacy")
+    expected = f"poses of the {heavy.backend} MediaPipe backend but gets {other.backend}"
+    with pytest.warns(PoseBackendWarning, match=expected):
+        with Translator.load(checkpoint, "cpu", holistic=other) as translator:
+            assert translator.holistic == other
