@@ -397,7 +397,10 @@ def translate_command(
         path = Path(context)
         prior = [path.read_text(encoding="utf-8").strip()] if path.is_file() else [context]
     segments = translator.translate(video, context=prior, num_beams=beam)
-    text = format_segments(segments, fmt, str(video))
+    warning = translator.hands_warning(segments, video)
+    if warning:
+        typer.echo(f"warning: {warning}", err=True)
+    text = format_segments(segments, fmt, str(video), warning)
     if output is None:
         typer.echo(text, nl=False)
     else:
@@ -422,7 +425,15 @@ def ask_command(
     """Answer a question about the signing in a video."""
     if not question.strip():
         raise InputError(None, "the question is empty")
-    typer.echo(_translator(checkpoint, device, llm, encoder, video).ask(video, question))
+    from .translator import check_question
+
+    check_question(checkpoint, question)  # a question the model does not answer is refused before it loads
+    translator = _translator(checkpoint, device, llm, encoder, video)
+    answer = translator.ask(video, question)
+    warning = translator.video_hands_warning(video)
+    if warning:
+        typer.echo(f"warning: {warning}", err=True)
+    typer.echo(answer)
 
 
 # what a command's --config reads where that is not its stage's config in the registry (submit extract-poses
