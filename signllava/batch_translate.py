@@ -16,6 +16,7 @@ while the others go on::
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -83,7 +84,10 @@ def translate_batch(
 
     def produce(path: Path) -> str:
         segments = translator.translate(path, context=context, num_beams=num_beams, max_new_tokens=max_new_tokens)
-        return format_segments(segments, fmt, str(path))
+        warning = translator.hands_warning(segments, path)
+        if warning:  # said as it happens, and kept in the output where the format has room (json)
+            _say(f"warning: {warning}")
+        return format_segments(segments, fmt, str(path), warning)
 
     return _run(translator, batch, "translated", produce, progress, verbose)
 
@@ -92,7 +96,21 @@ def ask_batch(
     translator: Translator, batch: Batch, question: str, progress: bool = False, verbose: bool = False
 ) -> BatchReport:
     """Ask ``question`` of every input of ``batch``; each answer is written to its output (one line)."""
-    return _run(translator, batch, "answered", lambda path: translator.ask(path, question) + "\n", progress, verbose)
+
+    def produce(path: Path) -> str:
+        answer = translator.ask(path, question)
+        warning = translator.video_hands_warning(path)
+        if warning:
+            _say(f"warning: {warning}")
+        return answer + "\n"
+
+    return _run(translator, batch, "answered", produce, progress, verbose)
+
+
+def _say(line: str) -> None:
+    from tqdm import tqdm
+
+    tqdm.write(line, file=sys.stderr)  # above a progress bar, if one is drawn
 
 
 def translate_many(

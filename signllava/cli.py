@@ -536,7 +536,10 @@ def translate_command(
         segments = translator.translate(video, context=prior, num_beams=beam)
     finally:
         bars.close()
-    text = format_segments(segments, fmt, str(video))
+    warning = translator.hands_warning(segments, video)
+    if warning:
+        typer.echo(f"warning: {warning}", err=True)
+    text = format_segments(segments, fmt, str(video), warning)
     if output is None:
         typer.echo(text, nl=False)
     else:
@@ -570,6 +573,9 @@ def ask_command(
 
     if not question.strip():
         raise InputError(None, "the question is empty")
+    from .translator import check_question
+
+    check_question(checkpoint, question)  # a question the model does not answer is refused before it loads
     folder = _output_folder(videos, output)
     if folder is not None:
         from .batch_translate import ANSWER_SUFFIX, ask_batch, plan_batch
@@ -585,9 +591,13 @@ def ask_command(
     video, bars = videos[0], StageBars(_show_progress(quiet))
     check_input(video)
     try:
-        answer = _translator(checkpoint, device, llm, encoder, [video], bars).ask(video, question)
+        translator = _translator(checkpoint, device, llm, encoder, [video], bars)
+        answer = translator.ask(video, question)
     finally:
         bars.close()
+    warning = translator.video_hands_warning(video)
+    if warning:
+        typer.echo(f"warning: {warning}", err=True)
     if output is None:
         typer.echo(answer)
     else:
