@@ -129,12 +129,37 @@ class Exchange:
         return f"Q: {self.question}\nA: {self.answer}" + (f"\nwarning: {self.warning}" if self.warning else "")
 
 
+def _session_folder() -> Path:
+    """A fresh folder for one session's drawings under the cache's ``qa/``, named after this process.
+    A kernel that is killed runs no finalizer, so folders of processes that are gone are removed here."""
+    from .llm import cache_dir
+
+    root = cache_dir() / "qa"
+    root.mkdir(parents=True, exist_ok=True)
+    for old in root.iterdir():
+        owner = old.name.split("-", 1)[0]
+        if owner.isdigit() and not _alive(int(owner)):
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=root))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
 class QASession:
     """One translator and the video being looked at: overlay, translation and questions about it.
 
     The video is checked on first use (or at once with :meth:`open`), so a session can be made
-    before a file is chosen. Drawn overlays go to ``workdir`` (a temporary folder the session
-    removes when it is garbage collected, unless one is given)."""
+    before a file is chosen. Drawn overlays go to ``workdir`` (unless one is given, a folder under the
+    cache that the session removes when it is garbage collected, or a later session once this process
+    is gone)."""
 
     def __init__(
         self,
@@ -151,7 +176,7 @@ class QASession:
         self.max_new_tokens = max_new_tokens
         self.answer_tokens = answer_tokens
         if workdir is None:
-            workdir = tempfile.mkdtemp(prefix="signllava-qa-")
+            workdir = _session_folder()
             self._cleanup = weakref.finalize(self, shutil.rmtree, workdir, True)
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)

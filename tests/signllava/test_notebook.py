@@ -235,3 +235,21 @@ def test_a_translation_shows_the_signs_read_where_the_model_reads_glosses():
     )
     two = Translation((Segment(0.0, 2.0, "Hi.", ()), Segment(2.0, 3.5, "Bye.", ("BYE",))))
     assert str(two).splitlines()[1::2] == [f"{'':17}signs: (none)", f"{'':17}signs: BYE"]
+
+
+def test_session_folders_are_removed_with_the_session_or_after_their_process(tmp_path, monkeypatch):
+    import gc
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("SIGNLLAVA_CACHE", str(tmp_path / "cache"))
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / "cache" / "qa" / f"{gone.stdout.strip()}-abc"  # a killed kernel's leftover
+    stale.mkdir(parents=True)
+    (stale / "001-clip.png").write_bytes(b"png")
+    session = QASession(None)
+    folder = session.workdir
+    assert folder.is_dir() and folder.parent == stale.parent and not stale.exists()
+    del session
+    gc.collect()
+    assert not folder.exists()
