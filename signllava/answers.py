@@ -110,11 +110,7 @@ def flip_time(streams: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Ten
 @torch.no_grad()
 def answer_logprobs(model, tasks: Sequence[Task], streams, masks) -> torch.Tensor:
     """``(B,)`` log-probability of each task's answer (all its tokens, end of turn included) given its prompt."""
-    batch = model.encode(tasks, streams, masks, with_answer=True)
-    targets = batch["labels"][:, 1:]  # position t predicts token t+1
-    keep = (targets != -100).any(0).nonzero().squeeze(1)  # (K,)
-    targets = targets[:, keep]  # (B, K)
-    logits = model.cached_llm.answer_logits(batch["input_ids"], batch["inputs_embeds"], batch["attention_mask"], keep)
+    logits, targets = model.answer_logits(tasks, streams, masks)  # (B, K, V), (B, K); cross-attention read
     logp = logits.log_softmax(-1).gather(-1, targets.clamp(min=0)[..., None])[..., 0]  # (B, K)
     return (logp * (targets != -100)).sum(1)
 

@@ -306,13 +306,25 @@ class SignLLaVA(nn.Module):
         value for SmolLM2), which would leave a plainly initialized head with near-constant logits."""
         return head(nn.functional.rms_norm(tokens, tokens.shape[-1:], eps=1e-6))
 
-    def _lm_loss(self, batch: dict, label_smoothing: float) -> torch.Tensor:
+    def answer_logits(self, tasks: Sequence[Task], streams, stream_mask) -> tuple[torch.Tensor, torch.Tensor]:
+        """Teacher-forced float32 logits ``(B, K, V)`` at the positions where some sample's answer is
+        predicted, and the targets there ``(B, K)`` (IGNORE where a sample's answer is not): what the
+        loss reads, and what scoring a given answer needs. The connector's frames are read as in training."""
+        projected = self.project(streams, stream_mask)
+        batch = self._encode(tasks, projected, with_answer=True)
+        with self._reading(projected, batch):
+            return self._answer_logits(batch)
+
+    def _answer_logits(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
         targets = batch["labels"][:, 1:]  # position t predicts token t+1
         keep = (targets != IGNORE).any(0).nonzero().squeeze(1)  # (K,) positions any sample needs
-        targets = targets[:, keep]  # (B, K)
         logits = self.cached_llm.answer_logits(
             batch["input_ids"], batch["inputs_embeds"], batch["attention_mask"], keep
         )  # (B, K, V)
+        return logits, targets[:, keep]  # (B, K, V), (B, K)
+
+    def _lm_loss(self, batch: dict, label_smoothing: float) -> torch.Tensor:
+        logits, targets = self._answer_logits(batch)
         return nn.functional.cross_entropy(
             logits.reshape(-1, logits.shape[-1]),
             targets.reshape(-1),

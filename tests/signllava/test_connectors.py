@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch import nn
 
 from pose.errors import InputError
 from signllava.checkpoint import load_checkpoint, read_meta, write_checkpoint
@@ -295,3 +296,18 @@ def test_show_config_train_lists_the_connectors_one_line_each():
     assert listed == list(CONNECTORS)
     config = yaml.safe_load(result.output)  # the listing is YAML comments: the output still loads as a config
     assert config["model"]["connector"] == "mlp" and config["model"]["xattn"]["every"] == 4
+
+
+def test_answer_scores_read_the_frames_through_cross_attention(tiny_llm):
+    from signllava.answers import answer_logprobs
+
+    model = connector_model(tiny_llm, "xattn")
+    open_gates(model, 2.0)
+    tasks, streams, masks = batch()
+    other = {name: torch.randn_like(x) for name, x in streams.items()}
+    with torch.no_grad():
+        here, there = answer_logprobs(model, tasks, streams, masks), answer_logprobs(model, tasks, other, masks)
+        logits, targets = model.answer_logits(tasks, streams, masks)
+    assert (here - there).abs().max() > 1e-3  # the only sign of the clip in an xattn model is what the blocks read
+    loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100)
+    assert torch.allclose(loss, model.losses(tasks, streams, masks).total.detach())
