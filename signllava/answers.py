@@ -81,9 +81,8 @@ def from_translation(question: Question, translation: str) -> str:
     return ", ".join("yes" if word_in(w, translation) else "no" for w in question.words)
 
 
-def translate_clips(model, names: Sequence[str], streams, masks, num_beams: int, max_new_tokens: int = 100) -> list:
-    """Each clip's translation without context, decoded as ``translate`` decodes a clip."""
-    tasks = [Task(name, "translate", "") for name in names]
+def decode(model, tasks: Sequence[Task], streams, masks, num_beams: int, max_new_tokens: int) -> list[str]:
+    """The model's answers to ``tasks``, decoded as ``translate`` decodes: no 3-gram repeated."""
     with warnings.catch_warnings():  # the n-gram block is meant for the answer only, as transformers warns
         warnings.filterwarnings("ignore", message=".*no_repeat_ngram_size")
         return model.generate(
@@ -94,6 +93,11 @@ def translate_clips(model, names: Sequence[str], streams, masks, num_beams: int,
             max_new_tokens=max_new_tokens,
             no_repeat_ngram_size=NO_REPEAT_NGRAM,
         )
+
+
+def translate_clips(model, names: Sequence[str], streams, masks, num_beams: int, max_new_tokens: int = 100) -> list:
+    """Each clip's translation without context, decoded as ``translate`` decodes a clip."""
+    return decode(model, [Task(name, "translate", "") for name in names], streams, masks, num_beams, max_new_tokens)
 
 
 def flip_time(streams: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:

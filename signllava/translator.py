@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import time
-import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -27,16 +26,15 @@ from pose_format import Pose
 
 from pose.config import HolisticConfig
 from pose.errors import InputError
-from pose.io import atomic_output, pose_seconds
+from pose.io import atomic_output
 from pose.provenance import extraction_settings, warn_other_backend
-from pose.video import probe
 
-from .answers import NO_REPEAT_NGRAM, AnswerConfig, answer_tasks, from_translation
+from .answers import AnswerConfig, answer_tasks, decode, from_translation
 from .data.poses import view_for
 from .data.tasks import QUESTIONS, Task
 from .encoders import StreamEncoder, load_encoders
 from .hands import HandsCheck, hand_found, hands_warning, share_found
-from .pose_source import PoseSource, Progress
+from .pose_source import PoseSource, Progress, input_seconds
 from .questions import Question, recognize, trained_kinds
 from .segment import SegmentConfig, segment
 from .subtitles import Segment
@@ -55,9 +53,9 @@ def half_weights_pay_off(paths: str | os.PathLike | Sequence[str | os.PathLike])
     (:data:`HALF_WEIGHTS_FROM_SECONDS`). A file that cannot be read counts 0 s; its translation then
     says what is wrong with it."""
     seconds = 0.0
-    for path in map(Path, [paths] if isinstance(paths, str | os.PathLike) else paths):
+    for path in [paths] if isinstance(paths, str | os.PathLike) else paths:
         try:
-            seconds += pose_seconds(path) if path.suffix == ".pose" else probe(path).duration
+            seconds += input_seconds(path)
         except Exception:
             continue
         if seconds >= HALF_WEIGHTS_FROM_SECONDS:
@@ -278,16 +276,7 @@ class Translator:
 
     def _answer(self, batch: dict, num_beams: int, max_new_tokens: int) -> list[str]:
         start = time.perf_counter()
-        with warnings.catch_warnings():  # the n-gram block is meant for the answer only, as transformers warns
-            warnings.filterwarnings("ignore", message=".*no_repeat_ngram_size")
-            out = self.model.generate(
-                batch["tasks"],
-                batch["streams"],
-                batch["stream_mask"],
-                num_beams=num_beams,
-                max_new_tokens=max_new_tokens,
-                no_repeat_ngram_size=NO_REPEAT_NGRAM,
-            )
+        out = decode(self.model, batch["tasks"], batch["streams"], batch["stream_mask"], num_beams, max_new_tokens)
         self.timings.add("llm", time.perf_counter() - start)
         return out
 
