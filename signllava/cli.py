@@ -508,7 +508,7 @@ def translate_command(
     """Translate signing in videos into English (long videos become timed segments); many with -o FOLDER."""
     from pose.io import atomic_output
 
-    from .pose_source import check_input
+    from .pose_source import input_seconds
     from .progress import StageBars
     from .subtitles import FORMATS, format_segments
 
@@ -530,7 +530,7 @@ def translate_command(
         _finish_batch(report, folder, "translate")
         return
     video, bars = videos[0], StageBars(_show_progress(quiet))
-    check_input(video)
+    input_seconds(video)  # a bad input is refused before the model loads
     translator = _translator(checkpoint, device, llm, encoder, [video], bars)
     try:
         segments = translator.translate(video, context=prior, num_beams=beam)
@@ -568,7 +568,7 @@ def ask_command(
     """Answer a question about the signing in a video; of many with -o FOLDER (one .answer.txt each)."""
     from pose.io import atomic_output
 
-    from .pose_source import check_input
+    from .pose_source import input_seconds
     from .progress import StageBars
 
     if not question.strip():
@@ -589,7 +589,7 @@ def ask_command(
         _finish_batch(report, folder, "ask")
         return
     video, bars = videos[0], StageBars(_show_progress(quiet))
-    check_input(video)
+    input_seconds(video)  # a bad input is refused before the model loads
     try:
         translator = _translator(checkpoint, device, llm, encoder, [video], bars)
         answer = translator.ask(video, question)
@@ -714,7 +714,7 @@ def main() -> None:
     except InputError as err:
         typer.echo(f"error: {err}", err=True)
         sys.exit(2)
-    except click.NoArgsIsHelpError as err:
+    except getattr(click, "NoArgsIsHelpError", ()) as err:  # click >= 8.2 raises it for a bare group
         typer.echo(err.ctx.get_help())
         sys.exit(0)
     except click.UsageError as err:  # unknown option, missing argument, a value out of its range

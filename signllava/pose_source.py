@@ -30,19 +30,16 @@ from .llm import cache_dir
 from .timings import Timings
 
 
-def check_input(path: str | os.PathLike) -> None:
-    """Refuse, in milliseconds and before any model loads, an input that is not a readable video or
-    ``.pose`` file (its header and container are read; decoding may still find a damaged frame)."""
+def input_seconds(path: str | os.PathLike) -> float:
+    """A video's or ``.pose`` file's duration from its header or container alone, in milliseconds: so
+    a bad input is refused before any model loads (decoding may still find a damaged frame)."""
     from pose.io import pose_seconds
     from pose.video import probe
 
     path = Path(path)
     if path.is_dir():
         raise InputError(path, "a folder: give a video or .pose file, or several inputs with -o FOLDER")
-    if path.suffix == ".pose":
-        pose_seconds(path)
-    else:
-        probe(path)
+    return pose_seconds(path) if path.suffix == ".pose" else probe(path).duration
 
 
 def _in_background(fn, *args) -> Future:
