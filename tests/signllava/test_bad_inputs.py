@@ -7,6 +7,7 @@ script for a few of them."""
 
 from __future__ import annotations
 
+import random
 import shutil
 import sys
 import warnings
@@ -28,7 +29,7 @@ def bad(tmp_path_factory, synth) -> Path:
     good_pose = next((synth / "poses").rglob("*.pose"))
     shutil.copy(good_pose, d / "good.pose")
     write_video(d / "good.mp4", frames=10)
-    rng = __import__("random").Random(0)
+    rng = random.Random(0)
     junk = bytes(rng.randrange(256) for _ in range(4000))
     for suffix in ("mp4", "pose", "h5", "csv"):
         (d / f"empty.{suffix}").write_bytes(b"")
