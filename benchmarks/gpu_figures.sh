@@ -15,7 +15,10 @@
 #   2. pretrain_throughput: Sign2Vec base, DINO ViT-S/14, MAE ViT-B/16 at batch 64 (samples/s of the
 #      whole loop and of the bare step, peak memory);
 #   3. feature_extraction: frames/s of every stream (2,000 frames) and DINO against the naive loop,
-#      and the time for one hour of 25 fps video through all four.
+#      and the time for one hour of 25 fps video through all four;
+#   4. connectors: each connector's cost against input length (5-120 s, four streams) on the
+#      8B shape; alone in its own call: ONLY=connectors bash benchmarks/gpu_figures.sh run
+#      (ONLY: the steps to run, by name; default all).
 # Not here (they need the default LLM's 98 MB GGUF, more than one call carries): the synthsign
 # BLEU runs on the GPU and benchmarks/prefix_sharing.py --device cuda.
 set -uo pipefail
@@ -53,15 +56,18 @@ if [ -n "${SMOKE:-}" ]; then  # the same commands at CPU sizes: checks the scrip
     dev=cpu te="--shape tiny --batch 2 --frames 32 --steps 2 --warmup 1"
     pt="--batch 2 --steps 1 --objectives sign2vec,mae --sign2vec-size tiny --mae-size tiny"  # DINO's CPU step: 16 GB
     fe="--frames 64 --naive-frames 8 --size tiny --sign2vec-size tiny --mae-size tiny --crop-size 56"
+    cx="--seconds 2,4 --repeats 1 --new-tokens 3 --variants mlp,xattn"
 else
     dev=cuda te="--shape llama3-8b --batch 8 --frames 448 --steps 10 --warmup 2"
     pt="--batch 64 --steps 10 --warmup 2"
     fe="--frames 2000 --naive-frames 200"
+    cx="--shape llama3-8b --streams 4 --repeats 2"
 fi
 
 step() {  # name, time limit (s), command...
     local name=$1 limit=$2
     shift 2
+    if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $name "* ]]; then return 0; fi
     echo "=== $name: $*" | tee "$OUT/$name.log"
     local start=$SECONDS
     timeout "$limit" "$@" 2>&1 | tee -a "$OUT/$name.log"
@@ -75,3 +81,5 @@ step train_stage1 150 "$py" benchmarks/train_efficiency.py --device $dev --stage
 step train_stage2 150 "$py" benchmarks/train_efficiency.py --device $dev --stage 2 --tokenizer $GPU/tokenizer $te
 step pretrain 150 "$py" benchmarks/pretrain_throughput.py --device $dev --poses $data/poses --videos $data/videos $pt
 step features 90 "$py" benchmarks/feature_extraction.py --device $dev --poses $data/poses --videos $data/videos $fe
+step connectors 300 "$py" benchmarks/connectors.py cost --device $dev --tokenizer $GPU/tokenizer $cx \
+    --json "$OUT/connectors.json" --plot "$OUT/connectors_cost.png"

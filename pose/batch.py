@@ -59,6 +59,7 @@ class BatchReport:
     failed: list[Outcome] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     wall_seconds: float = 0.0
+    action: str = "extracted"  # what was done to each input, for the summary (``translate`` shares the report)
 
     @property
     def frames(self) -> int:
@@ -72,22 +73,25 @@ class BatchReport:
         """One line of counts: each failure and warning was printed once, as it happened."""
         warned = sum(1 for o in self.done if o.warning)
         return (
-            f"{len(self.done)} extracted, {len(self.skipped)} already done (skipped), {len(self.failed)} failed"
+            f"{len(self.done)} {self.action}, {len(self.skipped)} already done (skipped), {len(self.failed)} failed"
             + (f", {warned} with a warning" if warned else "")
             + f"; {self.frames} frames in {self.wall_seconds:.1f} s ({self.fps:.1f} frames/s)"
         )
 
 
+def error_line(path: str | os.PathLike, err: Exception) -> str:
+    """One line for an input's failure: an InputError names its input already; another error gets
+    the input and its type (a decoder's or a library's error may not say which file it was)."""
+    return str(err) if isinstance(err, InputError) else f"{path}: {type(err).__name__}: {err}"
+
+
 # --- planning ------------------------------------------------------------------------------------
 
 
-def _is_video(path: Path) -> bool:
-    return path.suffix.lower() in VIDEO_SUFFIXES
-
-
-def read_manifest(path: Path) -> list[Path]:
-    """Video paths from a manifest: one per line (.txt/.lst) or a ``video_path``/``path`` column
-    (.tsv/.csv). Relative paths are relative to the manifest's folder."""
+def read_manifest(path: Path, suffixes: Sequence[str] = VIDEO_SUFFIXES) -> list[Path]:
+    """Input paths from a manifest: one per line (.txt/.lst) or a ``video_path``/``path`` column
+    (.tsv/.csv); each must end in one of ``suffixes`` (videos by default). Relative paths are
+    relative to the manifest's folder."""
     if not path.is_file():
         raise InputError(path, "manifest not found")
     text = path.read_text(encoding="utf-8-sig")
@@ -107,49 +111,69 @@ def read_manifest(path: Path) -> list[Path]:
             continue
         p = Path(entry)
         videos.append(p if p.is_absolute() else path.parent / p)
-        if not _is_video(p):
-            raise InputError(path, f"row {row}: {entry!r} is not a video file name ({', '.join(VIDEO_SUFFIXES)})")
+        if p.suffix.lower() not in suffixes:
+            raise InputError(path, f"row {row}: {entry!r} is not a file name of the inputs ({', '.join(suffixes)})")
     return videos
 
 
-def _sources(inputs: Sequence[str | os.PathLike], recursive: bool) -> Iterator[tuple[Path, Path]]:
-    """Yield ``(video, relative output path)`` for each input folder, manifest or video."""
+def gather_inputs(
+    inputs: Sequence[str | os.PathLike], recursive: bool = True, suffixes: Sequence[str] = VIDEO_SUFFIXES
+) -> Iterator[tuple[Path, Path]]:
+    """Yield ``(input file, its path relative to the folder or manifest that named it)`` for each
+    input folder (files ending in one of ``suffixes``; sub-folders too if ``recursive``), manifest
+    (:func:`read_manifest`) or file. A missing file is yielded too (to fail as that input, not as a
+    bad argument) when its name ends in one of ``suffixes``."""
+    suffixes = tuple(s.lower() for s in suffixes)
+    kinds = "videos" if suffixes == VIDEO_SUFFIXES else "inputs"
     for item in map(Path, inputs):
         if item.is_dir():
             pattern = item.rglob("*") if recursive else item.glob("*")
-            videos = sorted(p for p in pattern if p.is_file() and _is_video(p))
-            if not videos:
+            found = sorted(p for p in pattern if p.is_file() and p.suffix.lower() in suffixes)
+            if not found:
                 where = "in this folder or below" if recursive else "in this folder"
-                raise InputError(item, f"no videos {where} (looked for {', '.join(VIDEO_SUFFIXES)})")
-            for video in videos:
-                yield video, video.relative_to(item).with_suffix(".pose")
+                raise InputError(item, f"no {kinds} {where} (looked for {', '.join(suffixes)})")
+            for video in found:
+                yield video, video.relative_to(item)
         elif item.suffix.lower() in MANIFEST_SUFFIXES:
-            videos = read_manifest(item)
-            if not videos:
-                raise InputError(item, "manifest lists no videos")
-            for video in videos:
+            listed = read_manifest(item, suffixes)
+            if not listed:
+                raise InputError(item, f"manifest lists no {kinds}")
+            for video in listed:
                 try:
                     rel = video.resolve().relative_to(item.parent.resolve())
                 except ValueError:
                     rel = Path(video.name)
-                yield video, rel.with_suffix(".pose")
-        elif item.exists() or _is_video(item):
-            # a missing single video is reported as that video's failure, not as a bad argument
-            yield item, Path(item.name).with_suffix(".pose")
+                yield video, rel
+        elif item.exists() or item.suffix.lower() in suffixes:
+            yield item, Path(item.name)
         else:
-            raise InputError(item, "not found (expected a video, a folder of videos or a manifest)")
+            one = "a video" if kinds == "videos" else f"an input ({', '.join(suffixes)})"
+            raise InputError(item, f"not found (expected {one}, a folder of {kinds} or a manifest)")
+
+
+def plan_outputs(
+    inputs: Sequence[str | os.PathLike],
+    output_dir: str | os.PathLike,
+    suffix: str,
+    recursive: bool = True,
+    suffixes: Sequence[str] = VIDEO_SUFFIXES,
+) -> list[tuple[Path, Path]]:
+    """``(input, output)`` for every input of :func:`gather_inputs`, the output under ``output_dir``
+    mirroring the input's folders with the input's suffix replaced by ``suffix``; sorted by output.
+    Two inputs that would write one output are refused."""
+    out = Path(output_dir)
+    by_output: dict[Path, Path] = {}
+    for video, rel in gather_inputs(inputs, recursive, suffixes):
+        target = out / rel.with_suffix(suffix)
+        if target in by_output and by_output[target] != video:
+            raise InputError(video, f"output name collides with {by_output[target]} (both would write {target})")
+        by_output[target] = video
+    return [(video, target) for target, video in sorted(by_output.items())]
 
 
 def plan(inputs: Sequence[str | os.PathLike], output_dir: str | os.PathLike, config: ExtractConfig) -> list[Job]:
     """All jobs of this shard, before skipping finished ones. Sorted by output path."""
-    out = Path(output_dir)
-    by_output: dict[Path, Path] = {}
-    for video, rel in _sources(inputs, config.recursive):
-        target = out / rel
-        if target in by_output and by_output[target] != video:
-            raise InputError(video, f"output name collides with {by_output[target]} (both would write {target})")
-        by_output[target] = video
-    jobs = [Job(video, target) for target, video in sorted(by_output.items())]
+    jobs = [Job(video, target) for video, target in plan_outputs(inputs, output_dir, ".pose", config.recursive)]
     return jobs[config.shard :: config.num_shards]
 
 
@@ -197,10 +221,8 @@ def _extract_one(job: Job) -> Outcome:
         write_pose(pose, job.output)
         outcome.frames = len(pose.body.data)
         outcome.warning = "; ".join(str(w.message) for w in caught if issubclass(w.category, NoSignerWarning))
-    except InputError as err:
-        outcome.status, outcome.error = "failed", str(err)
     except Exception as err:  # one bad video must not stop the batch
-        outcome.status, outcome.error = "failed", f"{job.video}: {type(err).__name__}: {err}"
+        outcome.status, outcome.error = "failed", error_line(job.video, err)
     _report_progress(pending[0])
     outcome.seconds = time.perf_counter() - start
     return outcome
@@ -209,43 +231,45 @@ def _extract_one(job: Job) -> Outcome:
 # --- driver --------------------------------------------------------------------------------------
 
 
-def _probe_frames(job: Job, config: ExtractConfig) -> int:
-    """Frames the job will produce according to the container; 0 if the probe fails."""
+def _probe_frames(video: Path, config: ExtractConfig) -> int:
+    """Frames the video will produce according to the container; 0 if the probe fails."""
     try:
-        info = probe(job.video, config.video.backend)
+        info = probe(video, config.video.backend)
     except Exception:
         return 0  # the worker will report the real error
     fps = config.video.target_fps or info.fps
     return max(1, round(info.num_frames * fps / info.fps))
 
 
-class _Estimate:
-    """Frames still to come, estimated from file sizes: probing every container costs ~9 ms a
-    video (5 minutes for How2Sign), so a few are probed for frames per byte, and finished videos
-    refine it."""
+class FrameEstimate:
+    """Frames still to come of many inputs, estimated from file sizes: probing every container
+    costs ~9 ms a video (5 minutes for How2Sign), so a few (``frames_of``) are probed for frames
+    per byte, and finished inputs refine it."""
 
     SAMPLE = 16
 
-    def __init__(self, jobs: list[Job], config: ExtractConfig):
-        self.size = {id(j): (j.video.stat().st_size if j.video.is_file() else 0) for j in jobs}
-        sample = jobs[:: max(1, len(jobs) // self.SAMPLE)][: self.SAMPLE]
-        probed = [(_probe_frames(j, config), self.size[id(j)]) for j in sample]
+    def __init__(self, paths: Sequence[Path], frames_of: Callable[[Path], int]):
+        self.size = {p: (p.stat().st_size if p.is_file() else 0) for p in paths}
+        sample = list(paths)[:: max(1, len(paths) // self.SAMPLE)][: self.SAMPLE]
+        probed = [(frames_of(p), self.size[p]) for p in sample]
         self.frames = sum(f for f, _ in probed)
         self.bytes = sum(b for f, b in probed if f)
         self.remaining = sum(self.size.values())
         self.done_frames = 0
-        for job in jobs:
-            job.est_frames = self.per_byte * self.size[id(job)]
 
     @property
     def per_byte(self) -> float:
         return self.frames / self.bytes if self.bytes else 0.0
 
+    def of(self, path: Path) -> float:
+        """The estimated frames of one input."""
+        return self.per_byte * self.size.get(path, 0)
+
     def total(self) -> int:
         return round(self.done_frames + self.per_byte * self.remaining)
 
-    def finished(self, job: Job, frames: int) -> None:
-        size = self.size.get(id(job), 0)
+    def finished(self, path: Path, frames: int) -> None:
+        size = self.size.pop(path, 0)
         self.remaining -= size
         self.done_frames += frames
         if frames and size:
@@ -262,10 +286,10 @@ def _drain(progress_queue, bar: tqdm) -> None:
 
 
 def _record(
-    outcome: Outcome, report: BatchReport, bar: tqdm, estimate: _Estimate | None = None, job: Job | None = None
+    outcome: Outcome, report: BatchReport, bar: tqdm, estimate: FrameEstimate | None = None, job: Job | None = None
 ) -> None:
     if estimate is not None and job is not None:
-        estimate.finished(job, outcome.frames)
+        estimate.finished(job.video, outcome.frames)
         total = max(estimate.total(), bar.n)
         if abs(total - (bar.total or 0)) > 0.02 * total:  # an estimate: move it only when it is off by much
             bar.total = total
@@ -290,7 +314,7 @@ class _BarSink:
 
 
 def _run_in_process(
-    jobs: list[Job], config: ExtractConfig, report: BatchReport, bar: tqdm, estimate: _Estimate
+    jobs: list[Job], config: ExtractConfig, report: BatchReport, bar: tqdm, estimate: FrameEstimate
 ) -> None:
     global _extractor
     _init_worker(config, _BarSink(bar))
@@ -303,7 +327,7 @@ def _run_in_process(
 
 
 def _run_pool(
-    jobs: list[Job], config: ExtractConfig, workers: int, report: BatchReport, bar: tqdm, estimate: _Estimate
+    jobs: list[Job], config: ExtractConfig, workers: int, report: BatchReport, bar: tqdm, estimate: FrameEstimate
 ) -> list[Job]:
     """Run ``jobs`` on a process pool; return the jobs lost to a crashed worker (to retry)."""
     ctx = mp.get_context("spawn")  # MediaPipe and fork do not mix
@@ -359,7 +383,9 @@ def run_batch(
             todo.append(job)
     if not todo:
         return report
-    estimate = _Estimate(todo, config)
+    estimate = FrameEstimate([j.video for j in todo], lambda video: _probe_frames(video, config))
+    for job in todo:
+        job.est_frames = estimate.of(job.video)
     todo.sort(key=lambda j: -j.est_frames)  # longest first: the tail of the batch stays balanced
     workers = max(1, min(config.workers or os.cpu_count() or 1, len(todo)))
     start = time.perf_counter()

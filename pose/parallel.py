@@ -13,8 +13,10 @@ from __future__ import annotations
 import itertools
 import multiprocessing as mp
 import os
+import queue
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from pathlib import Path
 
 import numpy as np
@@ -25,10 +27,13 @@ from .holistic import HolisticExtractor, build_pose, prepared, quiet_mediapipe
 from .video import VideoStream, prefetch
 
 _extractor: HolisticExtractor | None = None
+_frames_done = None  # the pool's queue of frame counts (progress), in a worker
+PROGRESS_EVERY = 8  # frames between a worker's progress messages
 
 
-def _init_worker(config: HolisticConfig) -> None:
-    global _extractor
+def _init_worker(config: HolisticConfig, frames_done=None) -> None:
+    global _extractor, _frames_done
+    _frames_done = frames_done
     if os.environ.get("SIGNLLAVA_MEDIAPIPE_LOGS") != "1":  # MediaPipe's C++ logs go to fd 2
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 2)
@@ -40,12 +45,27 @@ def _warm() -> bool:
     return _extractor is not None
 
 
-def _chunk(path: str, video: VideoConfig, start: int, stop: int | None, warmup: int):
-    """Landmarks of output frames ``[start, stop)`` (``stop`` None: to the end), tracking from ``start - warmup``."""
+def _chunk(path: str, video: VideoConfig, start: int, stop: int | None, warmup: int, report: bool = False):
+    """Landmarks of output frames ``[start, stop)`` (``stop`` None: to the end), tracking from ``start - warmup``;
+    with ``report``, frame counts go to the pool's progress queue as they are done."""
     stream = VideoStream(path, video.backend, video.target_fps)
     first = max(0, start - warmup)
     frames = prefetch(itertools.islice(stream.frames(), first, stop))
-    data, conf = _extractor.landmarks(frames, stream.width, stream.height, skip=start - first)
+    pending, warming = [0], [start - first]
+
+    def on_frame(n: int) -> None:
+        if warming[0] > 0:  # the warm-up frames are no output frames: the total does not count them
+            warming[0] -= n
+            return
+        pending[0] += n
+        if pending[0] >= PROGRESS_EVERY:
+            _frames_done.put(pending[0])
+            pending[0] = 0
+
+    hook = on_frame if report and _frames_done is not None else None
+    data, conf = _extractor.landmarks(frames, stream.width, stream.height, skip=start - first, on_frame=hook)
+    if hook is not None and pending[0]:
+        _frames_done.put(pending[0])
     return data, conf, stream.fps, stream.width, stream.height
 
 
@@ -70,6 +90,7 @@ class ParallelExtractor:
         self.warmup = warmup
         self.min_frames = min_frames
         self._pool: ProcessPoolExecutor | None = None
+        self._frames_done = None  # the workers' progress queue
         self._local: HolisticExtractor | None = None
         self._aborted = False
         self._lock = threading.Lock()  # start() and abort() from different threads
@@ -88,31 +109,71 @@ class ParallelExtractor:
                 return self
             if self._pool is None:
                 # spawn, as in pose.batch: no fork of a process that has MediaPipe loaded
+                ctx = mp.get_context("spawn")
+                self._frames_done = ctx.Queue()
                 self._pool = ProcessPoolExecutor(
-                    self.workers, mp_context=mp.get_context("spawn"), initializer=_init_worker, initargs=(self.config,)
+                    self.workers, mp_context=ctx, initializer=_init_worker, initargs=(self.config, self._frames_done)
                 )
             pool = self._pool
         for f in [pool.submit(_warm) for _ in range(self.workers)]:
             f.result()
         return self
 
-    def extract(self, path: str | os.PathLike, video: VideoConfig | None = None) -> Pose:
+    def extract(
+        self,
+        path: str | os.PathLike,
+        video: VideoConfig | None = None,
+        on_frame: Callable[[int, int], None] | None = None,
+    ) -> Pose:
+        """The video's poses. ``on_frame(done, total)``: called as frames are done (in this thread),
+        ``total`` the container's estimate of the frames; one extraction at a time per extractor."""
         video = video or VideoConfig()
-        if self.workers == 1:
+        done = [0]
+
+        def count(n: int) -> None:
+            done[0] += n
+            on_frame(done[0], max(total, done[0]))
+
+        if self.workers == 1 and on_frame is None:
             self.start()
             with quiet_mediapipe():
                 return self._local.process_video(path, video)
         stream = VideoStream(path, video.backend, video.target_fps)  # probes: bad files fail here, at once
-        bounds = chunk_bounds(stream.estimated_frames, self.workers, self.min_frames)
-        pool = self.start()._pool
+        total = stream.estimated_frames
+        if self.workers == 1:
+            self.start()
+            with quiet_mediapipe():
+                pose = self._local.process_video(path, video, on_frame=count)
+            on_frame(len(pose.body.data), len(pose.body.data))  # the exact count (the container's was an estimate)
+            return pose
+        bounds = chunk_bounds(total, self.workers, self.min_frames)
+        pool, frames_done = self.start()._pool, self._frames_done
         if pool is None:  # aborted meanwhile
             raise RuntimeError("the pose extractor was aborted")
-        futures = [pool.submit(_chunk, str(path), video, a, b, self.warmup) for a, b in bounds]
+        report = on_frame is not None
+        if report:
+            self._drain(frames_done, lambda n: None)  # counts left by an extraction that failed midway
+        futures = [pool.submit(_chunk, str(path), video, a, b, self.warmup, report) for a, b in bounds]
+        while report:
+            finished, running = wait(futures, timeout=0.2, return_when=FIRST_EXCEPTION)
+            self._drain(frames_done, count)
+            if not running or any(f.exception() for f in finished):
+                break
         parts = [f.result() for f in futures]
         data = [d for part in parts for d in part[0]]
         conf = [c for part in parts for c in part[1]]
+        if report:  # the exact count at the end: a worker's last counts may still be on their way
+            on_frame(len(data), len(data))
         fps, width, height = parts[0][2:]
         return build_pose(data, conf, fps, width, height, self.config, str(Path(path)))
+
+    @staticmethod
+    def _drain(frames_done, count: Callable[[int], None]) -> None:
+        while True:
+            try:
+                count(frames_done.get_nowait())
+            except queue.Empty:
+                return
 
     def abort(self) -> None:
         """Stop now: kill the worker processes (an extraction under way fails with BrokenProcessPool

@@ -23,18 +23,20 @@ from torch import nn
 
 
 class CachedLLM:
-    """Holds (never subclasses) a causal LM and reuses its KV caches; ``vocab_size``: the size of its
-    embedding table (ids past it are SignLLaVA's learned embeddings, which need gradients)."""
+    """Holds (never subclasses) a causal LM and reuses its KV caches; ``learned_from``: the first of
+    SignLLaVA's own token ids (its tokenizer adds them last; each is a learned embedding, which needs
+    gradients, and cross-attention reads the frames from a stream's delimiter on). It is the size of
+    the LLM's embedding table, unless that table is padded past the tokenizer."""
 
     min_shared_prefix = 8  # tokens; a shorter shared prefix is not worth a second LLM call
     share_beam_prefill = True  # compute each prompt once, not once per beam (:meth:`prefill_for_beams`)
     keep_prompt_head = True  # compute the prompts' common text head once, not at every call (:meth:`head_cache`)
 
-    def __init__(self, llm: Callable[[], nn.Module], vocab_size: int):
+    def __init__(self, llm: Callable[[], nn.Module], learned_from: int):
         # a getter, read at every use: the owner's LLM is replaced after construction (peft's wrapper,
         # merge_and_unload, half_weight_linears), and this must always call the current one
         self._get_llm = llm
-        self.vocab_size = vocab_size
+        self.learned_from = learned_from
         self._head: tuple[tuple[int, ...], object] | None = None  # prompt head tokens and their KV cache
 
     @property
@@ -105,7 +107,7 @@ class CachedLLM:
             return 0
         if self.llm.training and getattr(self.llm, "is_gradient_checkpointing", False):
             return 0  # checkpointed layers drop a passed cache
-        same = (input_ids == input_ids[:1]).all(0) & attention.bool().all(0) & (input_ids[0] < self.vocab_size)
+        same = (input_ids == input_ids[:1]).all(0) & attention.bool().all(0) & (input_ids[0] < self.learned_from)
         differs = (~same).nonzero()
         length = int(differs[0, 0]) if len(differs) else input_ids.shape[1] - 1
         length = min(length, input_ids.shape[1] - 1)  # at least one token left to compute with gradients
@@ -135,7 +137,7 @@ class CachedLLM:
         if not self.keep_prompt_head or self.llm_trains or not bool(attention.all()):
             return None, 0
         ids = input_ids[0]
-        streams = (ids >= self.vocab_size).nonzero()
+        streams = (ids >= self.learned_from).nonzero()
         n = min(int(streams[0, 0]) if len(streams) else len(ids), len(ids) - 1)
         if n < self.min_shared_prefix or not bool((input_ids[:, :n] == ids[:n]).all()):
             return None, 0

@@ -2,13 +2,14 @@
 
 Layout of a checkpoint folder::
 
-    model.safetensors   projectors + delimiters (+ LoRA weights when stage 2 is on)
-    meta.json           what the weights were made for: LLM, hidden size, streams and dims, step
+    model.safetensors   projectors + connector + delimiters (+ LoRA weights when stage 2 is on)
+    meta.json           what the weights were made for: LLM, hidden size, streams and dims, connector, step
     config.yaml         the resolved training config
     training.pt         optimizer, scheduler, step and RNG state (only in ``last/``, for resuming)
 
-A checkpoint made for another LLM (hidden size or name) or another stream set is refused with
-one line naming the folder and the mismatch, before any weight is touched.
+A checkpoint made for another LLM (hidden size or name), another stream set or another connector is
+refused with one line naming the folder and the mismatch, before any weight is touched. Checkpoints
+written before connectors existed record none: they are ``mlp``'s.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ def model_meta(model, poses: dict | None = None) -> dict:
         "hidden_size": int(model.delimiters.shape[-1]),
         "vocab_size": int(model.vocab_size),
         "streams": {name: dataclasses.asdict(s) for name, s in model.config.streams.items()},
+        "connector": model.connector.settings(),
         "lora": any("lora_" in k for k in model.trainable_state()),
         "glosses": len(model.config.glosses),
         "poses": poses,
@@ -128,6 +130,15 @@ def check_compatible(folder: str | os.PathLike, model, warm_start: bool = False)
         mine = {n: {k: v for k, v in s.items() if k != "temporal"} for n, s in mine.items()}
     if theirs != mine:
         raise InputError(folder, f"checkpoint has streams {meta.get('streams')}, the model has {ours['streams']}")
+    connector = meta.get("connector") or {"kind": "mlp"}
+    if connector["kind"] != ours["connector"]["kind"]:
+        raise InputError(
+            folder,
+            f"checkpoint was trained with connector {connector['kind']!r}, the model is built with "
+            f"{ours['connector']['kind']!r}: set model.connector={connector['kind']} to load it",
+        )
+    if connector != ours["connector"]:
+        raise InputError(folder, f"checkpoint has connector settings {connector}, the model {ours['connector']}")
     if meta.get("lora") and not ours["lora"]:
         raise InputError(folder, "checkpoint has LoRA weights but the model has no LoRA adapter (enable lora)")
     if ours["lora"] and not meta.get("lora") and not warm_start:

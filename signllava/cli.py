@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -390,57 +391,155 @@ def evaluate_command(
     typer.echo(f"report: {report['output']}")
 
 
-def _translator(checkpoint: Path | None, device: str, llm: str | None, encoder: list[str], video: Path):
+Inputs = Annotated[
+    list[Path],
+    typer.Argument(help="A video or .pose file; or several, folders of them, lists (.txt/.tsv/.csv) with -o FOLDER."),
+]
+OutputOption = Annotated[
+    str | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="One video: the file to write instead of printing. Several, a folder or a list (or a path ending "
+        "in /): the folder for one output per input, mirroring input folders; a rerun skips finished ones.",
+    ),
+]
+Overwrite = Annotated[bool, typer.Option(help="With -o FOLDER: redo inputs whose output exists.")]
+
+
+def _output_folder(inputs: list[Path], output: str | None) -> Path | None:
+    """The folder for one output per input; None: a single video or .pose file, printed or written to
+    ``-o FILE`` as it always was. Several inputs need a folder: their outputs are not printed."""
+    from pose.batch import MANIFEST_SUFFIXES
+
+    one = len(inputs) == 1 and not inputs[0].is_dir() and inputs[0].suffix.lower() not in MANIFEST_SUFFIXES
+    if one and (output is None or not (output.endswith(("/", os.sep)) or Path(output).is_dir())):
+        return None
+    if output is None:
+        raise InputError(
+            None, "several inputs (or a folder or list of them) need -o FOLDER: one output each is written there"
+        )
+    return Path(output)
+
+
+def _translator(
+    checkpoint: Path | None, device: str, llm: str | None, encoder: list[str], videos: list[Path], progress=None
+):
     from .encoders import parse_encoder_options
     from .translator import Translator, half_weights_pay_off
 
+    # the first video's poses are extracted (in worker processes) while the model loads; the LLM's weights
+    # are packed into float16 only where this one call's videos repay the packing
+    return Translator.load(
+        checkpoint,
+        device,
+        llm,
+        encoders=parse_encoder_options(list(encoder)),
+        prefetch=videos[:1],
+        half_weights=half_weights_pay_off(videos),
+        progress=progress,
+    )
+
+
+def _default_model_note(checkpoint: Path | None) -> None:
+    """Said after the results (an error before them stays the only line)."""
     if checkpoint is None:
         typer.echo(
             "note: the embedded default model knows only synthetic signing (synthsign), not ASL; "
             "give --checkpoint RUN/last for a model trained on How2Sign",
             err=True,
         )
-    # the video's poses are extracted (in worker processes) while the model loads; the LLM's weights
-    # are packed into float16 only where this one call repays the packing
-    return Translator.load(
-        checkpoint,
-        device,
-        llm,
-        encoders=parse_encoder_options(list(encoder)),
-        prefetch=[video],
-        half_weights=half_weights_pay_off(video),
+
+
+def _read_context(context: str | None) -> list[str]:
+    """``--context``: a text file's contents, or the text itself. A value that names a file (a path
+    separator and no spaces, or a text file's suffix) must exist: a typo is not silently used as text."""
+    if not context:
+        return []
+    path = Path(context)
+    if path.is_file():
+        return [path.read_text(encoding="utf-8", errors="replace").strip()]
+    if path.is_dir():
+        raise InputError(path, "--context: a folder, not a text file")
+    looks_like_path = (os.sep in context and not any(c.isspace() for c in context)) or path.suffix.lower() in (
+        ".txt",
+        ".md",
+        ".json",
+        ".tsv",
+        ".csv",
     )
+    if looks_like_path:
+        raise InputError(path, "--context: file not found (to give the text itself, write it in quotes)")
+    return [context]
+
+
+def _show_progress(quiet: bool) -> bool:
+    return not quiet and sys.stderr.isatty()  # captured output (pipes, tests) stays clean
+
+
+def _finish_batch(report, folder: Path, command: str) -> None:
+    """Print a batch's summary as extract-poses does; failures: listed in a TSV, exit status 1."""
+    from .batch_translate import write_failure_list
+
+    typer.echo(report.summary())
+    failures = write_failure_list(report, folder, command)
+    if failures is not None:
+        typer.echo(f"failures listed in {failures}", err=True)
+        raise typer.Exit(1)
 
 
 @app.command("translate")
 def translate_command(
-    video: Path = typer.Argument(..., help="A video file or a .pose file."),
+    videos: Inputs,
     checkpoint: Path | None = typer.Option(None, help="Trained checkpoint folder; default: the embedded model."),
     llm: LlmOverride = None,
     encoder: Encoders = (),
     context: str | None = typer.Option(None, help="Preceding text as context: the text itself or a text file."),
     fmt: str = typer.Option("text", "--format", "-f", help="text, json, srt or vtt."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write here instead of printing."),
+    output: OutputOption = None,
     beam: int = typer.Option(5, min=1, help="Beam size (1 = greedy)."),
     device: Device = "auto",
     verbose: bool = typer.Option(
         False, "--verbose", "-v", help="Print the signs recognized in each segment and a timing breakdown."
     ),
+    overwrite: Overwrite = False,
+    quiet: Quiet = False,
 ) -> None:
-    """Translate signing in a video into English (long videos become timed segments)."""
+    """Translate signing in videos into English (long videos become timed segments); many with -o FOLDER."""
     from pose.io import atomic_output
 
+    from .pose_source import check_input
+    from .progress import StageBars
     from .subtitles import FORMATS, format_segments
 
     if fmt not in FORMATS:
         raise InputError(None, f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    translator = _translator(checkpoint, device, llm, encoder, video)
-    prior = []
-    if context:
-        path = Path(context)
-        prior = [path.read_text(encoding="utf-8").strip()] if path.is_file() else [context]
-    segments = translator.translate(video, context=prior, num_beams=beam)
-    text = format_segments(segments, fmt, str(video))
+    prior = _read_context(context)
+    folder = _output_folder(videos, output)
+    if folder is not None:
+        from .batch_translate import FORMAT_SUFFIXES, plan_batch, translate_batch
+
+        batch = plan_batch(videos, folder, FORMAT_SUFFIXES[fmt], overwrite)
+        report = batch.report("translated")
+        if batch.jobs:  # a model is loaded only when some input is left to do
+            translator = _translator(checkpoint, device, llm, encoder, batch.inputs)
+            report = translate_batch(
+                translator, batch, fmt, prior, beam, progress=_show_progress(quiet), verbose=verbose
+            )
+        _default_model_note(checkpoint)
+        _finish_batch(report, folder, "translate")
+        return
+    video, bars = videos[0], StageBars(_show_progress(quiet))
+    check_input(video)
+    translator = _translator(checkpoint, device, llm, encoder, [video], bars)
+    try:
+        segments = translator.translate(video, context=prior, num_beams=beam)
+    finally:
+        bars.close()
+    warning = translator.hands_warning(segments, video)
+    if warning:
+        typer.echo(f"warning: {warning}", err=True)
+    text = format_segments(segments, fmt, str(video), warning)
     if output is None:
         typer.echo(text, nl=False)
     else:
@@ -451,21 +550,61 @@ def translate_command(
         for s in (s for s in segments if s.glosses is not None):
             typer.echo(f"[{s.start:.1f}-{s.end:.1f} s] signs recognized: {' '.join(s.glosses) or '(none)'}", err=True)
         typer.echo(translator.timings.summary(), err=True)
+    _default_model_note(checkpoint)
 
 
 @app.command("ask")
 def ask_command(
-    video: Path = typer.Argument(..., help="A video file or a .pose file."),
+    videos: Inputs,
     question: str = typer.Argument(..., help="e.g. \"Is the sign 'store' present?\""),
     checkpoint: Path | None = typer.Option(None, help="Checkpoint trained with QA tasks; default: the embedded model."),
     llm: LlmOverride = None,
     encoder: Encoders = (),
     device: Device = "auto",
+    output: OutputOption = None,
+    overwrite: Overwrite = False,
+    quiet: Quiet = False,
 ) -> None:
-    """Answer a question about the signing in a video."""
+    """Answer a question about the signing in a video; of many with -o FOLDER (one .answer.txt each)."""
+    from pose.io import atomic_output
+
+    from .pose_source import check_input
+    from .progress import StageBars
+
     if not question.strip():
         raise InputError(None, "the question is empty")
-    typer.echo(_translator(checkpoint, device, llm, encoder, video).ask(video, question))
+    from .translator import check_question
+
+    check_question(checkpoint, question)  # a question the model does not answer is refused before it loads
+    folder = _output_folder(videos, output)
+    if folder is not None:
+        from .batch_translate import ANSWER_SUFFIX, ask_batch, plan_batch
+
+        batch = plan_batch(videos, folder, ANSWER_SUFFIX, overwrite)
+        report = batch.report("answered")
+        if batch.jobs:  # as for translate: nothing left, no model loaded
+            translator = _translator(checkpoint, device, llm, encoder, batch.inputs)
+            report = ask_batch(translator, batch, question, progress=_show_progress(quiet))
+        _default_model_note(checkpoint)
+        _finish_batch(report, folder, "ask")
+        return
+    video, bars = videos[0], StageBars(_show_progress(quiet))
+    check_input(video)
+    try:
+        translator = _translator(checkpoint, device, llm, encoder, [video], bars)
+        answer = translator.ask(video, question)
+    finally:
+        bars.close()
+    warning = translator.video_hands_warning(video)
+    if warning:
+        typer.echo(f"warning: {warning}", err=True)
+    if output is None:
+        typer.echo(answer)
+    else:
+        with atomic_output(output) as tmp:
+            tmp.write_text(answer + "\n", encoding="utf-8")
+        typer.echo(f"wrote {output}")
+    _default_model_note(checkpoint)
 
 
 # what a command's --config reads where that is not its stage's config in the registry (submit extract-poses
@@ -499,6 +638,9 @@ def show_config(
         known = ", ".join(sorted({*STAGES, *COMMAND_CONFIGS}))
         raise InputError(None, f"unknown stage {stage!r}; choose one of {known}")
     typer.echo(config_yaml(cfg), nl=False)
+    notes = STAGES[stage].notes if stage in STAGES else None
+    for line in notes() if notes else []:
+        typer.echo(f"# {line}")
 
 
 @app.command("submit")

@@ -23,12 +23,13 @@ from pose.errors import InputError
 from pose.io import atomic_output
 from pretrain.runtime import CONFIG
 
+from .answers import AnswerConfig, answer_tasks
 from .build import load_trained, trained_config
 from .checkpoint import read_meta
 from .data.dataset import SignCollator, SignDataset
 from .data.how2sign import by_video
 from .data.streams import DataConfig, build_streams, load_sentences
-from .data.tasks import ContextSource, ContextWindow, Task, TaskBuilder
+from .data.tasks import QUESTIONS, ContextSource, ContextWindow, Task, TaskBuilder
 from .metrics import collapse_metrics, effective_rank, gloss_wer, translation_metrics, yes_no_metrics
 
 QA_TASKS = ("sign_present", "signs_present", "reversed", "is_question")
@@ -43,6 +44,7 @@ class EvalConfig:
     split: str = "test"
     context: str = "gold"  # gold, none, own, or a hypotheses file
     qa: list[str] = field(default_factory=lambda: ["sign_present", "reversed"])  # QA tasks also evaluated
+    answers: AnswerConfig = field(default_factory=AnswerConfig)  # how QA is answered, as ask answers it
     batch_size: int = 8
     num_beams: int = 5
     max_new_tokens: int = 100
@@ -83,15 +85,8 @@ def trained_data(checkpoint: str | os.PathLike) -> dict:
     return OmegaConf.to_container(OmegaConf.structured(trained_config(checkpoint).data))
 
 
-def _generate(
-    model,
-    dataset: SignDataset,
-    indices: list[int],
-    tasks: list[Task],
-    cfg: EvalConfig,
-    num_beams: int | None = None,
-    max_new_tokens: int | None = None,
-) -> list[str]:
+def _batch(dataset: SignDataset, indices: list[int], tasks: list[Task]) -> dict:
+    """The clips of ``tasks`` as a batch, each shown as its task says (a reversed task's backwards)."""
     items = []
     for i, task in zip(indices, tasks, strict=True):
         item = dataset[i]
@@ -99,13 +94,17 @@ def _generate(
             item["streams"] = {k: v.flip(0) for k, v in item["streams"].items()}
         item["task"] = task
         items.append(item)
-    batch = SignCollator()(items)
+    return SignCollator()(items)
+
+
+def _generate(model, dataset: SignDataset, indices: list[int], tasks: list[Task], cfg: EvalConfig) -> list[str]:
+    batch = _batch(dataset, indices, tasks)
     return model.generate(
         batch["tasks"],
         batch["streams"],
         batch["stream_mask"],
-        max_new_tokens=max_new_tokens or cfg.max_new_tokens,
-        num_beams=num_beams or cfg.num_beams,
+        max_new_tokens=cfg.max_new_tokens,
+        num_beams=cfg.num_beams,
         repetition_penalty=cfg.repetition_penalty,
         no_repeat_ngram_size=cfg.no_repeat_ngram_size,
     )
@@ -180,6 +179,7 @@ def evaluate(cfg: EvalConfig, progress: bool = True) -> dict:
         "ambiguous": ambiguous_words(data, cfg.split, hyps),
         "qa": {
             task: yes_no_metrics([r["prediction"] for r in rs], [r["answer"] for r in rs])
+            | {"method": cfg.answers.method(task)}
             for task, rs in qa_results.items()
         },
         "sign_tokens": tokens,
@@ -222,17 +222,32 @@ def ambiguous_words(data: DataConfig, split: str, hypotheses: dict[str, str]) ->
     }
 
 
+def qa_tasks(builder: TaskBuilder, sentences, task_name: str, rng: random.Random) -> list[Task]:
+    """The questions a QA task is measured on, balanced where the task allows: ``sign_present`` asks
+    about one word present and one absent per sentence, ``reversed`` about each clip both ways round;
+    the other tasks one question per sentence, as training draws them."""
+    if task_name == "sign_present":
+        return [t for s in sentences for t in builder.sign_present_pair(s, rng)]
+    if task_name == "reversed":
+        return [
+            Task(s.sentence_name, task_name, answer, QUESTIONS[task_name], reversed=answer == "yes")
+            for s in sentences
+            for answer in ("no", "yes")
+        ]
+    return [t for s in sentences if (t := builder.make(s, task_name, rng)) is not None]
+
+
 def _qa(model, dataset, builder, sentences, index, cfg: EvalConfig) -> dict[str, list[dict]]:
+    """Each QA task's questions answered as ``ask`` answers them (:func:`signllava.answers.answer_tasks`)."""
     results: dict[str, list[dict]] = {}
     rng = random.Random(cfg.seed)
     for task_name in cfg.qa:
-        tasks = [t for s in sentences if (t := builder.make(s, task_name, rng)) is not None]
+        tasks = qa_tasks(builder, sentences, task_name, rng)
         rows = []
         for start in range(0, len(tasks), cfg.batch_size):
             chunk = tasks[start : start + cfg.batch_size]
-            preds = _generate(
-                model, dataset, [index[t.sentence] for t in chunk], chunk, cfg, num_beams=1, max_new_tokens=16
-            )
+            batch = _batch(dataset, [index[t.sentence] for t in chunk], chunk)
+            preds = answer_tasks(model, chunk, batch["streams"], batch["stream_mask"], cfg.answers, max_new_tokens=16)
             rows += [
                 {"sentence_name": t.sentence, "question": t.question, "answer": t.answer, "prediction": p}
                 for t, p in zip(chunk, preds, strict=True)

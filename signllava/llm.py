@@ -46,6 +46,9 @@ def _default_local_copy() -> Path:
     target = cache_dir() / "llm" / "SmolLM2-135M-Instruct"
     if (target / "config.json").is_file():
         return target
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # a one-off conversion of a few seconds; a bar would only be noise in logs
     gguf = default_gguf()
     dequantized = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)

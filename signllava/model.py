@@ -1,10 +1,13 @@
-"""SignLLaVA: per-stream projectors + learned stream delimiters around a frozen causal LM.
+"""SignLLaVA: per-stream projectors, a connector and learned stream delimiters around a frozen causal LM.
 
 The model composes the LLM (never subclasses it) and calls it with ``inputs_embeds``: the prompt
 is tokenized with ``<sign>`` placeholders, the LLM's own embedding table embeds the text, and
-:func:`~signllava.splice.splice` puts the projected sign tokens and the two learned delimiter
-vectors in place. The LLM's vocabulary is never resized: the three special tokens get ids past
-its embedding table and are always replaced before the LLM sees them. Works for any causal LM.
+:func:`~signllava.splice.splice` puts the connector's sign tokens and the two learned delimiter
+vectors in place. The connector (:mod:`signllava.connectors`, ``model.connector``) decides what of the
+projected frames enters the sequence (``mlp``: all of them) and what the LLM reads beside it
+(``xattn`` / ``hybrid``: gated cross-attention on the frames). The LLM's vocabulary is never
+resized: the three special tokens get ids past its embedding table and are always replaced before
+the LLM sees them. Works for any causal LM.
 The LLM's keys and values are reused where sequences share text (:mod:`signllava.cached_llm`).
 """
 
@@ -21,6 +24,7 @@ from torch import nn
 from pose.errors import InputError
 
 from .cached_llm import CachedLLM
+from .connectors import CrossAttentionConfig, ResamplerConfig, build_connector, check_name
 from .data.tasks import Task
 from .projectors import StreamProjector
 from .prompts import SIGN, SPECIAL_TOKENS, VIDEO_END, VIDEO_START, render_prompt
@@ -64,6 +68,11 @@ class ModelConfig:
     # data with glosses. The LLM reads a gloss it is told far more surely than the same sign in the sign
     # tokens, where its language prior can outvote a rare sign (see signllava/recipes/default.yaml).
     gloss_prompt: bool = False
+    # how the projected streams reach the LLM: mlp (in the sequence), resampler, xattn or hybrid
+    # (signllava/connectors; `signllava show-config train` lists them)
+    connector: str = "mlp"
+    resampler: ResamplerConfig = field(default_factory=ResamplerConfig)  # of connectors resampler and hybrid
+    xattn: CrossAttentionConfig = field(default_factory=CrossAttentionConfig)  # of connectors xattn and hybrid
 
     def __post_init__(self):
         if not self.streams:
@@ -71,10 +80,15 @@ class ModelConfig:
         for name, stream in self.streams.items():
             if isinstance(stream, Mapping):
                 self.streams[name] = StreamConfig(**stream)
+        check_name(self.connector)
+        if isinstance(self.resampler, Mapping):
+            self.resampler = ResamplerConfig(**self.resampler)
+        if isinstance(self.xattn, Mapping):
+            self.xattn = CrossAttentionConfig(**self.xattn)
 
 
 class SignLLaVA(nn.Module):
-    """Projectors and delimiters (trainable) around a frozen LLM (``llm``) and its tokenizer."""
+    """Projectors, connector and delimiters (trainable) around a frozen LLM (``llm``) and its tokenizer."""
 
     def __init__(self, config: ModelConfig, llm: nn.Module, tokenizer):
         super().__init__()
@@ -106,21 +120,25 @@ class SignLLaVA(nn.Module):
         )
         if config.gloss_prompt and not config.glosses:
             raise InputError(None, "config value gloss_prompt needs a gloss vocabulary: set model.glosses or ctc > 0")
+        # built last: mlp adds no parameter, and the others draw their initialization after everything above
+        self.connector = build_connector(config, hidden, text_rms, llm)
         # the LLM's KV caches reused where sequences share text (training batches, calls, beams); it reads
         # ``self.llm`` at every use, which build.attach and load_trained replace after construction
-        self.cached_llm = CachedLLM(functools.partial(getattr, self, "llm"), self.vocab_size)
+        self.cached_llm = CachedLLM(
+            functools.partial(getattr, self, "llm"), min(self.sign_id, self.start_id, self.end_id)
+        )
         self.to(device=embed.weight.device)
 
     # --- state ---------------------------------------------------------------------------------
 
     def trainable_state(self) -> dict[str, torch.Tensor]:
-        """Only what training changes: projectors, delimiters, and LoRA weights if any."""
+        """Only what training changes: projectors, connector, delimiters, and LoRA weights if any."""
         return {k: v for k, v in self.state_dict().items() if not k.startswith("llm.") or "lora_" in k}
 
     def no_weight_decay(self) -> set[str]:
         """Parameters the optimizer does not decay (:func:`pretrain.optim.decay_groups`): the delimiter
-        embeddings are token embeddings, not a weight matrix."""
-        return {"delimiters"}
+        embeddings are token embeddings, not a weight matrix; nor the connector's queries and stream embeddings."""
+        return {"delimiters"} | {f"connector.{n}" for n in self.connector.no_weight_decay()}
 
     @property
     def device(self) -> torch.device:
@@ -129,7 +147,7 @@ class SignLLaVA(nn.Module):
     # --- inputs --------------------------------------------------------------------------------
 
     def project(self, streams: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Tensor]):
-        """Projected tokens per stream: ``{name: ((B, T', H), (B, T') mask)}``."""
+        """Projected frames per stream, the connector's input: ``{name: ((B, T', H), (B, T') mask)}``."""
         missing = [n for n in self.projectors if n not in streams]
         if missing:
             raise InputError(None, f"the batch lacks stream(s) {', '.join(missing)} that this model was built for")
@@ -153,9 +171,11 @@ class SignLLaVA(nn.Module):
         return self._encode(tasks, self.project(streams, masks), with_answer)
 
     def _encode(self, tasks: Sequence[Task], projected: dict, with_answer: bool) -> dict[str, torch.Tensor]:
-        names = list(self.projectors)
-        counts = [[int(projected[n][1][b].sum()) for n in names] for b in range(len(tasks))]
-        hints = self._greedy_glosses(projected, names[0]) if self.config.gloss_prompt else [None] * len(tasks)
+        blocks = self.connector.sequence(projected)  # the sign tokens of the sequence, block by block
+        names = list(blocks)
+        counts = [[int(blocks[n][1][b].sum()) for n in names] for b in range(len(tasks))]
+        first = next(iter(self.projectors))
+        hints = self._greedy_glosses(projected, first) if self.config.gloss_prompt else [None] * len(tasks)
         ids, labels = [], []
         for task, n_tokens, glosses in zip(tasks, counts, hints, strict=True):
             rendered = render_prompt(self.tokenizer, task, n_tokens, with_answer, glosses)
@@ -165,7 +185,7 @@ class SignLLaVA(nn.Module):
                 raise InputError(
                     None,
                     f"sample {task.sentence} needs {len(prompt) + len(answer)} tokens, more than "
-                    f"max_length={self.config.max_length}: pool the streams more (stride)",
+                    f"max_length={self.config.max_length}: pool the streams more (stride) or use another connector",
                 )
             ids.append(prompt + answer)
             labels.append([IGNORE] * len(prompt) + answer)
@@ -183,8 +203,8 @@ class SignLLaVA(nn.Module):
         input_ids, attention = input_ids.to(self.device), attention.to(self.device)
         lookup = input_ids.masked_fill(input_ids >= self.vocab_size, pad)  # special ids are not in the table
         text = self.llm.get_input_embeddings()(lookup)  # (B, L, H)
-        # sign vectors in row-major placeholder order: sample by sample, stream by stream
-        signs = torch.cat([projected[n][0][b][projected[n][1][b]] for b in range(len(tasks)) for n in names])
+        # sign vectors in row-major placeholder order: sample by sample, block by block
+        signs = torch.cat([blocks[n][0][b][blocks[n][1][b]] for b in range(len(tasks)) for n in names])
         embeds = splice(
             text, input_ids, {self.sign_id: signs, self.start_id: self.delimiters[0], self.end_id: self.delimiters[1]}
         )
@@ -194,6 +214,19 @@ class SignLLaVA(nn.Module):
             "labels": label_ids.to(self.device),
             "input_ids": input_ids,
         }
+
+    def reads_from(self, input_ids: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
+        """Per sample, where the streams begin: the position id (real tokens before it, as the LLM
+        counts positions under padding) of the first ``<video_start>`` that opens a stream block
+        (the system prompt names the delimiters too, followed by text). ``(B,)``"""
+        following = input_ids.roll(-1, 1)
+        opens = (input_ids == self.start_id) & ((following == self.sign_id) | (following == self.end_id))
+        index = opens.int().argmax(1, keepdim=True)  # the first one
+        return (attention.long().cumsum(1) - 1).gather(1, index).squeeze(1)
+
+    def _reading(self, projected: dict, batch: dict):
+        """The connector's context in which the LLM reads the frames beside the sequence (mlp: none)."""
+        return self.connector.reading(projected, self.reads_from(batch["input_ids"], batch["attention_mask"]))
 
     # --- training and inference ----------------------------------------------------------------
 
@@ -220,7 +253,8 @@ class SignLLaVA(nn.Module):
         projected = self.project(streams, stream_mask)
         batch = self._encode(tasks, projected, with_answer=True)
         tokens = int(batch["attention_mask"].sum())
-        lm = self._lm_loss(batch, label_smoothing)
+        with self._reading(projected, batch):
+            lm = self._lm_loss(batch, label_smoothing)
         parts = {"lm": float(lm.detach())}
         if ctc_weight <= 0 or glosses is None:
             return Losses(lm, parts, tokens)
@@ -272,13 +306,25 @@ class SignLLaVA(nn.Module):
         value for SmolLM2), which would leave a plainly initialized head with near-constant logits."""
         return head(nn.functional.rms_norm(tokens, tokens.shape[-1:], eps=1e-6))
 
-    def _lm_loss(self, batch: dict, label_smoothing: float) -> torch.Tensor:
+    def answer_logits(self, tasks: Sequence[Task], streams, stream_mask) -> tuple[torch.Tensor, torch.Tensor]:
+        """Teacher-forced float32 logits ``(B, K, V)`` at the positions where some sample's answer is
+        predicted, and the targets there ``(B, K)`` (IGNORE where a sample's answer is not): what the
+        loss reads, and what scoring a given answer needs. The connector's frames are read as in training."""
+        projected = self.project(streams, stream_mask)
+        batch = self._encode(tasks, projected, with_answer=True)
+        with self._reading(projected, batch):
+            return self._answer_logits(batch)
+
+    def _answer_logits(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
         targets = batch["labels"][:, 1:]  # position t predicts token t+1
         keep = (targets != IGNORE).any(0).nonzero().squeeze(1)  # (K,) positions any sample needs
-        targets = targets[:, keep]  # (B, K)
         logits = self.cached_llm.answer_logits(
             batch["input_ids"], batch["inputs_embeds"], batch["attention_mask"], keep
         )  # (B, K, V)
+        return logits, targets[:, keep]  # (B, K, V), (B, K)
+
+    def _lm_loss(self, batch: dict, label_smoothing: float) -> torch.Tensor:
+        logits, targets = self._answer_logits(batch)
         return nn.functional.cross_entropy(
             logits.reshape(-1, logits.shape[-1]),
             targets.reshape(-1),
@@ -308,18 +354,20 @@ class SignLLaVA(nn.Module):
         answer the model is trained on is one line, so a line break ends one too: what a small LLM
         sometimes runs on with instead of the end-of-turn token (a made-up "A: ..." turn) is not
         generated where the break is a token of its own (:meth:`stop_ids`), and is cut otherwise."""
-        batch = self.encode(tasks, streams, stream_mask, with_answer=False)
+        projected = self.project(streams, stream_mask)
+        batch = self._encode(tasks, projected, with_answer=False)
         embeds, attention = batch["inputs_embeds"], batch["attention_mask"]
-        # the kept prompt head and each prompt computed once for its beams (none: generate prefills it all)
-        kwargs.update(self.cached_llm.generate_cache(batch["input_ids"], embeds, attention, num_beams))
-        out = self.llm.generate(
-            inputs_embeds=embeds,
-            attention_mask=attention,
-            max_new_tokens=max_new_tokens,
-            num_beams=num_beams,
-            do_sample=False,
-            eos_token_id=self.stop_ids(),
-            pad_token_id=self.tokenizer.pad_token_id,
-            **kwargs,
-        )
+        with self._reading(projected, batch):  # cross-attention: the frames' keys and values once per sample
+            # the kept prompt head and each prompt computed once for its beams (none: generate prefills it all)
+            kwargs.update(self.cached_llm.generate_cache(batch["input_ids"], embeds, attention, num_beams))
+            out = self.llm.generate(
+                inputs_embeds=embeds,
+                attention_mask=attention,
+                max_new_tokens=max_new_tokens,
+                num_beams=num_beams,
+                do_sample=False,
+                eos_token_id=self.stop_ids(),
+                pad_token_id=self.tokenizer.pad_token_id,
+                **kwargs,
+            )
         return [t.strip().split("\n", 1)[0].strip() for t in self.tokenizer.batch_decode(out, skip_special_tokens=True)]

@@ -1,7 +1,9 @@
 """The logic of the interactive ASL QA notebook (``notebooks/asl_qa.ipynb``; its cells only call this).
 
 A :class:`QASession` holds one :class:`~signllava.translator.Translator` and the video being looked
-at: the pose skeleton drawn over it, its translation, and the questions asked about it so far.
+at: the pose skeleton drawn over it, its translation (with a warning where the hands were missing in
+most frames), and the questions asked about it so far; it offers only the kinds of question the
+loaded model was trained on (:meth:`QASession.questions`).
 :meth:`QASession.widget` puts the same calls behind ipywidgets (choose a file by path or upload,
 see it, ask in a loop). IPython and ipywidgets are imported inside the functions that need them,
 so ``import signllava`` works without the ``notebook`` extra.
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from pose.errors import InputError
 from pose.io import write_pose
 
+from .questions import Question, answered
 from .subtitles import Segment
 
 if TYPE_CHECKING:
@@ -81,22 +84,33 @@ def one_line_errors() -> None:
 
 @dataclass(frozen=True)
 class Translation:
-    """The translation of one video: its timed segments and the whole text."""
+    """The translation of one video: its timed segments and the whole text; ``warning``: why it is
+    not to be trusted (hands missing in most frames), if it is not."""
 
     segments: tuple[Segment, ...]
+    warning: str | None = None
 
     @property
     def text(self) -> str:
         return " ".join(s.text for s in self.segments if s.text)
 
+    @property
+    def hands_found(self) -> float | None:
+        """The share of the video's frames in which a hand was found."""
+        from .subtitles import hands_share
+
+        return hands_share(self.segments)
+
     def __str__(self) -> str:
         if len(self.segments) == 1 and self.segments[0].glosses is None:
-            return self.text or "(empty translation)"
-        return "\n".join(
-            f"[{s.start:6.2f}-{s.end:6.2f} s] {s.text}"
-            + ("" if s.glosses is None else f"\n{'':17}signs: {' '.join(s.glosses) or '(none)'}")
-            for s in self.segments
-        )
+            body = self.text or "(empty translation)"
+        else:
+            body = "\n".join(
+                f"[{s.start:6.2f}-{s.end:6.2f} s] {s.text}"
+                + ("" if s.glosses is None else f"\n{'':17}signs: {' '.join(s.glosses) or '(none)'}")
+                for s in self.segments
+            )
+        return body if not self.warning else f"{body}\nwarning: {self.warning}"
 
     def _repr_pretty_(self, printer, cycle: bool) -> None:
         printer.text(str(self))
@@ -104,22 +118,48 @@ class Translation:
 
 @dataclass(frozen=True)
 class Exchange:
-    """One question asked about a video and the model's answer."""
+    """One question asked about a video and the model's answer (``warning``: why not to trust it)."""
 
     video: Path
     question: str
     answer: str
+    warning: str | None = None
 
     def __str__(self) -> str:
-        return f"Q: {self.question}\nA: {self.answer}"
+        return f"Q: {self.question}\nA: {self.answer}" + (f"\nwarning: {self.warning}" if self.warning else "")
+
+
+def _session_folder() -> Path:
+    """A fresh folder for one session's drawings under the cache's ``qa/``, named after this process.
+    A kernel that is killed runs no finalizer, so folders of processes that are gone are removed here."""
+    from .llm import cache_dir
+
+    root = cache_dir() / "qa"
+    root.mkdir(parents=True, exist_ok=True)
+    for old in root.iterdir():
+        owner = old.name.split("-", 1)[0]
+        if owner.isdigit() and not _alive(int(owner)):
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=root))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 class QASession:
     """One translator and the video being looked at: overlay, translation and questions about it.
 
     The video is checked on first use (or at once with :meth:`open`), so a session can be made
-    before a file is chosen. Drawn overlays go to ``workdir`` (a temporary folder the session
-    removes when it is garbage collected, unless one is given)."""
+    before a file is chosen. Drawn overlays go to ``workdir`` (unless one is given, a folder under the
+    cache that the session removes when it is garbage collected, or a later session once this process
+    is gone)."""
 
     def __init__(
         self,
@@ -136,7 +176,7 @@ class QASession:
         self.max_new_tokens = max_new_tokens
         self.answer_tokens = answer_tokens
         if workdir is None:
-            workdir = tempfile.mkdtemp(prefix="signllava-qa-")
+            workdir = _session_folder()
             self._cleanup = weakref.finalize(self, shutil.rmtree, workdir, True)
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -215,17 +255,38 @@ class QASession:
             segments = self.translator.translate(
                 self.video, num_beams=self.num_beams, max_new_tokens=self.max_new_tokens
             )
-            self._translation = Translation(tuple(segments))
+            warning = self.translator.hands_warning(segments, self.video.name)
+            self._translation = Translation(tuple(segments), warning)
         return self._translation
 
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The kinds of question (QA tasks) the loaded model was trained on: the only ones it answers."""
+        return self.translator.kinds
+
+    def questions(self, words: tuple[str, ...] | list[str] = ("party",)) -> list[str]:
+        """Questions of every kind the loaded model answers: a word question for each of ``words``
+        (the signs-present kind asks about all of them at once), the others as trained."""
+        out = []
+        for task in self.kinds:
+            if task == "sign_present":
+                out += [Question(task, (w,)).text for w in words]
+            elif task == "signs_present":
+                out.append(Question(task, tuple(words)).text)
+            else:
+                out.append(Question(task).text)
+        return out
+
     def ask(self, question: str) -> str:
-        """The model's answer to a question about the video; every exchange is kept in ``history``."""
+        """The model's answer to a question about the video; every exchange is kept in ``history``.
+        A question of a kind the model was never trained on raises an :class:`InputError` saying so."""
         question = question.strip()
         if not question:
             raise InputError(None, "the question is empty")
         self.pose_file()
         answer = self.translator.ask(self.video, question, max_new_tokens=self.answer_tokens)
-        self.history.append(Exchange(self.video, question, answer))
+        warning = self.translator.video_hands_warning(self.video)
+        self.history.append(Exchange(self.video, question, answer, warning))
         return answer
 
     def widget(self) -> QAWidget:
@@ -252,7 +313,10 @@ class QAWidget:
         self.upload = w.FileUpload(accept="video/*,.pose", multiple=False, description="Upload")
         self.status = w.Label()
         self.view = w.Output()
-        self.question = w.Text(placeholder="e.g. Is the video reversed?", layout=w.Layout(width="60%"))
+        offered = session.questions()
+        hint = f"e.g. {offered[0]}" if offered else "this model answers no questions"
+        self.question = w.Text(placeholder=hint, layout=w.Layout(width="60%"))
+        self.kinds = w.Label(value=answered(session.kinds))  # the questions it answers, as a user may type them
         self.ask_button = w.Button(description="Ask")
         self.answers = w.Output()
         self.load_button.on_click(lambda _: self.load(self.path.value))
@@ -264,6 +328,7 @@ class QAWidget:
                 self.status,
                 self.view,
                 w.HBox([self.question, self.ask_button]),
+                self.kinds,
                 self.answers,
             ]
         )

@@ -14,8 +14,8 @@ import json
 import os
 import threading
 import time
-from collections.abc import Sequence
-from concurrent.futures import Future
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, wait
 from dataclasses import asdict
 from pathlib import Path
 
@@ -28,6 +28,21 @@ from pose.video import resample_pose
 
 from .llm import cache_dir
 from .timings import Timings
+
+
+def check_input(path: str | os.PathLike) -> None:
+    """Refuse, in milliseconds and before any model loads, an input that is not a readable video or
+    ``.pose`` file (its header and container are read; decoding may still find a damaged frame)."""
+    from pose.io import pose_seconds
+    from pose.video import probe
+
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(path, "a folder: give a video or .pose file, or several inputs with -o FOLDER")
+    if path.suffix == ".pose":
+        pose_seconds(path)
+    else:
+        probe(path)
 
 
 def _in_background(fn, *args) -> Future:
@@ -44,9 +59,17 @@ def _in_background(fn, *args) -> Future:
     return future
 
 
+Progress = Callable[[Path, str, int, int], None]
+"""``progress(input, stage, done, total)``: how far an input's translation is; stage ``poses`` (frames
+extracted, of the container's estimate; from the thread that extracts, which may be a prefetch's),
+``features`` (done = total = the input's frames, once its poses are in), an encoder stream's name
+(0 or 1 of 1), ``decoding`` (frames translated of the input's frames)."""
+
+
 class PoseSource:
     """Holistic poses of videos and .pose files at ``target_fps``; ``cache``: the pose cache folder
-    (default ``$SIGNLLAVA_CACHE/poses``); ``workers``: the pose worker processes (0: one per core)."""
+    (default ``$SIGNLLAVA_CACHE/poses``); ``workers``: the pose worker processes (0: one per core).
+    ``progress``: told how far each extraction is (:data:`Progress`, stage ``poses``)."""
 
     def __init__(
         self,
@@ -64,6 +87,8 @@ class PoseSource:
         self.extractor = ParallelExtractor(self.holistic, workers)
         self._hashes: dict[tuple, str] = {}
         self._pending: dict[tuple, Future] = {}  # poses being extracted in the background (prefetch)
+        self._last_prefetch: Future | None = None
+        self.progress: Progress | None = None
         self._extracting = threading.Lock()
 
     def poses(self, path: str | os.PathLike, timings: Timings) -> Pose:
@@ -92,19 +117,31 @@ class PoseSource:
     def prefetch(self, paths: Sequence[str | os.PathLike]) -> None:
         """Start extracting these videos' poses now, in a background thread (the extraction itself runs
         in the pose worker processes), for :meth:`poses` to pick up: the CLI starts its video's while
-        the model loads. Videos already cached, ``.pose`` files and missing files are left to :meth:`poses`."""
+        the model loads, and the next input's while the current one decodes. Prefetches run in the
+        order they were asked for. Videos already cached, ``.pose`` files and missing files are left
+        to :meth:`poses`."""
         for p in paths:
             path = Path(p)
             if path.suffix == ".pose" or not path.is_file() or self.cached_pose(path).is_file():
                 continue
             key = self._file_key(path)
             if key not in self._pending:
-                self._pending[key] = _in_background(self._extract, path)
+                # after the previous prefetch, not racing it for the extraction lock: the video wanted
+                # first is extracted first
+                future = _in_background(self._extract_after, self._last_prefetch, path)
+                self._pending[key] = self._last_prefetch = future
+
+    def _extract_after(self, previous: Future | None, path: Path) -> tuple[Pose, float]:
+        if previous is not None:
+            wait([previous])
+        return self._extract(path)
 
     def _extract(self, path: Path) -> tuple[Pose, float]:
         with self._extracting:  # one video at a time (prefetch threads and callers): it uses every worker
             start = time.perf_counter()
-            pose = self.extractor.extract(path, VideoConfig(target_fps=self.target_fps))
+            progress = self.progress
+            on_frame = None if progress is None else (lambda done, total: progress(path, "poses", done, total))
+            pose = self.extractor.extract(path, VideoConfig(target_fps=self.target_fps), on_frame=on_frame)
             return pose, time.perf_counter() - start
 
     # --- cache keys ------------------------------------------------------------------------------

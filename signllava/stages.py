@@ -26,6 +26,7 @@ from pretrain.build import PretrainConfig
 from pretrain.extract import ExtractFeaturesConfig
 
 from .build import TrainConfig
+from .connectors import connector_lines
 from .evaluate import EvalConfig, load_eval_config
 from .stage_jobs import EvaluateJob, ExtractFeaturesJob, ExtractPosesJob, PretrainJob, TrainJob
 
@@ -87,6 +88,10 @@ def _check_evaluate(cfg: EvalConfig) -> None:
         raise InputError(Path(cfg.checkpoint), "checkpoint folder not found")
 
 
+def _connector_notes() -> list[str]:
+    return ["model.connector: how the streams reach the LLM, one of", *(f"  {line}" for line in connector_lines())]
+
+
 def _pose_array(cfg: ExtractPosesConfig, shards: int, max_requeues: int) -> ExtractPosesJob:
     extract = dataclasses.replace(cfg.extract, num_shards=shards, shard=0)
     return ExtractPosesJob(list(cfg.inputs), cfg.output, extract, max_requeues)
@@ -115,6 +120,7 @@ class Stage:
     variants: Mapping[str, Variant] = field(default_factory=dict)
     # how its config is read, when not by load_config(schema, ...): evaluate starts from the checkpoint's data
     load: Callable[[str | os.PathLike | None, list[str]], Any] | None = None
+    notes: Callable[[], list[str]] | None = None  # lines show-config prints after the config, as YAML comments
 
     def config(self, path: str | os.PathLike | None, overrides: Sequence[str], variant: str | None = None):
         """The stage's validated config: defaults, its overrides, the variant's, ``path``, ``overrides``."""
@@ -199,6 +205,7 @@ register(
         _single(TrainJob),
         _output_dir,
         check=_check_metadata,
+        notes=_connector_notes,
         variants={
             "2": Variant(
                 ("lora.enabled=true", "optim.lr=2e-5"),

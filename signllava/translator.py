@@ -3,7 +3,11 @@
 ``Translator.load(checkpoint)`` rebuilds a trained model once (no checkpoint: the embedded
 default model, trained on synthetic signing only); ``translate(path)`` runs
 decode -> poses -> the streams the checkpoint needs -> projectors -> LLM, segmenting long videos
-at pauses and carrying the previous outputs as context. Encoder streams (Sign2Vec, DINO, MAE) come
+at pauses and carrying the previous outputs as context; ``ask(path, question)`` answers a question
+of a kind the model was trained on (:mod:`signllava.questions`), by the method
+:mod:`signllava.answers` sets for it, and refuses any other. Each segment records the share of its
+frames in which a hand was found (:mod:`signllava.hands`): :meth:`Translator.hands_warning` says
+when it is too small for the translation to mean anything. Encoder streams (Sign2Vec, DINO, MAE) come
 from their pretraining checkpoints (:mod:`signllava.encoders`). Poses (:mod:`signllava.pose_source`)
 and encoder features are cached by the input's content hash (``$SIGNLLAVA_CACHE/poses``,
 ``.../features``), so a second run on the same video skips extraction.
@@ -27,10 +31,13 @@ from pose.io import atomic_output, pose_seconds
 from pose.provenance import extraction_settings, warn_other_backend
 from pose.video import probe
 
+from .answers import NO_REPEAT_NGRAM, AnswerConfig, answer_tasks, from_translation
 from .data.poses import view_for
-from .data.tasks import Task
+from .data.tasks import QUESTIONS, Task
 from .encoders import StreamEncoder, load_encoders
-from .pose_source import PoseSource
+from .hands import HandsCheck, hand_found, hands_warning, share_found
+from .pose_source import PoseSource, Progress
+from .questions import Question, recognize, trained_kinds
 from .segment import SegmentConfig, segment
 from .subtitles import Segment
 from .timings import Timings
@@ -42,19 +49,36 @@ from .timings import Timings
 HALF_WEIGHTS_FROM_SECONDS = 20.0
 
 
-def half_weights_pay_off(path: str | os.PathLike) -> bool:
+def half_weights_pay_off(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> bool:
     """Whether packing the LLM's weights (``Translator.load(half_weights=...)``) pays off for one
-    call on this video or .pose file: it is long enough (:data:`HALF_WEIGHTS_FROM_SECONDS`). A file
-    that cannot be read answers False; the translation then says what is wrong with it."""
-    path = Path(path)
-    try:
-        if path.suffix == ".pose":
-            seconds = pose_seconds(path)
-        else:
-            seconds = probe(path).duration
-    except Exception:
-        return False
-    return seconds >= HALF_WEIGHTS_FROM_SECONDS
+    call on this video or .pose file, or these: together they are long enough
+    (:data:`HALF_WEIGHTS_FROM_SECONDS`). A file that cannot be read counts 0 s; its translation then
+    says what is wrong with it."""
+    seconds = 0.0
+    for path in map(Path, [paths] if isinstance(paths, str | os.PathLike) else paths):
+        try:
+            seconds += pose_seconds(path) if path.suffix == ".pose" else probe(path).duration
+        except Exception:
+            continue
+        if seconds >= HALF_WEIGHTS_FROM_SECONDS:
+            return True  # the rest need no probing
+    return False
+
+
+def checkpoint_kinds(checkpoint: str | os.PathLike | None) -> tuple[str, ...]:
+    """The QA tasks a checkpoint (None: the embedded default model) was trained on, from its config."""
+    from .build import trained_config
+    from .checkpoint import default_checkpoint, read_meta
+
+    folder = default_checkpoint() if checkpoint is None else checkpoint
+    read_meta(folder)
+    return trained_kinds(trained_config(folder).data.tasks.as_dict())
+
+
+def check_question(checkpoint: str | os.PathLike | None, question: str) -> Question:
+    """The question as a kind the checkpoint was trained on, checked without loading the model
+    (:func:`signllava.questions.recognize` raises an :class:`InputError` for any other)."""
+    return recognize(question, checkpoint_kinds(checkpoint))
 
 
 class Translator:
@@ -69,10 +93,18 @@ class Translator:
         target_fps: float | None = 25.0,
         pose_workers: int = 0,
         encoders: Mapping[str, StreamEncoder] | None = None,
+        kinds: Sequence[str] | None = None,
+        answers: AnswerConfig | None = None,
+        hands: HandsCheck | None = None,
     ):
         # the inputs' poses: extracted as the model's training poses were, cached, prefetched
         self.pose_source = PoseSource(holistic, cache, target_fps, pose_workers)
         self.segments = segments or SegmentConfig()
+        # the QA tasks the model was trained on, the only questions ask answers (load reads them from the
+        # checkpoint's training config; None: every QA task, for a model whose training is not known)
+        self.kinds = tuple(QUESTIONS) if kinds is None else tuple(kinds)
+        self.answers = answers or AnswerConfig()
+        self.hands = hands or HandsCheck()
         self.timings = Timings()
         self.model = None
         if model is not None:
@@ -96,6 +128,7 @@ class Translator:
         encoders: Mapping[str, str | os.PathLike] | None = None,
         prefetch: Sequence[str | os.PathLike] = (),
         half_weights: bool = True,
+        progress: Progress | None = None,
         **kwargs,
     ) -> Translator:
         """A translator for a checkpoint folder; ``None``: the embedded default model, which knows
@@ -104,9 +137,12 @@ class Translator:
         checkpoint records them (:mod:`pose.provenance`; else MediaPipe's defaults at 25 fps), unless
         ``holistic`` / ``target_fps`` are given. ``encoders``: the pretraining
         checkpoint of each encoder stream, where the feature store did not record it. ``prefetch``:
-        videos whose poses to start extracting now, while the model loads (:meth:`prefetch`).
+        videos whose poses to start extracting now, while the model loads (:meth:`prefetch`). The
+        questions :meth:`ask` answers are the QA tasks the checkpoint's training config gave weight
+        (unless ``kinds`` is given).
         ``half_weights``: on a CPU, the LLM's linear weights in float16 (~1.75x faster decoding;
-        :func:`~signllava.llm.half_weight_linears`); ``False`` keeps them in float32."""
+        :func:`~signllava.llm.half_weight_linears`); ``False`` keeps them in float32. ``progress``:
+        told how far each input is (:attr:`progress`), the prefetched ones' poses included."""
         from .build import load_trained
         from .checkpoint import default_checkpoint, read_meta
 
@@ -120,9 +156,12 @@ class Translator:
         if fps is not None:
             kwargs.setdefault("target_fps", fps)
         translator = cls(None, **kwargs)  # the pose side first, so that prefetching overlaps the model's load
+        translator.progress = progress
         translator.prefetch(prefetch)
         try:
             model, cfg = load_trained(folder, device, llm, merge=True, half_weights=half_weights)
+            if "kinds" not in kwargs:  # the questions it answers: the QA tasks its training gave weight
+                translator.kinds = trained_kinds(cfg.data.tasks.as_dict())
             stores = {name: spec.store for name, spec in cfg.data.streams.items()}
             translator._set_model(model, load_encoders(model.config.streams, encoders or {}, stores, model.device))
         except BaseException:
@@ -141,6 +180,20 @@ class Translator:
     def target_fps(self) -> float | None:
         """The frame rate poses are extracted or resampled at (None: the video's own)."""
         return self.pose_source.target_fps
+
+    @property
+    def progress(self) -> Progress | None:
+        """Told how far each input is: its poses (also while prefetched, from that thread), encoder
+        streams and decoding (:data:`signllava.pose_source.Progress`); None: nobody is."""
+        return self.pose_source.progress
+
+    @progress.setter
+    def progress(self, progress: Progress | None) -> None:
+        self.pose_source.progress = progress
+
+    def _report(self, path: str | os.PathLike, stage: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(Path(path), stage, done, total)
 
     @property
     def extractor(self):
@@ -181,11 +234,14 @@ class Translator:
 
     def _features(self, pose: Pose, path: str | os.PathLike) -> dict[str, np.ndarray]:
         """Every stream the model needs, for the whole pose: ``{name: (T, D)}`` (computed once)."""
+        self._report(path, "features", len(pose.body.data), len(pose.body.data))  # the input's frames
         start = time.perf_counter()
         out = {name: view(pose)[0] for name, view in self.views.items()}
         self.timings.add("features", time.perf_counter() - start)
         for name, encoder in self.encoders.items():
+            self._report(path, name, 0, 1)
             out[name] = self._encoded(encoder, pose, Path(path))
+            self._report(path, name, 1, 1)
         return out
 
     def _encoded(self, encoder: StreamEncoder, pose: Pose, path: Path) -> np.ndarray:
@@ -230,7 +286,7 @@ class Translator:
                 batch["stream_mask"],
                 num_beams=num_beams,
                 max_new_tokens=max_new_tokens,
-                no_repeat_ngram_size=3,
+                no_repeat_ngram_size=NO_REPEAT_NGRAM,
             )
         self.timings.add("llm", time.perf_counter() - start)
         return out
@@ -251,7 +307,8 @@ class Translator:
         max_new_tokens: int = 100,
         max_context: int = 2,
     ) -> list[Segment]:
-        """Translate a video or .pose file; long inputs become several timed segments."""
+        """Translate a video or .pose file; long inputs become several timed segments, each with the
+        share of its frames in which a hand was found (:meth:`hands_warning` turns it into a note)."""
         if num_beams < 1 or max_new_tokens < 1:
             raise InputError(None, f"beam size and max_new_tokens must be >= 1, got {num_beams} and {max_new_tokens}")
         self.timings = Timings()
@@ -262,19 +319,49 @@ class Translator:
             raise InputError(path, "the video has no frames")
         results, previous = [], list(context)
         features = self._features(pose, path)
+        frames = len(pose.body.data)
+        self._report(path, "decoding", 0, frames)
+        hands = hand_found(pose)
         for first, last in spans:
             task = Task(f"{Path(path).stem}@{first}", "translate", "", None, tuple(previous[-max_context:]))
             batch = self._batch([task], [self._clip(features, first, last)])
             text = self._answer(batch, num_beams, max_new_tokens)[0]
-            results.append(Segment(first / fps, last / fps, text, self._recognized(batch)[0]))
+            found = share_found(hands, first, last)
+            results.append(Segment(first / fps, last / fps, text, self._recognized(batch)[0], found))
             if text:
                 previous.append(text)
+            self._report(path, "decoding", last, frames)
         return results
 
+    def hands_warning(self, segments: Sequence[Segment], source: str | os.PathLike = "") -> str | None:
+        """One line saying the translation is unreliable where hands were found in too few frames
+        (:class:`~signllava.hands.HandsCheck`) of the video or of some of its segments, else None."""
+        return hands_warning(segments, self.hands, str(source))
+
+    def video_hands_warning(self, path: str | os.PathLike) -> str | None:
+        """The same note for a whole video as one clip (what :meth:`ask` reads), from its poses."""
+        pose = self.poses(path)
+        found = share_found(hand_found(pose))
+        whole = Segment(0.0, len(pose.body.data) / float(pose.body.fps), "", None, found)
+        return hands_warning([whole], self.hands, str(path))
+
     def ask(self, path: str | os.PathLike, question: str, max_new_tokens: int = 32) -> str:
-        """Answer a question about the signing in a video (the whole video as one clip)."""
+        """Answer a question about the signing in a video (the whole video as one clip). Only a question
+        of a kind the model was trained on is answered (:mod:`signllava.questions`; anything else raises
+        an :class:`InputError` that lists the kinds it answers), by the method ``answers`` sets for its
+        task (:mod:`signllava.answers`): a word question from the translation :meth:`translate` gives."""
+        asked = recognize(question, self.kinds)
+        if self.answers.method(asked.task) == "translation":
+            segments = self.translate(path, num_beams=self.answers.num_beams)
+            return from_translation(asked, " ".join(s.text for s in segments))
         self.timings = Timings()
         pose = self.poses(path)
-        task = Task(Path(path).stem, "question", "", question.strip())
+        task = Task(Path(path).stem, asked.task, "", asked.text)
         streams = self._clip(self._features(pose, path), 0, len(pose.body.data))
-        return self._answer(self._batch([task], [streams]), 1, max_new_tokens)[0]
+        batch = self._batch([task], [streams])
+        start = time.perf_counter()
+        answer = answer_tasks(
+            self.model, batch["tasks"], batch["streams"], batch["stream_mask"], self.answers, max_new_tokens
+        )[0]
+        self.timings.add("llm", time.perf_counter() - start)
+        return answer

@@ -272,7 +272,7 @@ def reachable(start: str, edges: list[Edge]) -> set[str]:
 
 
 # inference (translate, ask, the notebook, the demo) must run without the training code
-INFERENCE = ("signllava.translator", "signllava.notebook", "signllava.demo")
+INFERENCE = ("signllava.translator", "signllava.notebook", "signllava.demo", "signllava.batch_translate")
 TRAINING = ("signllava.train", "signllava.evaluate", "pretrain.loop", "pretrain.trainer")
 
 

@@ -224,6 +224,21 @@ class TaskBuilder:
             out += rng.sample(rest, min(k - len(out), len(rest)))
         return out
 
+    def sign_present_pair(self, sentence: Sentence, rng: random.Random) -> list[Task]:
+        """Two ``sign_present`` questions about ``sentence``, one answered "yes" (a content word of the
+        reference or of a paraphrase) and one "no" (a vocabulary word of neither), for a balanced
+        measure; none when the sentence has no content word or the vocabulary no other word."""
+        present = content_words(rng.choice([sentence.text, *sentence.paraphrases]))
+        own = {w for text in (sentence.text, *sentence.paraphrases) for w in content_words(text)}
+        absent = self._absent(rng, own, 1)
+        if not present or not absent:
+            return []
+        question = QUESTIONS["sign_present"]
+        return [
+            Task(sentence.sentence_name, "sign_present", "yes", question.format(word=rng.choice(present))),
+            Task(sentence.sentence_name, "sign_present", "no", question.format(word=absent[0])),
+        ]
+
     def make(self, sentence: Sentence, task: str, rng: random.Random) -> Task | None:
         """A task of the given kind, or None when the sentence cannot support it."""
         name = sentence.sentence_name

@@ -75,3 +75,20 @@ def test_abort_kills_an_extraction_under_way_and_refuses_more(make_video):
     with pytest.raises(RuntimeError, match="aborted"):
         px.extract(video)
     px.close()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_progress_counts_every_frame(extractor, make_video, workers):
+    video = make_video(frames=30, fps=25)
+    calls = []
+    px = extractor if workers == 2 else ParallelExtractor(workers=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoSignerWarning)
+        pose = px.extract(video, VideoConfig(), on_frame=lambda done, total: calls.append((done, total)))
+    frames = len(pose.body.data)
+    assert calls[-1] == (frames, frames)
+    done = [d for d, _ in calls]
+    assert done == sorted(done) and all(d <= total for d, total in calls)
+    if workers == 1:
+        assert len(calls) > frames  # one call a frame, then the exact count
+        px.close()

@@ -90,7 +90,6 @@ CASES = {
     "translate-checkpoint-run-folder": ["translate", P, "--checkpoint", "run"],
     "translate-checkpoint-missing": ["translate", P, "--checkpoint", "nowhere"],
     "translate-context-missing-file": ["translate", P, "--context", "missing_context.txt"],
-    "translate-output-folder-missing": ["translate", P, "-o", "nowhere/sub/out.txt"],
     "ask-empty-question": ["ask", P, ""],
     "ask-junk-pose": ["ask", "junk.pose", "Is the sign 'dog' present?"],
     "ask-missing-video": ["ask", "missing.mp4", "Is the sign 'dog' present?"],
@@ -120,6 +119,13 @@ CASES = {
     "extract-fps-0": ["extract-poses", V, "-o", "eo", "--fps", "0"],
     "extract-shard-past-end": ["extract-poses", V, "-o", "eo", "--shard", "3", "--num-shards", "2"],
     "extract-backend": ["extract-poses", V, "-o", "eo", "--backend", "ffmpeg9"],
+    "extract-pose-backend": ["extract-poses", V, "-o", "eo", "--pose-backend", "openpose"],
+    "extract-junk-task-bundle": [
+        *("extract-poses", V, "-o", "eo", "--pose-backend", "tasks", "--set", "holistic.task_bundle=junk.mp4")
+    ],
+    "extract-missing-task-bundle": [
+        *("extract-poses", V, "-o", "eo", "--pose-backend", "tasks", "--set", "holistic.task_bundle=none.task")
+    ],
     "extract-config-syntax": ["extract-poses", V, "-o", "eo", "--config", "syntax.yaml"],
     "extract-config-type": ["extract-poses", V, "-o", "eo", "--config", "type.yaml"],
     "extract-config-unknown-key": ["extract-poses", V, "-o", "eo", "--config", "unknown.yaml"],

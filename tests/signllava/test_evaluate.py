@@ -27,7 +27,16 @@ def test_evaluate_writes_report(llm_dir, dataset, tmp_path):
     t = report["translation"]
     assert {"bleu1", "bleu4", "chrf", "rougeL", "repetition_rate", "distinct1"} <= set(t)
     assert t["bleu_signature"].startswith("nrefs:1|case:mixed")
-    assert report["qa"]["reversed"]["n"] == 6
+    # QA measured balanced, as ask answers it: each clip both ways round, one present and one absent word each
+    assert report["qa"]["reversed"]["n"] == 12 and report["qa"]["reversed"]["method"] == "contrast"
+    reversed_rows = report["qa_answers"]["reversed"]
+    assert sorted(r["answer"] for r in reversed_rows) == ["no"] * 6 + ["yes"] * 6
+    # contrast: a clip and its reversal always get opposite answers, so both ways round are right or wrong together
+    for shown, backwards in zip(reversed_rows[::2], reversed_rows[1::2], strict=True):
+        assert shown["sentence_name"] == backwards["sentence_name"] and shown["prediction"] != backwards["prediction"]
+    present = report["qa_answers"]["sign_present"]
+    assert report["qa"]["sign_present"]["n"] == 12 and report["qa"]["sign_present"]["method"] == "translation"
+    assert [r["answer"] for r in present] == ["yes", "no"] * 6
     assert report["sign_tokens"]["pose"]["effective_rank"] >= 1
     assert report["ambiguous"] is None  # not synthsign: no topic-dependent signs to score
     saved = json.loads((tmp_path / "run" / "eval-train.json").read_text())

@@ -78,7 +78,15 @@ def check_outputs(cells: dict, video: Path) -> None:
     assert "<video" in overlay and "data:video/mp4;base64," in overlay
     assert text_of(cells["session.translation()"]).strip()
     answers = text_of(cells["for"])
-    assert answers.count("Q: ") == 4 and answers.count("\nA: ") == 4
+    # the questions of the kinds the fixture's model was trained on (its task weights), and only those
+    offered = [
+        "Is the sign 'party' present?",
+        "Is the sign 'store' present?",
+        "Are the signs 'party', 'store' present? Answer yes or no for each, separated by commas.",
+        "Is the video reversed?",
+    ]
+    assert [line[3:] for line in answers.splitlines() if line.startswith("Q: ")] == offered
+    assert answers.count("\nA: ") == 4
     assert WIDGET_MIME in cells["session.widget()"].outputs[0]["data"]
 
 
@@ -118,12 +126,18 @@ def test_session_translates_answers_and_keeps_history(translator, clip, tmp_path
     translation = session.translation()
     assert isinstance(translation, Translation) and len(translation.segments) == 1
     assert session.translation() is translation  # computed once per video
-    assert isinstance(session.ask("Is the video reversed?"), str)
-    session.ask("  What is the first word of the translation?  ")
-    assert [e.question for e in session.history] == [
+    assert session.ask("Is the video reversed?") in ("yes", "no")
+    session.ask("  Is the sign 'team' present?  ")
+    assert [e.question for e in session.history] == ["Is the video reversed?", "Is the sign 'team' present?"]
+    assert session.questions(["dog"]) == [
+        "Is the sign 'dog' present?",
+        "Are the signs 'dog' present? Answer yes or no for each, separated by commas.",
         "Is the video reversed?",
-        "What is the first word of the translation?",
     ]
+    # a kind the model was never trained on gets a notice, not an answer, and no place in the history
+    with pytest.raises(InputError, match="of kind first_word, which this model was never trained on"):
+        session.ask("What is the first word of the translation?")
+    assert len(session.history) == 2 and all(e.warning is None for e in session.history)
     assert all(e.video == clip for e in session.history)
     assert "<video" in session.overlay()._repr_html_()
     sheet = session.overlay("sheet")
@@ -183,6 +197,33 @@ def test_widget_loads_uploads_asks_and_reports_errors(translator, clip, tmp_path
     exchanges = "".join(o["text"] for o in ui.answers.outputs)
     assert exchanges.count("Q: ") == 2 and exchanges.count("A: ") == 2 and ui.question.value == ""
     assert ui.status.value == ""
+    # the widget offers the trained kinds and gives any other question a one-line notice
+    assert ui.question.placeholder == "e.g. Is the sign 'party' present?"
+    assert ui.kinds.value.startswith("this model answers: ") and "first word" not in ui.kinds.value
+    ui.question.value = "Tell me a joke"
+    ui.ask_button.click()
+    notice = ui.answers.outputs[-1]["text"]
+    assert (
+        notice.startswith('error: "Tell me a joke" is not a question the model was trained on')
+        and notice.count("\n") == 1
+    )
+
+
+def test_a_translation_of_a_video_without_hands_comes_with_a_warning(translator, clip, tmp_path):
+    from pose.io import read_pose, write_pose
+    from tests.signllava.test_hands import without_hands
+
+    handless = write_pose(without_hands(read_pose(clip)), tmp_path / "handless.pose")
+    session = session_for(translator, handless, tmp_path)
+    translation = session.translation()
+    assert translation.hands_found == 0.0
+    assert (
+        translation.warning == "hands found in only 0 % of the frames of handless.pose: the translation is unreliable"
+    )
+    assert str(translation).endswith(f"\nwarning: {translation.warning}")
+    session.ask("Is the video reversed?")
+    assert str(session.history[-1]).endswith("\nwarning: " + translator.video_hands_warning(handless))
+    assert session_for(translator, clip, tmp_path / "b").translation().warning is None
 
 
 def test_a_translation_shows_the_signs_read_where_the_model_reads_glosses():
@@ -194,3 +235,21 @@ def test_a_translation_shows_the_signs_read_where_the_model_reads_glosses():
     )
     two = Translation((Segment(0.0, 2.0, "Hi.", ()), Segment(2.0, 3.5, "Bye.", ("BYE",))))
     assert str(two).splitlines()[1::2] == [f"{'':17}signs: (none)", f"{'':17}signs: BYE"]
+
+
+def test_session_folders_are_removed_with_the_session_or_after_their_process(tmp_path, monkeypatch):
+    import gc
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("SIGNLLAVA_CACHE", str(tmp_path / "cache"))
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / "cache" / "qa" / f"{gone.stdout.strip()}-abc"  # a killed kernel's leftover
+    stale.mkdir(parents=True)
+    (stale / "001-clip.png").write_bytes(b"png")
+    session = QASession(None)
+    folder = session.workdir
+    assert folder.is_dir() and folder.parent == stale.parent and not stale.exists()
+    del session
+    gc.collect()
+    assert not folder.exists()

@@ -63,3 +63,31 @@ def test_cache_keys_change_with_the_file_and_with_the_extraction_settings(source
     before = source.content_hash(video)
     write_video(video, frames=8)  # the file is rewritten: another version, another hash
     assert source.content_hash(video) != before and source.key(video) != key
+
+
+def test_prefetches_run_in_the_order_asked(source, tmp_path, monkeypatch):
+    """The next input's prefetch waits for the current one's: it never takes the extraction first."""
+    import threading
+    import time
+
+    first, second = (write_video(tmp_path / f"{name}.mp4", frames=2) for name in ("first", "second"))
+    started, gate = [], threading.Event()
+
+    def extract(path):
+        started.append(path.name)
+        if path == first:
+            gate.wait(10)
+        return synthetic_pose(frames=2), 0.0
+
+    monkeypatch.setattr(source, "_extract", extract)
+    source.prefetch([first])
+    source.prefetch([second, first])  # first is on its way already: not started twice
+    deadline = time.monotonic() + 10
+    while not started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.3)  # time enough for the second to start, were it not waiting
+    assert started == ["first.mp4"]
+    gate.set()
+    for pending in list(source._pending.values()):
+        pending.result(timeout=10)
+    assert started == ["first.mp4", "second.mp4"]

@@ -245,3 +245,61 @@ def test_videos_are_extracted_as_the_training_poses_were(llm_dir, tmp_path):
     with pytest.warns(PoseBackendWarning, match=expected):
         with Translator.load(checkpoint, "cpu", holistic=other) as translator:
             assert translator.holistic == other
+
+
+def test_ask_answers_only_the_kinds_the_model_was_trained_on(checkpoint, synth):
+    from signllava.answers import AnswerConfig
+
+    clip = next((synth / "poses").glob("*.pose"))
+    translator = Translator.load(checkpoint, "cpu", answers=AnswerConfig(num_beams=1))
+    assert translator.kinds == ("sign_present", "signs_present", "reversed")  # the fixture's task weights
+    for question, problem in [
+        ("Tell me a joke", '"Tell me a joke" is not a question the model was trained on; this model answers: '),
+        ("What is the first word of the translation?", "of kind first_word, which this model was never trained on"),
+    ]:
+        with pytest.raises(InputError, match=problem):
+            translator.ask(clip, question)
+    # a word question is read off the translation translate gives, so the two never disagree
+    text = " ".join(s.text for s in translator.translate(clip, num_beams=1))
+    words = [w for w in text.lower().replace(",", " ").split() if w.isalpha()]
+    assert words, text  # the tiny LLM's words are noise, but words
+    for word in words[:2]:
+        assert translator.ask(clip, f"Is the sign '{word}' present?") == "yes"
+    assert translator.ask(clip, "is the sign zebra present") == "no"
+    assert (
+        translator.ask(clip, "Are the signs 'zebra', 'okapi' present? Answer yes or no for each, separated by commas.")
+        == "no, no"
+    )
+
+
+def test_a_clip_and_the_same_clip_backwards_get_opposite_reversed_answers(checkpoint, synth, tmp_path):
+    from pose_format import Pose
+
+    from pose.io import write_pose
+
+    clip = next((synth / "poses").glob("*.pose"))
+    pose = read_pose(clip)
+    backwards = write_pose(Pose(pose.header, pose.body.select_frames(np.arange(len(pose.body.data))[::-1])),
+                           tmp_path / "backwards.pose")  # fmt: skip
+    translator = Translator.load(checkpoint, "cpu")
+    answers = [translator.ask(p, "Is the video reversed?") for p in (clip, backwards)]
+    assert sorted(answers) == ["no", "yes"]
+
+
+def test_the_cli_refuses_a_question_of_no_trained_kind_before_loading_the_model(synth):
+    import subprocess
+    import sys
+
+    clip = next((synth / "poses").glob("*.pose"))
+    for question, problem in [
+        ("Tell me a joke", '"Tell me a joke" is not a question the model was trained on'),
+        ("Is the signer asking a question?", "of kind is_question, which this model was never trained on"),
+    ]:
+        result = subprocess.run(
+            [sys.executable, "-m", "signllava", "ask", str(clip), question], capture_output=True, text=True
+        )
+        assert result.returncode == 2 and result.stdout == ""
+        (line,) = result.stderr.splitlines()
+        # the default model was trained on sign-present and reversed questions only
+        assert line.startswith("error: ") and problem in line
+        assert line.endswith("""this model answers: "Is the sign '<word>' present?"; "Is the video reversed?\"""")

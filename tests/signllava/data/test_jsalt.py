@@ -180,7 +180,7 @@ def test_train_and_evaluate_on_the_originals_files(llm_dir, tmp_path):
     report = evaluate(
         EvalConfig(checkpoint=checkpoint, split="val", num_beams=1, max_new_tokens=4, qa=["reversed"]), progress=False
     )
-    assert report["sentences"] == 6 and report["qa"]["reversed"]["n"] == 6
+    assert report["sentences"] == 6 and report["qa"]["reversed"]["n"] == 12  # each clip asked both ways round
     hyps = {h["sentence_name"]: h for h in report["hypotheses"]}
     assert sorted(hyps) == sorted(f"{v}/{c}" for v, c in dev_features)
     assert hyps["video_20/clip_2"]["reference"] == dev_texts["video_20", "clip_2"]

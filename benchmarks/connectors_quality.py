@@ -1,0 +1,147 @@
+"""The quality half of ``benchmarks/connectors.py`` (``quality``): every variant trained with one recipe,
+then scored on held-out synthsign sentences and on long passages.
+
+The recipe is the default model's stage 1 (signllava/recipes/default.yaml) but for the connector:
+the pose stream (``mlp2x_gelu``, ``out_norm: rms``, two temporal blocks), tasks translate 1 /
+sign_present 0.15 / reversed 0.1, context prelude 1 + preceding 1, the same steps, batch, learning
+rate and seed for every variant. Sentences: ``signllava.evaluate`` on the test split with the
+model's own outputs as context (BLEU-4, exact matches, the ambiguous words). Passages: the
+consecutive sentences of each held-out document from its first, joined until they span at least
+15 / 30 / 60 / 120 s, cut from the document's full pose (``poses_full/``) and translated as one
+segment (greedy unless ``--beam``; the new-token budget is the reference's length plus 20), scored
+with BLEU-4 and exact matches; documents shorter than a length are left out of it (synthsign's
+default documents hold 3-8 sentences: ``--passages-data`` names a set generated with longer ones).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from connectors import model_config
+
+from pose.io import read_pose
+from signllava.build import TrainConfig, TrainOptim, load_trained
+from signllava.data.how2sign import by_video
+from signllava.data.poses import view_for
+from signllava.data.streams import DataConfig, StreamInput, load_sentences
+from signllava.data.tasks import ContextWindow, Task, TaskWeights
+from signllava.evaluate import EvalConfig, evaluate
+from signllava.metrics import translation_metrics
+from signllava.train import train
+
+
+def add_arguments(q: argparse.ArgumentParser) -> None:
+    q.add_argument("--data", type=Path, required=True, help="a synthsign folder (metadata, poses/, poses_full/)")
+    q.add_argument("--passages-data", type=Path, default=None, help="the synthsign folder of the passages")
+    q.add_argument("--work", type=Path, default=Path("out/connectors"))
+    q.add_argument("--steps", type=int, default=400)
+    q.add_argument("--batch", type=int, default=8)
+    q.add_argument("--lr", type=float, default=2e-3)
+    q.add_argument("--beam", type=int, default=1)
+    q.add_argument("--limit", type=int, default=0, help="held-out sentences scored (0: all)")
+    q.add_argument("--passage-seconds", type=lambda s: [float(x) for x in s.split(",")], default=[15, 30, 60, 120])
+    q.add_argument("--max-passages", type=int, default=10, help="passages per length")
+    q.add_argument("--train-device", default=None, help="default: --device")
+
+
+def train_config(args, variant: str) -> TrainConfig:
+    data = DataConfig(
+        metadata=[str(args.data / f"how2sign_realigned_{split}.csv") for split in ("train", "val", "test")],
+        streams={"pose": StreamInput(poses=str(args.data / "poses"))},
+        tasks=TaskWeights(translate=1.0, sign_present=0.15, signs_present=0.0, reversed=0.1),
+        context=ContextWindow(1, 1),
+    )
+    model = model_config(variant, {"pose": 208}, args.llm, {"out_norm": "rms", "temporal": 2}, max_length=8192)
+    return TrainConfig(
+        model=model,
+        data=data,
+        optim=TrainOptim(max_steps=args.steps, batch_size=args.batch, lr=args.lr),
+        output_dir=str(args.work / variant),
+        seed=args.seed,
+        device=args.train_device or args.device,
+        log_every=10,
+        save_every=100,
+    )
+
+
+def passages(folder: Path, seconds: float, limit: int) -> list[tuple[str, float, float, str]]:
+    """``(video name, start, end, reference)`` of the held-out documents' first sentences spanning ``seconds``."""
+    data = DataConfig(metadata=[str(folder / "how2sign_realigned_test.csv")], streams={})
+    out = []
+    for sentences in by_video(load_sentences(data, "test")).values():
+        for last, s in enumerate(sentences):
+            if s.end - sentences[0].start >= seconds:
+                text = " ".join(x.text for x in sentences[: last + 1])
+                out.append((sentences[0].video_name, sentences[0].start, s.end, text))
+                break
+        if len(out) == limit:
+            break
+    return out
+
+
+def score_passages(model, folder: Path, args) -> dict:
+    view = view_for(208)
+    scores = {}
+    for seconds in args.passage_seconds:
+        chosen = passages(folder, seconds, args.max_passages)
+        if not chosen:
+            scores[f"{seconds:g}s"] = None
+            continue
+        hyps = []
+        for name, start, end, reference in chosen:
+            pose = read_pose(folder / "poses_full" / f"{name}.pose")
+            fps = float(pose.body.fps)
+            frames = torch.from_numpy(np.ascontiguousarray(view(pose)[0][round(start * fps) : round(end * fps)]))
+            budget = len(model.tokenizer(reference)["input_ids"]) + 20
+            task = Task(f"{name}@{start:g}", "translate", reference)
+            mask = torch.ones(1, len(frames), dtype=torch.bool)
+            hyps += model.generate([task], {"pose": frames[None]}, {"pose": mask}, budget, args.beam)
+        metrics = translation_metrics(hyps, [c[3] for c in chosen])
+        scores[f"{seconds:g}s"] = {"n": len(chosen), "bleu4": metrics["bleu4"], "exact": metrics["exact"]}
+    return scores
+
+
+def quality(args) -> None:
+    summary = {}
+    for variant in args.variants:
+        cfg = train_config(args, variant)
+        result = train(cfg, progress=False)  # resumes; a finished run does nothing
+        checkpoint = Path(cfg.output_dir) / "last"
+        report = evaluate(
+            EvalConfig(
+                checkpoint=str(checkpoint),
+                split="test",
+                context="own",
+                qa=[],
+                num_beams=args.beam,
+                limit=args.limit,
+                device=args.device,
+                output=str(args.work / f"{variant}-test.json"),
+            ),
+            progress=False,
+        )
+        model, _ = load_trained(checkpoint, args.device)
+        with torch.no_grad():
+            long = score_passages(model, args.passages_data or args.data, args)
+        summary[variant] = {
+            "loss": result["loss"],
+            "samples_per_s": result["samples_per_s"],
+            "bleu4": report["translation"]["bleu4"],
+            "exact": report["translation"]["exact"],
+            "sentences": report["sentences"],
+            "ambiguous": (report["ambiguous"] or {}).get("accuracy"),
+            "passages": long,
+        }
+        print(variant, json.dumps(summary[variant]), flush=True)
+    (args.work / "quality.json").write_text(json.dumps({"args": vars(args), "summary": summary}, indent=1, default=str))
+    lengths = [f"{s:g}s" for s in args.passage_seconds]
+    print(f"\n{'variant':>10} {'loss':>6} {'BLEU-4':>7} {'exact':>9} {'ambig %':>8}  " + "  ".join(lengths))
+    for variant, s in summary.items():
+        long = "  ".join(f"{s['passages'][k]['bleu4']:.1f}" if s["passages"][k] else "-" for k in lengths)
+        ambiguous = f"{s['ambiguous']:.1f}" if s["ambiguous"] is not None else "-"
+        exact = f"{s['exact']}/{s['sentences']}"
+        print(f"{variant:>10} {s['loss']:>6.3f} {s['bleu4']:>7.2f} {exact:>9} {ambiguous:>8}  {long}")
