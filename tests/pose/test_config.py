@@ -45,10 +45,10 @@ def test_invalid_values_are_refused(make, message):
 
 def test_valid_edges_and_the_mediapipe_arguments():
     for complexity in (0, 1, 2):
-        HolisticConfig(model_complexity=complexity, min_detection_confidence=0.0, min_tracking_confidence=1.0)
+        HolisticConfig("legacy", model_complexity=complexity, min_detection_confidence=0.0, min_tracking_confidence=1.0)
     assert VideoConfig(target_fps=1000).target_fps == 1000 and VideoConfig().target_fps is None
     assert ExtractConfig(shard=1, num_shards=2, workers=0).shard == 1
-    heavy = HolisticConfig(model_complexity=2, refine_face_landmarks=True, static_image_mode=True)
+    heavy = HolisticConfig(backend="legacy", model_complexity=2, refine_face_landmarks=True, static_image_mode=True)
     assert heavy.mediapipe_kwargs() == {
         "static_image_mode": True,
         "model_complexity": 2,

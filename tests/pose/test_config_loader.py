@@ -41,7 +41,7 @@ def test_bad_config_file(tmp_path):
 
 def test_config_layers(tmp_path):
     cfg = tmp_path / "c.yaml"
-    cfg.write_text("workers: 3\nholistic:\n  model_complexity: 2\n")
+    cfg.write_text("workers: 3\nholistic:\n  backend: legacy\n  model_complexity: 2\n")
     loaded = load_config(ExtractConfig, cfg, ["workers=4"])
     assert loaded.workers == 4 and loaded.holistic.model_complexity == 2 and loaded.video.backend == "auto"
 

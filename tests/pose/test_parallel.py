@@ -42,14 +42,22 @@ def test_bad_files_fail_with_one_line(extractor, tmp_path):
         extractor.extract(tmp_path / "junk.mp4")
 
 
+# mean pixel distance over frames after one seam: the Tasks graph settles a little more slowly
+# after the 8 warm-up frames than the legacy one (its mean differs by about 0.5 px, legacy's 0.37)
+SEAM_MEAN_PX = {"legacy": 0.5, "tasks": 0.6}
+
+
 @pytest.mark.slow
-def test_two_graphs_match_one_graph_on_a_real_clip(extractor):
+def test_two_graphs_match_one_graph_on_a_real_clip(holistic):
     clip = max(realdata("how2sign", "clips").glob("*.mp4"), key=lambda p: p.stat().st_size)
     video = VideoConfig(target_fps=25)
-    split, whole = extractor.extract(clip, video), extract_pose(clip, video=video)
+    with ParallelExtractor(holistic, workers=2, min_frames=10) as extractor:
+        split = extractor.extract(clip, video)
+    whole = extract_pose(clip, holistic, video)
     assert split.body.data.shape == whole.body.data.shape
     diff = landmark_difference(split, whole)  # mean pixel distance per frame (1280 x 720 video)
-    assert diff.mean() < 0.5 and np.percentile(diff, 95) < 2.0, (diff.mean(), diff.max())
+    assert diff.mean() < SEAM_MEAN_PX[holistic.backend], (diff.mean(), diff.max())
+    assert np.percentile(diff, 95) < 2.0, (diff.mean(), diff.max())
     found_split, found_whole = split.body.confidence[:, 0] > 0, whole.body.confidence[:, 0] > 0
     assert (found_split == found_whole).mean() > 0.99
 

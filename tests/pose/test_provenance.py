@@ -13,11 +13,11 @@ from pose.errors import InputError
 
 def test_the_holistic_settings_extract_poses_recorded_are_read_back(tmp_path):
     assert provenance.recorded_holistic(tmp_path) is None  # generated poses: nothing recorded
-    heavy = ExtractConfig(holistic=HolisticConfig(model_complexity=2), video=VideoConfig(target_fps=30))
+    heavy = ExtractConfig(holistic=HolisticConfig("legacy", model_complexity=2), video=VideoConfig(target_fps=30))
     for shard in (0, 1):  # what `extract-poses --shard I --num-shards 2` writes
         shard_config = dataclasses.replace(heavy, shard=shard, num_shards=2)
         save_config(shard_config, tmp_path / f"extract_poses.shard{shard}of2.yaml")
-    assert provenance.recorded_holistic(tmp_path) == dataclasses.asdict(HolisticConfig(model_complexity=2))
+    assert provenance.recorded_holistic(tmp_path) == dataclasses.asdict(HolisticConfig("legacy", model_complexity=2))
     save_config(ExtractConfig(), tmp_path / "extract_poses.yaml")  # a third run with other settings
     with pytest.warns(UserWarning, match="different Holistic settings"):
         assert provenance.recorded_holistic(tmp_path) is None
@@ -34,8 +34,8 @@ def test_records_round_trip_and_give_the_extraction_settings(tmp_path):
     assert provenance.read_record(tmp_path) == record and provenance.read_record(tmp_path / "none") is None
     assert provenance.extraction_settings(record) == (None, 25.0)
     assert provenance.extraction_settings(None) == (None, None)
-    heavy = {"holistic": dataclasses.asdict(HolisticConfig(model_complexity=2)), "fps": 30.0}
-    assert provenance.extraction_settings(heavy) == (HolisticConfig(model_complexity=2), 30.0)
+    strict = HolisticConfig(min_detection_confidence=0.7)  # a setting both backends have
+    assert provenance.extraction_settings({"holistic": dataclasses.asdict(strict), "fps": 30.0}) == (strict, 30.0)
     with pytest.raises(InputError, match=r"meta.json: corrupt pose record .*'fps': 'fast'"):
         provenance.extraction_settings({"holistic": None, "fps": "fast"}, "meta.json")
     (tmp_path / provenance.RECORD).write_text("{not json")
@@ -51,7 +51,8 @@ def test_a_models_streams_get_one_record():
         assert provenance.merged([a, b]) == a
 
 
-def test_records_name_the_backend_and_old_ones_are_the_legacy_graphs(tmp_path):
+def test_records_name_the_backend_and_old_ones_are_the_legacy_graphs(tmp_path, monkeypatch):
+    monkeypatch.setattr(provenance, "backend_installed", lambda backend: True)  # no fallback to the other one
     tasks = HolisticConfig(backend="tasks", task_bundle_sha256="cd" * 32)
     save_config(ExtractConfig(holistic=tasks), tmp_path / "extract_poses.yaml")
     assert provenance.recorded_holistic(tmp_path) == dataclasses.asdict(tasks)
