@@ -14,10 +14,12 @@ from signllava.answers import (
     answer_logprobs,
     answer_tasks,
     contrast_reversed,
+    first_answer_logprobs,
     flip_time,
     from_translation,
     translate_clips,
     word_in,
+    yes_margin,
 )
 from signllava.data.tasks import QUESTIONS, Task, TaskBuilder
 from signllava.questions import Question, parse_question
@@ -69,6 +71,21 @@ def test_answer_logprobs_is_the_answers_log_likelihood(tiny_llm):
     assert answer_logprobs(model, tasks, streams, masks).item() == pytest.approx(
         -losses.parts["lm"] * n_answer, rel=1e-4
     )
+
+
+def test_the_first_answer_token_is_scored_as_the_llm_predicts_it_for_each_prompt_alone(tiny_llm):
+    model = make(tiny_llm).eval()
+    _, streams, masks = batch(n=3)  # clips of 5, 3 and 4 frames: prompts of different lengths in one batch
+    tasks = [Task(f"s{i}", "reversed", answer, QUESTIONS["reversed"]) for i, answer in enumerate(("yes", "no", ""))]
+    batched = first_answer_logprobs(model, tasks, streams, masks)
+    for i, task in enumerate(tasks):
+        one = {k: v[i : i + 1, : int(masks[k][i].sum())] for k, v in streams.items()}
+        full = {k: torch.ones(v.shape[:2], dtype=torch.bool) for k, v in one.items()}
+        prompt = model.encode([task], one, full, with_answer=False)
+        alone = model.llm(inputs_embeds=prompt["inputs_embeds"]).logits[0, -1].float().log_softmax(-1)
+        torch.testing.assert_close(batched[i], alone, atol=1e-4, rtol=1e-4)
+    yes, no = (model.tokenizer(a, add_special_tokens=False)["input_ids"][0] for a in ("yes", "no"))
+    torch.testing.assert_close(yes_margin(model, tasks, streams, masks), batched[:, yes] - batched[:, no])
 
 
 def test_contrast_gives_a_clip_and_its_reversal_opposite_answers(tiny_llm):
