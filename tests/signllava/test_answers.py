@@ -118,3 +118,29 @@ def test_answer_tasks_answers_each_task_by_its_method_in_order(tiny_llm):
     assert llm == model.generate(tasks, streams, masks, num_beams=1, max_new_tokens=3)
     with pytest.raises(InputError, match="reversed='gloss' is invalid: choose contrast, llm"):
         AnswerConfig(reversed="gloss")
+
+
+def test_the_default_model_answers_the_demo_clip_as_it_translates_it(tmp_path):
+    """The issue's case: the held-out clip translated "They want to go to the party." (PARTY read) was
+    answered "no" to "Is the sign 'party' present?"; the answer now comes from that translation."""
+    import numpy as np
+    from pose_format import Pose
+
+    from pose.io import read_pose, write_pose
+    from signllava.demo import heldout_document
+    from signllava.translator import Translator
+
+    first = heldout_document(tmp_path / "s")[0]
+    clip = tmp_path / "s" / "poses" / f"{first.sentence_name}.pose"
+    pose = read_pose(clip)
+    frames = np.arange(len(pose.body.data))[::-1]
+    backwards = write_pose(Pose(pose.header, pose.body.select_frames(frames)), tmp_path / "backwards.pose")
+    translator = Translator.load(None, "cpu")
+    (segment,) = translator.translate(clip)
+    assert segment.text == first.sentence == "They want to go to the party."
+    assert [translator.ask(clip, f"Is the sign '{w}' present?") for w in ("party", "want", "store")] == [
+        "yes",
+        "yes",
+        "no",
+    ]
+    assert [translator.ask(p, "Is the video reversed?") for p in (clip, backwards)] == ["no", "yes"]
