@@ -119,11 +119,26 @@ def answer_logprobs(model, tasks: Sequence[Task], streams, masks) -> torch.Tenso
     return (logp * (targets != -100)).sum(1)
 
 
+def first_answer_logprobs(model, tasks: Sequence[Task], streams, masks) -> torch.Tensor:
+    """``(B, V)`` log-probabilities of the first token of each task's answer, given its prompt (one pass)."""
+    batch = model.encode(tasks, streams, masks, with_answer=True)
+    first = (batch["labels"] != -100).int().argmax(1) - 1  # (B,) the position that predicts the answer's first token
+    keep = first.unique()  # (K,) sorted
+    logits = model.cached_llm.answer_logits(batch["input_ids"], batch["inputs_embeds"], batch["attention_mask"], keep)
+    column = torch.searchsorted(keep, first)  # (B,) each row's position among the kept ones
+    return logits[torch.arange(len(tasks)), column].log_softmax(-1)  # (B, V)
+
+
+@torch.no_grad()
 def yes_margin(model, tasks: Sequence[Task], streams, masks) -> torch.Tensor:
-    """``(B,)`` log P("yes") - log P("no") of each yes/no question about its clip."""
+    """``(B,)`` log P("yes") - log P("no") of each yes/no question about its clip: from the answers' first
+    tokens (answers are tokenized on their own, as training encodes them) where those differ, in one pass."""
+    yes, no = (model.tokenizer(a, add_special_tokens=False)["input_ids"][0] for a in ("yes", "no"))
+    if yes != no:
+        logp = first_answer_logprobs(model, tasks, streams, masks)
+        return logp[:, yes] - logp[:, no]
     yes = answer_logprobs(model, [_with_answer(t, "yes") for t in tasks], streams, masks)
-    no = answer_logprobs(model, [_with_answer(t, "no") for t in tasks], streams, masks)
-    return yes - no
+    return yes - answer_logprobs(model, [_with_answer(t, "no") for t in tasks], streams, masks)
 
 
 def _with_answer(task: Task, answer: str) -> Task:
@@ -131,10 +146,24 @@ def _with_answer(task: Task, answer: str) -> Task:
 
 
 def contrast_reversed(model, tasks: Sequence[Task], streams, masks) -> list[str]:
-    """ "yes" for each clip the LLM finds more reversed than the same clip played backwards."""
-    shown = yes_margin(model, tasks, streams, masks)
-    backwards = yes_margin(model, tasks, flip_time(streams, masks), masks)
-    return ["yes" if a > b else "no" for a, b in zip(shown.tolist(), backwards.tolist(), strict=True)]
+    """ "yes" for each clip the LLM finds more reversed than the same clip played backwards. A clip
+    asked about both ways round (as evaluation does) is scored once each way."""
+    rows = {}  # (sentence, played backwards) -> the batch row that shows it
+    for i, t in enumerate(tasks):
+        rows.setdefault((t.sentence, t.reversed), i)
+    shown = list(rows)
+    backwards = [(name, not r) for name, r in shown if (name, not r) not in rows]
+    s, m = _select(streams, masks, [rows[k] for k in shown])
+    if backwards:  # the other way round of clips shown one way only (rows of the same batch: same length)
+        b, bm = _select(streams, masks, [rows[name, not r] for name, r in backwards])
+        b = flip_time(b, bm)
+        s = {k: torch.cat([s[k], b[k]]) for k in s}
+        m = {k: torch.cat([m[k], bm[k]]) for k in m}
+    keys = shown + backwards
+    # the question each clip is asked (its placeholder answer only marks where the answer starts)
+    asked = [_with_answer(tasks[rows[k if k in rows else (k[0], not k[1])]], "yes") for k in keys]
+    margins = dict(zip(keys, yes_margin(model, asked, s, m).tolist(), strict=True))
+    return ["yes" if margins[t.sentence, t.reversed] > margins[t.sentence, not t.reversed] else "no" for t in tasks]
 
 
 def _select(streams, masks, rows: list[int]):

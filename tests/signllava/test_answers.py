@@ -14,10 +14,12 @@ from signllava.answers import (
     answer_logprobs,
     answer_tasks,
     contrast_reversed,
+    first_answer_logprobs,
     flip_time,
     from_translation,
     translate_clips,
     word_in,
+    yes_margin,
 )
 from signllava.data.tasks import QUESTIONS, Task, TaskBuilder
 from signllava.questions import Question, parse_question
@@ -71,6 +73,21 @@ def test_answer_logprobs_is_the_answers_log_likelihood(tiny_llm):
     )
 
 
+def test_the_first_answer_token_is_scored_as_the_llm_predicts_it_for_each_prompt_alone(tiny_llm):
+    model = make(tiny_llm).eval()
+    _, streams, masks = batch(n=3)  # clips of 5, 3 and 4 frames: prompts of different lengths in one batch
+    tasks = [Task(f"s{i}", "reversed", answer, QUESTIONS["reversed"]) for i, answer in enumerate(("yes", "no", ""))]
+    batched = first_answer_logprobs(model, tasks, streams, masks)
+    for i, task in enumerate(tasks):
+        one = {k: v[i : i + 1, : int(masks[k][i].sum())] for k, v in streams.items()}
+        full = {k: torch.ones(v.shape[:2], dtype=torch.bool) for k, v in one.items()}
+        prompt = model.encode([task], one, full, with_answer=False)
+        alone = model.llm(inputs_embeds=prompt["inputs_embeds"]).logits[0, -1].float().log_softmax(-1)
+        torch.testing.assert_close(batched[i], alone, atol=1e-4, rtol=1e-4)
+    yes, no = (model.tokenizer(a, add_special_tokens=False)["input_ids"][0] for a in ("yes", "no"))
+    torch.testing.assert_close(yes_margin(model, tasks, streams, masks), batched[:, yes] - batched[:, no])
+
+
 def test_contrast_gives_a_clip_and_its_reversal_opposite_answers(tiny_llm):
     model = make(tiny_llm).eval()
     _, streams, masks = batch(n=3)
@@ -101,3 +118,29 @@ def test_answer_tasks_answers_each_task_by_its_method_in_order(tiny_llm):
     assert llm == model.generate(tasks, streams, masks, num_beams=1, max_new_tokens=3)
     with pytest.raises(InputError, match="reversed='gloss' is invalid: choose contrast, llm"):
         AnswerConfig(reversed="gloss")
+
+
+def test_the_default_model_answers_the_demo_clip_as_it_translates_it(tmp_path):
+    """The issue's case: the held-out clip translated "They want to go to the party." (PARTY read) was
+    answered "no" to "Is the sign 'party' present?"; the answer now comes from that translation."""
+    import numpy as np
+    from pose_format import Pose
+
+    from pose.io import read_pose, write_pose
+    from signllava.demo import heldout_document
+    from signllava.translator import Translator
+
+    first = heldout_document(tmp_path / "s")[0]
+    clip = tmp_path / "s" / "poses" / f"{first.sentence_name}.pose"
+    pose = read_pose(clip)
+    frames = np.arange(len(pose.body.data))[::-1]
+    backwards = write_pose(Pose(pose.header, pose.body.select_frames(frames)), tmp_path / "backwards.pose")
+    translator = Translator.load(None, "cpu")
+    (segment,) = translator.translate(clip)
+    assert segment.text == first.sentence == "They want to go to the party."
+    assert [translator.ask(clip, f"Is the sign '{w}' present?") for w in ("party", "want", "store")] == [
+        "yes",
+        "yes",
+        "no",
+    ]
+    assert [translator.ask(p, "Is the video reversed?") for p in (clip, backwards)] == ["no", "yes"]
