@@ -3,8 +3,9 @@ then scored on held-out synthsign sentences and on long passages.
 
 The recipe is the default model's stage 1 (signllava/recipes/default.yaml) but for the connector:
 the pose stream (``mlp2x_gelu``, ``out_norm: rms``, two temporal blocks), tasks translate 1 /
-sign_present 0.15 / reversed 0.1, context prelude 1 + preceding 1, the same steps, batch, learning
-rate and seed for every variant. Sentences: ``signllava.evaluate`` on the test split with the
+sign_present 0.15 / reversed 0.1, context prelude 1 + preceding 1, the gloss CTC loss on the
+projected frames (``--ctc``, 0.5 as the recipe's later runs), the same steps, batch, learning rate
+and seed for every variant, each from scratch. Sentences: ``signllava.evaluate`` on the test split with the
 model's own outputs as context (BLEU-4, exact matches, the ambiguous words). Passages: the
 consecutive sentences of each held-out document from its first, joined until they span at least
 15 / 30 / 60 / 120 s, cut from the document's full pose (``poses_full/``) and translated as one
@@ -41,6 +42,8 @@ def add_arguments(q: argparse.ArgumentParser) -> None:
     q.add_argument("--steps", type=int, default=400)
     q.add_argument("--batch", type=int, default=8)
     q.add_argument("--lr", type=float, default=2e-3)
+    q.add_argument("--ctc", type=float, default=0.5, help="gloss CTC loss weight (the default recipe's; 0: off)")
+    q.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch's default)")
     q.add_argument("--beam", type=int, default=1)
     q.add_argument("--limit", type=int, default=0, help="held-out sentences scored (0: all)")
     q.add_argument("--passage-seconds", type=lambda s: [float(x) for x in s.split(",")], default=[15, 30, 60, 120])
@@ -60,6 +63,7 @@ def train_config(args, variant: str) -> TrainConfig:
         model=model,
         data=data,
         optim=TrainOptim(max_steps=args.steps, batch_size=args.batch, lr=args.lr),
+        ctc=args.ctc,
         output_dir=str(args.work / variant),
         seed=args.seed,
         device=args.train_device or args.device,
@@ -106,6 +110,8 @@ def score_passages(model, folder: Path, args) -> dict:
 
 
 def quality(args) -> None:
+    if args.threads:
+        torch.set_num_threads(args.threads)
     summary = {}
     for variant in args.variants:
         cfg = train_config(args, variant)
