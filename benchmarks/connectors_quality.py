@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from connectors import model_config
 
-from pose.io import read_pose
+from pose.io import atomic_output, read_pose
 from signllava.build import TrainConfig, TrainOptim, load_trained
 from signllava.data.how2sign import by_video
 from signllava.data.poses import view_for
@@ -143,7 +143,14 @@ def quality(args) -> None:
             "passages": long,
         }
         print(variant, json.dumps(summary[variant]), flush=True)
-    (args.work / "quality.json").write_text(json.dumps({"args": vars(args), "summary": summary}, indent=1, default=str))
+    # other variants' figures in the file stay (variants may run as separate processes on one --work)
+    path = args.work / "quality.json"
+    saved = json.loads(path.read_text()) if path.exists() else {"runs": {}, "summary": {}}
+    saved["summary"].update(summary)
+    saved["runs"].update({v: vars(args) for v in summary})
+    with atomic_output(path) as tmp:
+        tmp.write_text(json.dumps(saved, indent=1, default=str))
+    summary = saved["summary"]
     lengths = [f"{s:g}s" for s in args.passage_seconds]
     print(f"\n{'variant':>10} {'loss':>6} {'BLEU-4':>7} {'exact':>9} {'ambig %':>8}  " + "  ".join(lengths))
     for variant, s in summary.items():
