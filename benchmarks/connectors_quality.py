@@ -49,6 +49,7 @@ def add_arguments(q: argparse.ArgumentParser) -> None:
     q.add_argument("--passage-seconds", type=lambda s: [float(x) for x in s.split(",")], default=[15, 30, 60, 120])
     q.add_argument("--max-passages", type=int, default=10, help="passages per length")
     q.add_argument("--train-device", default=None, help="default: --device")
+    q.add_argument("--plot", default=None, help="draw every variant's training curves (LM and CTC loss) here")
 
 
 def train_config(args, variant: str) -> TrainConfig:
@@ -109,6 +110,29 @@ def score_passages(model, folder: Path, args) -> dict:
     return scores
 
 
+def plot_curves(work: Path, variants: list[str], path: Path) -> None:
+    """The LM and gloss-CTC training losses of each variant's run under ``work``, one line per variant."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for variant in variants:
+        rows = [json.loads(line) for line in (work / variant / "metrics.jsonl").read_text().splitlines()]
+        for ax, key in zip(axes, ("lm", "ctc"), strict=True):
+            ax.plot([r["step"] for r in rows if key in r], [r[key] for r in rows if key in r], label=variant)
+    for ax, title in zip(axes, ("LM loss (answer tokens)", "gloss CTC loss"), strict=True):
+        ax.set_xlabel("step")
+        ax.set_yscale("log")  # the first steps' CTC loss is several times the rest
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def quality(args) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -151,6 +175,9 @@ def quality(args) -> None:
     with atomic_output(path) as tmp:
         tmp.write_text(json.dumps(saved, indent=1, default=str))
     summary = saved["summary"]
+    if args.plot:
+        plot_curves(args.work, list(summary), Path(args.plot))
+        print(f"plot: {args.plot}")
     lengths = [f"{s:g}s" for s in args.passage_seconds]
     print(f"\n{'variant':>10} {'loss':>6} {'BLEU-4':>7} {'exact':>9} {'ambig %':>8}  " + "  ".join(lengths))
     for variant, s in summary.items():
