@@ -1,16 +1,17 @@
 """The quality half of ``benchmarks/connectors.py`` (``quality``): every variant trained with one recipe,
 then scored on held-out synthsign sentences and on long passages.
 
-The recipe is the default model's stage 1 (signllava/recipes/default.yaml) but for the connector:
-the pose stream (``mlp2x_gelu``, ``out_norm: rms``, two temporal blocks), tasks translate 1 /
-sign_present 0.15 / reversed 0.1, context prelude 1 + preceding 1, the gloss CTC loss on the
-projected frames (``--ctc``, 0.5 as the recipe's later runs), the same steps, batch, learning rate
-and seed for every variant, each from scratch. Sentences: ``signllava.evaluate`` on the test split with the
-model's own outputs as context (BLEU-4, exact matches, the ambiguous words). Passages: the
-consecutive sentences of each held-out document from its first, joined until they span at least
-15 / 30 / 60 / 120 s, cut from the document's full pose (``poses_full/``) and translated as one
-segment (greedy unless ``--beam``; the new-token budget is the reference's length plus 20), scored
-with BLEU-4 and exact matches; documents shorter than a length are left out of it (synthsign's
+The recipe is the default model's stage 1 (signllava/recipes/default.yaml) but for the connector: the
+pose stream (``mlp2x_gelu``, ``out_norm: rms``, two temporal blocks), tasks translate 1 / sign_present
+0.15 / reversed 0.1, context prelude 1 + preceding 1, the gloss CTC loss on the projected frames
+(``--ctc``, 0.5 as the recipe's later runs), the same steps, batch, learning rate and seed for every
+variant, each from scratch. Sentences: ``signllava.evaluate`` on the test split with the model's own
+outputs as context (BLEU-4, exact matches, the ambiguous words; the reference answers' loss per token
+with the reference context, and the gloss head's WER, which move where a young model's BLEU does not
+yet). Passages: the consecutive sentences of each held-out document from its first, joined until they
+span at least 15 / 30 / 60 / 120 s, cut from the document's full pose (``poses_full/``) and translated
+as one segment (greedy unless ``--beam``; the new-token budget is the reference's length plus 20),
+scored with BLEU-4 and exact matches; documents shorter than a length are left out of it (synthsign's
 default documents hold 3-8 sentences: ``--passages-data`` names a set generated with longer ones).
 """
 
@@ -164,6 +165,8 @@ def quality(args) -> None:
             "exact": report["translation"]["exact"],
             "sentences": report["sentences"],
             "ambiguous": (report["ambiguous"] or {}).get("accuracy"),
+            "held_out_nats": report["translation_loss"]["nats_per_token"],
+            "gloss_wer": (report["recognition"].get("pose") or {}).get("wer"),
             "passages": long,
         }
         print(variant, json.dumps(summary[variant]), flush=True)
@@ -179,9 +182,12 @@ def quality(args) -> None:
         plot_curves(args.work, list(summary), Path(args.plot))
         print(f"plot: {args.plot}")
     lengths = [f"{s:g}s" for s in args.passage_seconds]
-    print(f"\n{'variant':>10} {'loss':>6} {'BLEU-4':>7} {'exact':>9} {'ambig %':>8}  " + "  ".join(lengths))
+    head = f"{'variant':>10} {'loss':>6} {'held-out':>8} {'gloss WER':>9} {'BLEU-4':>7} {'exact':>9} {'ambig %':>8}  "
+    print("\n" + head + "  ".join(lengths))
     for variant, s in summary.items():
         long = "  ".join(f"{s['passages'][k]['bleu4']:.1f}" if s["passages"][k] else "-" for k in lengths)
         ambiguous = f"{s['ambiguous']:.1f}" if s["ambiguous"] is not None else "-"
         exact = f"{s['exact']}/{s['sentences']}"
-        print(f"{variant:>10} {s['loss']:>6.3f} {s['bleu4']:>7.2f} {exact:>9} {ambiguous:>8}  {long}")
+        nats, wer = (f"{s[k]:.3f}" if s.get(k) is not None else "-" for k in ("held_out_nats", "gloss_wer"))
+        cells = f"{variant:>10} {s['loss']:>6.3f} {nats:>8} {wer:>9} {s['bleu4']:>7.2f} {exact:>9} {ambiguous:>8}"
+        print(f"{cells}  {long}")

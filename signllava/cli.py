@@ -369,6 +369,11 @@ def evaluate_command(
         + f"  chrF {t['chrf']:.2f}  ROUGE-L {t['rougeL']:.2f}  exact {t['exact']}/{report['sentences']}"
     )
     typer.echo(f"  {t['bleu_signature']}")
+    loss = report["translation_loss"]
+    typer.echo(
+        f"reference translations (reference context): {loss['nats_per_token']:.3f} nats a token, "
+        f"perplexity {loss['perplexity']:.2f} ({loss['tokens']} tokens)"
+    )
     typer.echo(
         f"repetition rate {t['repetition_rate']:.2f}, distinct-1 {t['distinct1']:.2f}, distinct-2 {t['distinct2']:.2f}"
     )

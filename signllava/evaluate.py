@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import random
 from collections.abc import Iterator, Sequence
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import torch
 import yaml
+from torch import nn
 
 from pose.config_loader import config_yaml, load_config
 from pose.errors import InputError
@@ -168,6 +170,8 @@ def evaluate(cfg: EvalConfig, progress: bool = True) -> dict:
         qa_results = _qa(model, dataset, builder, sentences, index, cfg)
         tokens = _sign_tokens(model, dataset)
         recognition = _recognition(model, dataset, cfg.batch_size)
+        gold = TaskBuilder(sentences, window=window, source=ContextSource.gold(sentences), seed=cfg.seed)
+        held_out = answer_loss(model, dataset, [gold.translation(s) for s in sentences], cfg.batch_size)
     refs = [s.text for s in sentences]
     hyp_list = [hyps[s.sentence_name] for s in sentences]
     report = {
@@ -176,6 +180,7 @@ def evaluate(cfg: EvalConfig, progress: bool = True) -> dict:
         "context": cfg.context,
         "sentences": len(sentences),
         "translation": translation_metrics(hyp_list, refs) | collapse_metrics(hyp_list),
+        "translation_loss": held_out,
         "ambiguous": ambiguous_words(data, cfg.split, hyps),
         "qa": {
             task: yes_no_metrics([r["prediction"] for r in rs], [r["answer"] for r in rs])
@@ -254,6 +259,21 @@ def _qa(model, dataset, builder, sentences, index, cfg: EvalConfig) -> dict[str,
             ]
         results[task_name] = rows
     return results
+
+
+def answer_loss(model, dataset: SignDataset, tasks: list[Task], batch_size: int) -> dict:
+    """Teacher-forced cross-entropy of the reference answers of ``tasks`` (one per sentence of
+    ``dataset``, in its order), in nats per answer token over the whole split, and its perplexity:
+    a measure of a model's reading that moves smoothly where BLEU of a young model is still near 0."""
+    total, count = 0.0, 0
+    for start in range(0, len(tasks), batch_size):
+        chunk = list(range(start, min(start + batch_size, len(tasks))))
+        batch = _batch(dataset, chunk, [tasks[i] for i in chunk])
+        logits, targets = model.answer_logits(batch["tasks"], batch["streams"], batch["stream_mask"])
+        valid = targets != -100
+        nll = nn.functional.cross_entropy(logits[valid].float(), targets[valid], reduction="sum")
+        total, count = total + float(nll), count + int(valid.sum())
+    return {"nats_per_token": total / count, "perplexity": math.exp(total / count), "tokens": count}
 
 
 def _recognition(model, dataset: SignDataset, batch_size: int) -> dict:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
+
+import pytest
 
 from signllava.train import train
 from tests.signllava.conftest import config
@@ -39,6 +42,22 @@ def test_evaluate_writes_report(llm_dir, dataset, tmp_path):
     assert [r["answer"] for r in present] == ["yes", "no"] * 6
     assert report["sign_tokens"]["pose"]["effective_rank"] >= 1
     assert report["ambiguous"] is None  # not synthsign: no topic-dependent signs to score
+    # the held-out answer loss: per token over the whole split, whatever the batches (their sizes differ)
+    loss = report["translation_loss"]
+    assert loss["tokens"] > 0 and loss["perplexity"] == pytest.approx(math.exp(loss["nats_per_token"]))
+    one_batch = evaluate(
+        EvalConfig(
+            checkpoint=str(tmp_path / "run" / "last"),
+            split="train",
+            max_new_tokens=1,
+            qa=[],
+            batch_size=4,
+            output=str(tmp_path / "b4.json"),
+        ),
+        progress=False,
+    )["translation_loss"]
+    assert one_batch["tokens"] == loss["tokens"]
+    assert one_batch["nats_per_token"] == pytest.approx(loss["nats_per_token"], rel=1e-4)
     saved = json.loads((tmp_path / "run" / "eval-train.json").read_text())
     assert saved["translation"]["bleu4"] == t["bleu4"]
     # with own outputs as context, a sentence's context holds the model's earlier outputs
