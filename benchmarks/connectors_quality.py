@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from connectors import model_config
+from filelock import FileLock
 
 from pose.io import atomic_output, read_pose
 from signllava.build import TrainConfig, TrainOptim, load_trained
@@ -37,7 +38,7 @@ from signllava.train import train
 
 
 def add_arguments(q: argparse.ArgumentParser) -> None:
-    q.add_argument("--data", type=Path, required=True, help="a synthsign folder (metadata, poses/, poses_full/)")
+    q.add_argument("--data", type=Path, default=None, help="a synthsign folder (metadata, poses/, poses_full/)")
     q.add_argument("--passages-data", type=Path, default=None, help="the synthsign folder of the passages")
     q.add_argument("--work", type=Path, default=Path("out/connectors"))
     q.add_argument("--steps", type=int, default=400)
@@ -50,7 +51,14 @@ def add_arguments(q: argparse.ArgumentParser) -> None:
     q.add_argument("--passage-seconds", type=lambda s: [float(x) for x in s.split(",")], default=[15, 30, 60, 120])
     q.add_argument("--max-passages", type=int, default=10, help="passages per length")
     q.add_argument("--train-device", default=None, help="default: --device")
+    q.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
     q.add_argument("--plot", default=None, help="draw every variant's training curves (LM and CTC loss) here")
+    q.add_argument("--report", action="store_true", help="print and plot what --work holds (trains nothing)")
+
+
+def run_folder(work: Path, variant: str) -> Path:
+    """Where ``variant`` trains: "mlp/4" in ``work/mlp-4``, beside (not inside) ``work/mlp``."""
+    return work / variant.replace("/", "-")
 
 
 def train_config(args, variant: str) -> TrainConfig:
@@ -59,6 +67,7 @@ def train_config(args, variant: str) -> TrainConfig:
         streams={"pose": StreamInput(poses=str(args.data / "poses"))},
         tasks=TaskWeights(translate=1.0, sign_present=0.15, signs_present=0.0, reversed=0.1),
         context=ContextWindow(1, 1),
+        num_workers=args.workers,
     )
     model = model_config(variant, {"pose": 208}, args.llm, {"out_norm": "rms", "temporal": 2}, max_length=8192)
     return TrainConfig(
@@ -66,7 +75,7 @@ def train_config(args, variant: str) -> TrainConfig:
         data=data,
         optim=TrainOptim(max_steps=args.steps, batch_size=args.batch, lr=args.lr),
         ctc=args.ctc,
-        output_dir=str(args.work / variant),
+        output_dir=str(run_folder(args.work, variant)),
         seed=args.seed,
         device=args.train_device or args.device,
         log_every=10,
@@ -120,7 +129,7 @@ def plot_curves(work: Path, variants: list[str], path: Path) -> None:
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for variant in variants:
-        rows = [json.loads(line) for line in (work / variant / "metrics.jsonl").read_text().splitlines()]
+        rows = [json.loads(line) for line in (run_folder(work, variant) / "metrics.jsonl").read_text().splitlines()]
         for ax, key in zip(axes, ("lm", "ctc"), strict=True):
             ax.plot([r["step"] for r in rows if key in r], [r[key] for r in rows if key in r], label=variant)
     for ax, title in zip(axes, ("LM loss (answer tokens)", "gloss CTC loss"), strict=True):
@@ -135,9 +144,24 @@ def plot_curves(work: Path, variants: list[str], path: Path) -> None:
 
 
 def quality(args) -> None:
+    if not args.report:
+        if args.data is None:
+            raise SystemExit("connectors.py quality: --data is needed (or --report)")
+        measure(args)
+    path = args.work / "quality.json"
+    if not path.exists():
+        raise SystemExit(f"{path}: no variant has finished")
+    summary = json.loads(path.read_text())["summary"]
+    if args.plot:
+        plot_curves(args.work, list(summary), Path(args.plot))
+        print(f"plot: {args.plot}")
+    print_table(summary, [f"{s:g}s" for s in args.passage_seconds])
+
+
+def measure(args) -> None:
+    """Train (or resume) and score each of ``args.variants``; their figures are merged into quality.json."""
     if args.threads:
         torch.set_num_threads(args.threads)
-    summary = {}
     for variant in args.variants:
         cfg = train_config(args, variant)
         result = train(cfg, progress=False)  # resumes; a finished run does nothing
@@ -151,14 +175,14 @@ def quality(args) -> None:
                 num_beams=args.beam,
                 limit=args.limit,
                 device=args.device,
-                output=str(args.work / f"{variant}-test.json"),
+                output=str(run_folder(args.work, variant)) + "-test.json",
             ),
             progress=False,
         )
         model, _ = load_trained(checkpoint, args.device)
         with torch.no_grad():
             long = score_passages(model, args.passages_data or args.data, args)
-        summary[variant] = {
+        figures = {
             "loss": result["loss"],
             "samples_per_s": result["samples_per_s"],
             "bleu4": report["translation"]["bleu4"],
@@ -169,19 +193,22 @@ def quality(args) -> None:
             "gloss_wer": (report["recognition"].get("pose") or {}).get("wer"),
             "passages": long,
         }
-        print(variant, json.dumps(summary[variant]), flush=True)
-    # other variants' figures in the file stay (variants may run as separate processes on one --work)
-    path = args.work / "quality.json"
-    saved = json.loads(path.read_text()) if path.exists() else {"runs": {}, "summary": {}}
-    saved["summary"].update(summary)
-    saved["runs"].update({v: vars(args) for v in summary})
-    with atomic_output(path) as tmp:
-        tmp.write_text(json.dumps(saved, indent=1, default=str))
-    summary = saved["summary"]
-    if args.plot:
-        plot_curves(args.work, list(summary), Path(args.plot))
-        print(f"plot: {args.plot}")
-    lengths = [f"{s:g}s" for s in args.passage_seconds]
+        print(variant, json.dumps(figures), flush=True)
+        save(args.work / "quality.json", variant, figures, args)
+
+
+def save(path: Path, variant: str, figures: dict, args) -> None:
+    """Record one variant's figures as soon as it is scored; the other variants' in the file stay.
+    Variants may run as separate processes on one --work, so the read-merge-write holds a lock."""
+    with FileLock(path.with_suffix(".lock")):
+        saved = json.loads(path.read_text()) if path.exists() else {"runs": {}, "summary": {}}
+        saved["summary"][variant] = figures
+        saved["runs"][variant] = vars(args)
+        with atomic_output(path) as tmp:
+            tmp.write_text(json.dumps(saved, indent=1, default=str))
+
+
+def print_table(summary: dict, lengths: list[str]) -> None:
     head = f"{'variant':>10} {'loss':>6} {'held-out':>8} {'gloss WER':>9} {'BLEU-4':>7} {'exact':>9} {'ambig %':>8}  "
     print("\n" + head + "  ".join(lengths))
     for variant, s in summary.items():
