@@ -20,7 +20,8 @@
 #      8B shape; alone in its own call: ONLY=connectors bash benchmarks/gpu_figures.sh run
 #      (ONLY: the steps to run, by name; default all).
 # Not here (they need the default LLM's 98 MB GGUF, more than one call carries): the synthsign
-# BLEU runs on the GPU and benchmarks/prefix_sharing.py --device cuda.
+# BLEU runs on the GPU (the connectors' are benchmarks/gpu_quality.sh, two calls) and
+# benchmarks/prefix_sharing.py --device cuda.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-run}
