@@ -190,6 +190,7 @@ def measure(args) -> None:
             "sentences": report["sentences"],
             "ambiguous": (report["ambiguous"] or {}).get("accuracy"),
             "held_out_nats": report["translation_loss"]["nats_per_token"],
+            "other_clip_nats": report["translation_loss"]["other_clip_nats_per_token"],
             "gloss_wer": (report["recognition"].get("pose") or {}).get("wer"),
             "passages": long,
         }
@@ -209,12 +210,16 @@ def save(path: Path, variant: str, figures: dict, args) -> None:
 
 
 def print_table(summary: dict, lengths: list[str]) -> None:
-    head = f"{'variant':>10} {'loss':>6} {'held-out':>8} {'gloss WER':>9} {'BLEU-4':>7} {'exact':>9} {'ambig %':>8}  "
+    head = f"{'variant':>10} {'loss':>6} {'held-out':>8} {'other clip':>10} {'gloss WER':>9} {'BLEU-4':>7} "
+    head += f"{'exact':>9} {'ambig %':>8}  "
     print("\n" + head + "  ".join(lengths))
     for variant, s in summary.items():
         long = "  ".join(f"{s['passages'][k]['bleu4']:.1f}" if s["passages"][k] else "-" for k in lengths)
         ambiguous = f"{s['ambiguous']:.1f}" if s["ambiguous"] is not None else "-"
         exact = f"{s['exact']}/{s['sentences']}"
-        nats, wer = (f"{s[k]:.3f}" if s.get(k) is not None else "-" for k in ("held_out_nats", "gloss_wer"))
-        cells = f"{variant:>10} {s['loss']:>6.3f} {nats:>8} {wer:>9} {s['bleu4']:>7.2f} {exact:>9} {ambiguous:>8}"
+        nats, other, wer = (
+            f"{s[k]:.3f}" if s.get(k) is not None else "-" for k in ("held_out_nats", "other_clip_nats", "gloss_wer")
+        )
+        cells = f"{variant:>10} {s['loss']:>6.3f} {nats:>8} {other:>10} {wer:>9} {s['bleu4']:>7.2f} {exact:>9} "
+        cells += f"{ambiguous:>8}"
         print(f"{cells}  {long}")

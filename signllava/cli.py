@@ -370,9 +370,11 @@ def evaluate_command(
     )
     typer.echo(f"  {t['bleu_signature']}")
     loss = report["translation_loss"]
+    other = loss["other_clip_nats_per_token"]
     typer.echo(
         f"reference translations (reference context): {loss['nats_per_token']:.3f} nats a token, "
         f"perplexity {loss['perplexity']:.2f} ({loss['tokens']} tokens)"
+        + (f"; on another sentence's clip {other:.3f}" if other is not None else "")
     )
     typer.echo(
         f"repetition rate {t['repetition_rate']:.2f}, distinct-1 {t['distinct1']:.2f}, distinct-2 {t['distinct2']:.2f}"

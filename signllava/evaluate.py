@@ -171,7 +171,12 @@ def evaluate(cfg: EvalConfig, progress: bool = True) -> dict:
         tokens = _sign_tokens(model, dataset)
         recognition = _recognition(model, dataset, cfg.batch_size)
         gold = TaskBuilder(sentences, window=window, source=ContextSource.gold(sentences), seed=cfg.seed)
-        held_out = answer_loss(model, dataset, [gold.translation(s) for s in sentences], cfg.batch_size)
+        references = [gold.translation(s) for s in sentences]
+        held_out = answer_loss(model, dataset, references, cfg.batch_size)
+        # the same references, each scored on another sentence's clip (the next in the split): what a model
+        # that ignored the signing would get too; the gap is what the clips tell the model
+        other = answer_loss(model, dataset, references[1:] + references[:1], cfg.batch_size)
+        held_out["other_clip_nats_per_token"] = other["nats_per_token"] if len(sentences) > 1 else None
     refs = [s.text for s in sentences]
     hyp_list = [hyps[s.sentence_name] for s in sentences]
     report = {

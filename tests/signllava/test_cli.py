@@ -215,6 +215,7 @@ def test_cli_train_then_evaluate(llm_dir, dataset, tmp_path):
     assert result.exit_code == 0, result.output
     assert "BLEU-1/2/3/4" in result.output and "nrefs:1" in result.output
     assert "reference translations (reference context):" in result.output and "perplexity" in result.output
+    assert "on another sentence's clip" in result.output
     data = json.loads((tmp_path / "eval.json").read_text())["config"]["data"]
     assert data["context"]["prelude"] == 0 and data["streams"]["pose"]["store"] == str(store)
     result = runner.invoke(app, ["train", "--stage", "2"])

@@ -45,6 +45,8 @@ def test_evaluate_writes_report(llm_dir, dataset, tmp_path):
     # the held-out answer loss: per token over the whole split, whatever the batches (their sizes differ)
     loss = report["translation_loss"]
     assert loss["tokens"] > 0 and loss["perplexity"] == pytest.approx(math.exp(loss["nats_per_token"]))
+    # the control: the same references read from other sentences' clips score differently
+    assert loss["other_clip_nats_per_token"] > 0 and loss["other_clip_nats_per_token"] != loss["nats_per_token"]
     one_batch = evaluate(
         EvalConfig(
             checkpoint=str(tmp_path / "run" / "last"),
