@@ -175,8 +175,11 @@ def evaluate(cfg: EvalConfig, progress: bool = True) -> dict:
         held_out = answer_loss(model, dataset, references, cfg.batch_size)
         # the same references, each scored on another sentence's clip (the next in the split): what a model
         # that ignored the signing would get too; the gap is what the clips tell the model
-        other = answer_loss(model, dataset, references[1:] + references[:1], cfg.batch_size)
-        held_out["other_clip_nats_per_token"] = other["nats_per_token"] if len(sentences) > 1 else None
+        held_out["other_clip_nats_per_token"] = (
+            answer_loss(model, dataset, references[1:] + references[:1], cfg.batch_size)["nats_per_token"]
+            if len(sentences) > 1  # one sentence has no other clip: no pass spent on it
+            else None
+        )
     refs = [s.text for s in sentences]
     hyp_list = [hyps[s.sentence_name] for s in sentences]
     report = {
