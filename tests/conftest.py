@@ -7,6 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+# submitit configures logging (dictConfig) when first imported, which closes every existing handler. If
+# mediapipe's absl handler was made in an earlier test, it holds that test's captured stderr and closes
+# it, and pytest's capture then fails ("I/O operation on closed file") depending on test order.
+import submitit  # noqa: F401
+
 ROOT = Path(__file__).resolve().parents[1]
 REALDATA = ROOT.parent / "shared" / "realdata"
 
