@@ -86,6 +86,37 @@ def data_check(
     typer.echo(f"manifest: {output} ({len(report.kept)} sentences); dropped rows: {dropped}")
 
 
+@data_app.command("passages")
+def data_passages(
+    metadata: list[Path] = typer.Argument(
+        ..., help="Sentence metadata (How2Sign realigned files, a manifest or JSALT annotations), any splits."
+    ),
+    seconds: float = typer.Option(..., min=0.1, help="Each passage spans at least this long (seconds)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Manifest of the passages to write (.tsv)."),
+) -> None:
+    """Join each video's consecutive sentences into passages of at least --seconds, written as a manifest
+    to train or evaluate on long inputs (their features are cut from the full videos: data.streams.*.poses
+    must hold <VIDEO_NAME>.pose, or a per-video feature store)."""
+    from .data.how2sign import by_video, write_manifest
+    from .data.passages import join_passages
+    from .data.streams import DataConfig, load_sentences
+
+    if output.resolve() in {p.resolve() for p in metadata}:
+        raise InputError(output, "the manifest would overwrite an input metadata file; give another --output")
+    data = DataConfig(metadata=[str(p) for p in metadata])
+    sentences = [s for split in ("train", "val", "test") for s in load_sentences(data, split)]
+    if not sentences:
+        raise InputError(metadata[0], "no sentence of a train, val or test split here")
+    joined = join_passages(sentences, seconds)
+    if not joined.passages:
+        longest = max(v[-1].end - v[0].start for v in by_video(sentences).values())
+        raise InputError(
+            None, f"--seconds {seconds:g}: no video's sentences span that long (the longest {longest:.1f} s)"
+        )
+    write_manifest(joined.passages, output)
+    typer.echo(f"{output}: {joined.summary(seconds)}")
+
+
 @data_app.command("synth")
 def data_synth(
     output: Path = typer.Option(Path("out/synthsign"), "--output", "-o", help="Folder to create."),

@@ -47,6 +47,7 @@ def bad(tmp_path_factory, synth) -> Path:
     header = "VIDEO_ID\tVIDEO_NAME\tSENTENCE_ID\tSENTENCE_NAME\tSTART_REALIGNED\tEND_REALIGNED\tSENTENCE\n"
     (d / "utf16.csv").write_bytes((header + "v\tv\t1\ts\t0\t1\thello\n").encode("utf-16"))
     (d / "columns.csv").write_text("a,b,c\n1,2,3\n")
+    (d / "short_train.csv").write_text(header + "v\tv\t1\ts\t0\t1\thello\n")
     (d / "header_only.csv").write_text(header)
     (d / "latin.tsv").write_bytes((header + "v\tv\t1\ts\t0\t1\tcaf\xe9 \x81\x8d\n").encode("latin-1"))
     # manifests: empty, naming no video, naming missing files
@@ -145,6 +146,12 @@ CASES = {
     "check-videos-empty-folder": ["data", "check", "latin.tsv", "--videos", "emptydir", "-o", "dc/m.tsv"],
     "check-videos-missing": ["data", "check", "latin.tsv", "--videos", "nowhere", "-o", "dc/m.tsv"],
     "check-overwrites-input": ["data", "check", "latin.tsv", "-o", "latin.tsv"],
+    # data passages
+    "passages-missing-metadata": ["data", "passages", "missing.csv", "--seconds", "10", "-o", "dp.tsv"],
+    "passages-seconds-0": ["data", "passages", "short_train.csv", "--seconds", "0", "-o", "dp.tsv"],
+    "passages-longer-than-any-video": ["data", "passages", "short_train.csv", "--seconds", "10", "-o", "dp.tsv"],
+    "passages-no-split": ["data", "passages", "latin.tsv", "--seconds", "10", "-o", "dp.tsv"],
+    "passages-overwrites-input": ["data", "passages", "short_train.csv", "--seconds", "1", "-o", "short_train.csv"],
     # data synth
     "synth-size": ["data", "synth", "--size", "huge", "-o", "sy"],
     "synth-workers": ["data", "synth", "--workers", "-2", "-o", "sy"],
