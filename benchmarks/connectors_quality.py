@@ -13,6 +13,9 @@ span at least 15 / 30 / 60 / 120 s, cut from the document's full pose (``poses_f
 as one segment (greedy unless ``--beam``; the new-token budget is the reference's length plus 20),
 scored with BLEU-4 and exact matches; documents shorter than a length are left out of it (synthsign's
 default documents hold 3-8 sentences: ``--passages-data`` names a set generated with longer ones).
+With ``--train-seconds S`` the runs train (and the sentence scores become) passages of at least S seconds
+joined from ``--data``'s documents (``signllava.data.passages``, as ``signllava data passages``), so a
+connector is compared on the long inputs it was trained for.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from filelock import FileLock
 
 from pose.io import atomic_output, read_pose
 from signllava.build import TrainConfig, TrainOptim, load_trained
-from signllava.data.how2sign import by_video
+from signllava.data.how2sign import write_manifest
+from signllava.data.passages import join_passages
 from signllava.data.poses import view_for
 from signllava.data.streams import DataConfig, StreamInput, load_sentences
 from signllava.data.tasks import ContextWindow, Task, TaskWeights
@@ -50,6 +54,13 @@ def add_arguments(q: argparse.ArgumentParser) -> None:
     q.add_argument("--limit", type=int, default=0, help="held-out sentences scored (0: all)")
     q.add_argument("--passage-seconds", type=lambda s: [float(x) for x in s.split(",")], default=[15, 30, 60, 120])
     q.add_argument("--max-passages", type=int, default=10, help="passages per length")
+    q.add_argument(
+        "--train-seconds",
+        type=float,
+        default=0,
+        help="train and score on passages of at least this long joined from --data's documents (its poses_full/)"
+        " instead of single sentences (0); give these runs their own --work",
+    )
     q.add_argument("--train-device", default=None, help="default: --device")
     q.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
     q.add_argument("--plot", default=None, help="draw every variant's training curves (LM and CTC loss) here")
@@ -61,10 +72,26 @@ def run_folder(work: Path, variant: str) -> Path:
     return work / variant.replace("/", "-")
 
 
+def training_data(args) -> tuple[list[str], Path]:
+    """The metadata and pose folder of the runs: --data's sentences, or with --train-seconds its
+    documents' passages (a manifest beside the runs) cut from the full poses."""
+    metadata = [str(args.data / f"how2sign_realigned_{split}.csv") for split in ("train", "val", "test")]
+    if not args.train_seconds:
+        return metadata, args.data / "poses"
+    if not (args.data / "poses_full").is_dir():
+        raise SystemExit(f"{args.data}: no poses_full/ (generate it with documents) to train on passages")
+    sentences = [s for split in ("train", "val", "test") for s in load_sentences(DataConfig(metadata), split)]
+    manifest = args.work / f"passages-{args.train_seconds:g}s.tsv"
+    args.work.mkdir(parents=True, exist_ok=True)
+    write_manifest(join_passages(sentences, args.train_seconds).passages, manifest)  # atomic: the same for all
+    return [str(manifest)], args.data / "poses_full"
+
+
 def train_config(args, variant: str) -> TrainConfig:
+    metadata, poses = training_data(args)
     data = DataConfig(
-        metadata=[str(args.data / f"how2sign_realigned_{split}.csv") for split in ("train", "val", "test")],
-        streams={"pose": StreamInput(poses=str(args.data / "poses"))},
+        metadata=metadata,
+        streams={"pose": StreamInput(poses=str(poses))},
         tasks=TaskWeights(translate=1.0, sign_present=0.15, signs_present=0.0, reversed=0.1),
         context=ContextWindow(1, 1),
         num_workers=args.workers,
@@ -86,16 +113,10 @@ def train_config(args, variant: str) -> TrainConfig:
 def passages(folder: Path, seconds: float, limit: int) -> list[tuple[str, float, float, str]]:
     """``(video name, start, end, reference)`` of the held-out documents' first sentences spanning ``seconds``."""
     data = DataConfig(metadata=[str(folder / "how2sign_realigned_test.csv")], streams={})
-    out = []
-    for sentences in by_video(load_sentences(data, "test")).values():
-        for last, s in enumerate(sentences):
-            if s.end - sentences[0].start >= seconds:
-                text = " ".join(x.text for x in sentences[: last + 1])
-                out.append((sentences[0].video_name, sentences[0].start, s.end, text))
-                break
-        if len(out) == limit:
-            break
-    return out
+    first = [
+        p for p in join_passages(load_sentences(data, "test"), seconds).passages if p.sentence_name.endswith("000")
+    ]
+    return [(p.video_name, p.start, p.end, p.text) for p in first[:limit]]
 
 
 def score_passages(model, folder: Path, args) -> dict:
@@ -174,6 +195,8 @@ def measure(args) -> None:
                 qa=[],
                 num_beams=args.beam,
                 limit=args.limit,
+                # a passage's translation is many sentences long (synthsign signs ~2 tokens a second)
+                max_new_tokens=max(100, round(6 * args.train_seconds)),
                 device=args.device,
                 output=str(run_folder(args.work, variant)) + "-test.json",
             ),

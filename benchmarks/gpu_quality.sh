@@ -8,6 +8,7 @@
 #                                                # carrying .gpuq2; results under $OUT
 #   bash benchmarks/gpu_quality.sh stash && SMOKE=1 bash benchmarks/gpu_quality.sh run
 #                                                # the same commands at tiny sizes on the CPU
+#   TRAIN_SECONDS=30 bash benchmarks/gpu_quality.sh run   # trained on 30-s passages instead of sentences
 #
 # The quality runs need the real default LLM (random weights translate nothing), whose GGUF is more
 # than one call carries beside the working tree: `prepare` splits it in two, with its sha256, and
@@ -71,7 +72,10 @@ data=$work/data
 start=$SECONDS
 # the GGUF converted once, before the variants start side by side
 "$py" -c "from signllava.llm import DEFAULT_LLM, resolve; print('LLM:', resolve(DEFAULT_LLM))" || exit 1
-"$py" -m signllava data synth --size $size --seed 0 -o "$data/synthsign-medium" --no-documents -w $workers -q || exit 1
+# TRAIN_SECONDS=30: train and score on passages of >= 30 s joined from the documents instead of sentences
+train_long=() docs=--no-documents
+if [ -n "${TRAIN_SECONDS:-}" ]; then train_long=(--train-seconds "$TRAIN_SECONDS"); docs=--documents; fi
+"$py" -m signllava data synth --size $size --seed 0 -o "$data/synthsign-medium" $docs -w $workers -q || exit 1
 "$py" -m signllava data synth -o "$data/synthsign-long" --seed 7 --set min_sentences=32 --set max_sentences=40 \
     --set train_docs=0 --set val_docs=0 $long -w $workers -q || exit 1
 echo "data: $((SECONDS - start)) s" | tee -a "$OUT/machine.log"
@@ -82,7 +86,7 @@ pids=()
 for v in $variants; do  # side by side: each process is launch-bound, so one GPU serves them all
     timeout "$limit_s" "$py" benchmarks/connectors.py quality --device $dev --data "$data/synthsign-medium" \
         --passages-data "$data/synthsign-long" --steps $steps --batch $batch --lr 2e-3 --ctc 0.5 --beam 1 \
-        --limit $limit --max-passages $passages --passage-seconds $lengths --workers $loaders --variants "$v" --work "$work/connectors" \
+        --limit $limit "${train_long[@]}" --max-passages $passages --passage-seconds $lengths --workers $loaders --variants "$v" --work "$work/connectors" \
         >"$work/connectors/${v//\//-}.log" 2>&1 &
     pids+=($!)
 done
