@@ -138,12 +138,11 @@ def score_passages(model, folder: Path, args) -> dict:
             hyps += model.generate([task], {"pose": frames[None]}, {"pose": mask}, budget, args.beam)
         metrics = translation_metrics(hyps, [c[3] for c in chosen])
         # the first passage's output is kept: a BLEU-4 near 0 alone cannot tell one sentence from a loop
-        example = {"reference": chosen[0][3], "hypothesis": hyps[0]}
         scores[f"{seconds:g}s"] = {
             "n": len(chosen),
             "bleu4": metrics["bleu4"],
             "exact": metrics["exact"],
-            "example": example,
+            "example": {"reference": chosen[0][3], "hypothesis": hyps[0]},
         }
     return scores
 
