@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 
 import numpy as np
 import torch
@@ -26,6 +28,23 @@ def draws() -> tuple:
 def test_pick_device():
     assert pick_device("auto") == torch.device("cuda" if torch.cuda.is_available() else "cpu")
     assert pick_device("cpu") == torch.device("cpu") and pick_device("meta") == torch.device("meta")
+
+
+def test_pick_device_flushes_denormals_in_every_cpu_thread():
+    # a fresh process: the flag is process state, and worker threads copy it only when they start
+    code = """
+import numpy as np
+import torch
+from pretrain.runtime import pick_device
+torch.set_num_threads(2)
+tiny = torch.from_numpy(np.full(1 << 20, 1e-39, np.float32))  # denormals, made without torch's threads
+pick_device("cpu")  # as every run does before its first computation: the worker threads start after it
+assert bool((tiny * 1.0).eq(0).all()), "every thread's share of the product is flushed"
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    kept = subprocess.run([sys.executable, "-c", code.replace('pick_device("cpu")', "")], capture_output=True)
+    assert kept.returncode != 0  # without it the product keeps denormals: the check above can fail
 
 
 def test_move_to_reaches_every_tensor_of_a_nested_batch_and_keeps_the_rest():
