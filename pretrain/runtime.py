@@ -24,6 +24,8 @@ def flush_denormals() -> None:
     (``xattn``, ``hybrid``) fills its backward pass with such values once the gates leave 0, and x86 CPUs
     compute on them many times slower: steps grew several-fold within ten steps without this. The flag is
     per thread and worker threads copy it when they start, so it is set before the model is built."""
+    for dtype in (np.float16, np.float32, np.float64, np.longdouble):
+        np.finfo(dtype)  # numpy caches these; computed with the flags on, they warn that subnormals are 0
     torch.set_flush_denormal(True)
 
 

@@ -40,6 +40,9 @@ torch.set_num_threads(2)
 tiny = torch.from_numpy(np.full(1 << 20, 1e-39, np.float32))  # denormals, made without torch's threads
 pick_device("cpu")  # as every run does before its first computation: the worker threads start after it
 assert bool((tiny * 1.0).eq(0).all()), "every thread's share of the product is flushed"
+import warnings
+warnings.simplefilter("error")
+np.finfo(np.float32)  # numpy's limits (sacrebleu, transformers read them) say nothing about the flags
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
