@@ -20,10 +20,11 @@ WEIGHTS, CONFIG, TRAINING = "model.safetensors", "config.yaml", "training.pt"
 
 
 def flush_denormals() -> None:
-    """Treat float32 values below ~1.2e-38 as 0 on the CPU (the FTZ/DAZ flags). Training a gated block
-    (``xattn``, ``hybrid``) fills its backward pass with such values once the gates leave 0, and x86 CPUs
-    compute on them many times slower: steps grew several-fold within ten steps without this. The flag is
-    per thread and worker threads copy it when they start, so it is set before the model is built."""
+    """Treat float32 values below ~1.2e-38 as 0 on the CPU (the FTZ/DAZ flags). A few training steps in,
+    the backward pass of a connector (``hybrid``'s gated blocks most, ``mlp`` with temporal blocks too)
+    carries such values, and x86 CPUs compute on them many times slower: steps grew several-fold within
+    ten steps without this (benchmarks/denormals.py). The flag is per thread and worker threads copy it
+    when they start, so it is set before the model is built."""
     for dtype in (np.float16, np.float32, np.float64, np.longdouble):
         np.finfo(dtype)  # numpy caches these; computed with the flags on, they warn that subnormals are 0
     torch.set_flush_denormal(True)
