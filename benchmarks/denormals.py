@@ -1,9 +1,9 @@
 """Float32 denormals on the CPU: training steps of a connector with the flush-to-zero flags that
 ``pretrain.runtime.pick_device`` sets, against the same steps without them.
 
-Once the gated cross-attention blocks of ``xattn`` / ``hybrid`` have trained a few steps, their backward
-pass carries values below float32's smallest normal number (~1.2e-38), and x86 CPUs compute on such
-values many times slower. Each side runs in its own process (the flags are process state, copied by
+A few training steps in, a connector's backward pass (``hybrid``'s gated blocks most, ``mlp/4`` with its
+temporal blocks too) carries values below float32's smallest normal number (~1.2e-38), and x86 CPUs
+compute on such values many times slower. Each side runs in its own process (the flags are process state, copied by
 the worker threads when they start), from the same seed on the same inputs, so both train the same
 model: the losses must agree step for step. Prints every step's CPU seconds and the ratio of the last
 steps' mean, without the flags against with them.
