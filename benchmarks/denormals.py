@@ -1,12 +1,12 @@
 """Float32 denormals on the CPU: training steps of a connector with the flush-to-zero flags that
 ``pretrain.runtime.pick_device`` sets, against the same steps without them.
 
-A few training steps in, a connector's backward pass (``hybrid``'s gated blocks most, ``mlp/4`` with its
-temporal blocks too) carries values below float32's smallest normal number (~1.2e-38), and x86 CPUs
-compute on such values many times slower. Each side runs in its own process (the flags are process state, copied by
-the worker threads when they start), from the same seed on the same inputs, so both train the same
-model: the losses must agree step for step. Prints every step's CPU seconds and the ratio of the last
-steps' mean, without the flags against with them.
+A few training steps in, a connector's backward pass (``hybrid``'s gated blocks most, ``mlp/4`` with
+its temporal blocks too) carries values below float32's smallest normal number (~1.2e-38), and x86
+CPUs compute on such values many times slower. Each side runs in its own process (the flags are
+process state, copied by the worker threads when they start), from the same seed on the same
+inputs, so both train the same model: the losses must agree step for step. Prints every step's CPU
+seconds and the ratio of the last steps' mean, without the flags against with them.
 
     python benchmarks/denormals.py --variant hybrid --seconds 30 --steps 12 --threads 1
 """
@@ -38,6 +38,9 @@ def child(args) -> None:
     llm, tokenizer = load_llm(args.llm, torch.device("cpu"))
     config = model_config(args.variant, {"pose": 208}, args.llm, {"out_norm": "rms", "temporal": 2}, max_length=8192)
     model = SignLLaVA(config, llm, tokenizer)
+    flushed = bool((torch.full((1,), 1e-39) * 1.0).eq(0).all())
+    if flushed != (args.flush == "on"):  # e.g. a loader that came to set the flags itself
+        raise SystemExit(f"the {args.flush} side found the flags {'on' if flushed else 'off'}")
     model.train()
     model.llm.eval()
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr)

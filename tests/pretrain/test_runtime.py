@@ -50,8 +50,10 @@ np.finfo(np.float32)  # numpy's limits (sacrebleu, transformers read them) say n
         pytest.skip("this CPU has no flush-to-zero flags that torch can set")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    kept = subprocess.run([sys.executable, "-c", code.replace('pick_device("cpu")', "")], capture_output=True)
+    without = code.replace('pick_device("cpu")', "")
+    kept = subprocess.run([sys.executable, "-c", without], capture_output=True, text=True)
     assert kept.returncode != 0  # without it the product keeps denormals: the check above can fail
+    assert "every thread's share" in kept.stderr  # and it fails there, not on something else
 
 
 def test_move_to_reaches_every_tensor_of_a_nested_batch_and_keeps_the_rest():
