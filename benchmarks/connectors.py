@@ -35,48 +35,25 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from connector_variants import VARIANTS, model_config  # benchmarks/ is on sys.path when a script there runs
 
-from signllava.connectors import CrossAttentionConfig, ResamplerConfig
 from signllava.data.tasks import Task
-from signllava.model import ModelConfig, SignLLaVA, StreamConfig
+from signllava.model.model import SignLLaVA
 
-# name -> (connector, pooling of every stream, resampler settings, cross-attention settings)
-VARIANTS = {
-    "mlp": ("mlp", {"pool": "none"}, {}, {}),  # decoder-only, one token per frame (the original's)
-    "mlp/4": ("mlp", {"pool": "mean", "stride": 4}, {}, {}),  # the default model's pooling
-    "resampler": ("resampler", {"pool": "none"}, {"queries": 4, "window": 1.0}, {}),  # 4 tokens a second
-    "xattn": ("xattn", {"pool": "none"}, {}, {"every": 4}),
-    "hybrid": ("hybrid", {"pool": "none"}, {"queries": 8, "window": 0.0}, {"every": 4}),  # 8 per segment
-}
 STREAM_DIMS = {"pose": 208, "sign2vec": 768, "dino": 1152, "mae": 768}
 SHAPES = {"llama3-8b": (4096, 14336, 32, 32, 8, 128256)}  # hidden, intermediate, layers, heads, kv heads, vocab
 SENTENCE = "Your sister went to the store last week."  # ~4 s of synthsign signing
 
 
-def model_config(
-    variant: str, streams: dict[str, int], llm: str, projector: dict | None = None, **extra
-) -> ModelConfig:
-    """The model of ``variant`` for ``streams`` ({name: dim}); ``projector``: StreamConfig settings of every stream."""
-    connector, pooling, resampler, xattn = VARIANTS[variant]
-    return ModelConfig(
-        llm=llm,
-        streams={name: StreamConfig(dim, **pooling, **(projector or {})) for name, dim in streams.items()},
-        connector=connector,
-        resampler=ResamplerConfig(**resampler),
-        xattn=CrossAttentionConfig(**xattn),
-        **extra,
-    )
-
-
 def load_base(args, device: torch.device):
     """The frozen LLM every variant shares, and its tokenizer."""
-    from signllava.llm import load_llm
+    from signllava.model.llm import load_llm
 
     if args.shape is None:
         return load_llm(args.llm, device)
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-    from signllava.llm import DEFAULT_LLM, resolve
+    from signllava.model.llm import DEFAULT_LLM, resolve
 
     hidden, inter, layers, heads, kv, vocab = SHAPES[args.shape]
     shape = dict(hidden_size=hidden, intermediate_size=inter, num_hidden_layers=layers, num_attention_heads=heads)

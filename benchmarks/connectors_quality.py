@@ -26,11 +26,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from connectors import model_config
+from connector_variants import model_config  # benchmarks/ is on sys.path when a script there runs
 from filelock import FileLock
 
 from pose.io import atomic_output, read_pose
-from signllava.build import TrainConfig, TrainOptim, load_trained
 from signllava.data.how2sign import write_manifest
 from signllava.data.passages import join_passages
 from signllava.data.poses import view_for
@@ -38,6 +37,7 @@ from signllava.data.streams import DataConfig, StreamInput, load_sentences
 from signllava.data.tasks import ContextWindow, Task, TaskWeights
 from signllava.evaluate import EvalConfig, evaluate
 from signllava.metrics import translation_metrics
+from signllava.model.build import TrainConfig, TrainOptim, load_trained
 from signllava.train import train
 
 

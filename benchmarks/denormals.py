@@ -30,10 +30,11 @@ def child(args) -> None:
         flush_denormals()  # before any computation, as every run does, so the worker threads have it too
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    from connectors import model_config, sample
+    from connector_variants import model_config
+    from connectors import sample
 
-    from signllava.llm import load_llm
-    from signllava.model import SignLLaVA
+    from signllava.model.llm import load_llm
+    from signllava.model.model import SignLLaVA
 
     llm, tokenizer = load_llm(args.llm, torch.device("cpu"))
     config = model_config(args.variant, {"pose": 208}, args.llm, {"out_norm": "rms", "temporal": 2}, max_length=8192)

@@ -37,7 +37,7 @@ if [ "$mode" = prepare ]; then
     "$py" -m pip wheel -q --no-deps -w "$GPU/whl" antlr4-python3-runtime==4.9.3  # published as an sdist only
     "$py" -m signllava data synth -o "$GPU/synth" --size tiny --render --no-documents -w 2 -q --overwrite
     tar -cJf "$GPU/data.tar.xz" -C "$GPU/synth" poses videos && rm -rf "$GPU/synth"
-    "$py" -c "from transformers import AutoTokenizer; from signllava.llm import DEFAULT_LLM, resolve
+    "$py" -c "from transformers import AutoTokenizer; from signllava.model.llm import DEFAULT_LLM, resolve
 AutoTokenizer.from_pretrained(resolve(DEFAULT_LLM)).save_pretrained('$GPU/tokenizer')"
     du -sh "$GPU"/*
     exit 0

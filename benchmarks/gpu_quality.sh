@@ -30,7 +30,7 @@ if [ "$mode" = prepare ]; then
         --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 -d .gpuq2/whl \
         pose-format==0.15.0 omegaconf==2.4.0 gguf==0.19.0 ftfy==6.3.1 wcwidth==0.9.4 nltk==3.10.4 defusedxml==0.7.1
     "$py" -m pip wheel -q --no-deps -w .gpuq2/whl rouge-score==0.1.2  # published as an sdist only
-    gguf=$("$py" -c "from signllava.llm import default_gguf; print(default_gguf())")
+    gguf=$("$py" -c "from signllava.model.llm import default_gguf; print(default_gguf())")
     half=$(( ($(stat -c %s "$gguf") + 1) / 2 ))
     head -c "$half" "$gguf" >.gpuq1/llm.part1
     tail -c +$((half + 1)) "$gguf" >.gpuq2/llm.part2
@@ -71,7 +71,7 @@ export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 data=$work/data
 start=$SECONDS
 # the GGUF converted once, before the variants start side by side
-"$py" -c "from signllava.llm import DEFAULT_LLM, resolve; print('LLM:', resolve(DEFAULT_LLM))" || exit 1
+"$py" -c "from signllava.model.llm import DEFAULT_LLM, resolve; print('LLM:', resolve(DEFAULT_LLM))" || exit 1
 # TRAIN_SECONDS=30: train and score on passages of >= 30 s joined from the documents instead of sentences
 train_long=() docs=--no-documents
 if [ -n "${TRAIN_SECONDS:-}" ]; then train_long=(--train-seconds "$TRAIN_SECONDS"); docs=--documents; fi

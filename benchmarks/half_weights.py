@@ -21,8 +21,8 @@ import torch
 from heldout_clips import heldout_items  # benchmarks/ is on sys.path when a script there runs
 
 from signllava.data.dataset import SignCollator
+from signllava.inference.translator import Translator
 from signllava.metrics import same_words
-from signllava.translator import Translator
 
 
 def main() -> None:

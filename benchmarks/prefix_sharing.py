@@ -21,8 +21,8 @@ import torch
 
 from signllava.data.dataset import SignCollator
 from signllava.data.tasks import Task
-from signllava.llm import load_llm
-from signllava.model import ModelConfig, SignLLaVA, StreamConfig
+from signllava.model.llm import load_llm
+from signllava.model.model import ModelConfig, SignLLaVA, StreamConfig
 
 SENTENCES = [
     "I went to the store yesterday.",

@@ -25,7 +25,7 @@ import torch
 from heldout_clips import heldout_items  # benchmarks/ is on sys.path when a script there runs
 
 from signllava.data.dataset import SignCollator
-from signllava.translator import Translator
+from signllava.inference.translator import Translator
 
 
 def main() -> None:

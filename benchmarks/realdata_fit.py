@@ -35,11 +35,11 @@ def extract(clips: Path, poses: Path) -> None:
 
 
 def train_config(metadata: Path, poses: Path, run: Path, args):
-    from signllava.build import LoraSettings, TrainConfig, TrainOptim
     from signllava.data.streams import DataConfig, StreamInput
     from signllava.data.tasks import TaskWeights
-    from signllava.llm import DEFAULT_LLM
-    from signllava.model import ModelConfig, StreamConfig
+    from signllava.model.build import LoraSettings, TrainConfig, TrainOptim
+    from signllava.model.llm import DEFAULT_LLM
+    from signllava.model.model import ModelConfig, StreamConfig
 
     pose = StreamConfig(208, "mlp2x_gelu", pool="mean", stride=4, out_norm="rms", temporal=2)
     return TrainConfig(

@@ -17,8 +17,8 @@ import numpy as np
 
 from pose.video import probe
 from signllava.data.tasks import Task
-from signllava.llm import DEFAULT_LLM, resolve
-from signllava.prompts import SPECIAL_TOKENS, render_prompt
+from signllava.model.llm import DEFAULT_LLM, resolve
+from signllava.model.prompts import SPECIAL_TOKENS, render_prompt
 
 WINDOW = 2048
 

@@ -23,8 +23,8 @@ import torch
 from signllava.data.dataset import FeatureSource, SignCollator, SignDataset
 from signllava.data.how2sign import Sentence
 from signllava.data.tasks import TaskBuilder, TaskWeights
-from signllava.llm import DEFAULT_LLM, resolve
-from signllava.model import ModelConfig, SignLLaVA, StreamConfig
+from signllava.model.llm import DEFAULT_LLM, resolve
+from signllava.model.model import ModelConfig, SignLLaVA, StreamConfig
 
 SHAPES = {  # hidden, intermediate, layers, heads, kv heads, vocab
     "tiny": (256, 688, 4, 4, 2, 49152),

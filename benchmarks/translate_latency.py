@@ -28,8 +28,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from pose.video import probe
-from signllava.llm import cache_dir
-from signllava.translator import Translator
+from signllava.inference.translator import Translator
+from signllava.model.llm import cache_dir
 
 
 def main() -> None:

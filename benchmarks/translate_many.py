@@ -27,7 +27,7 @@ from pathlib import Path
 
 from pose.io import pose_seconds
 from pose.video import probe
-from signllava.llm import cache_dir
+from signllava.model.llm import cache_dir
 
 
 def translate(args: list[str], cache: Path) -> float:

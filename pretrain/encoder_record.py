@@ -1,7 +1,7 @@
 """Which pretraining checkpoint extracted an encoder stream of a feature store (``STORE/STREAM/encoder.json``).
 
 ``extract-features`` writes the record beside the features it extracted, so a model trained on that
-store finds the same encoder at inference time (:mod:`signllava.encoders` reads it back).
+store finds the same encoder at inference time (:mod:`signllava.inference.encoders` reads it back).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from pose.errors import InputError
 @dataclass
 class OptimConfig:
     """Optimizer and schedule: AdamW, linear warmup, cosine decay (defaults: the encoders' pretraining;
-    SignLLaVA's stages override them, see :class:`signllava.build.TrainOptim`)."""
+    SignLLaVA's stages override them, see :class:`signllava.model.build.TrainOptim`)."""
 
     lr: float = 5e-4  # peak learning rate
     weight_decay: float = 0.05  # on weight matrices only (:func:`decay_groups`)

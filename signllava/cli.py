@@ -360,7 +360,7 @@ def train_command(
     quiet: Quiet = False,
 ) -> None:
     """Train SignLLaVA's projectors (stage 1) or projectors + LoRA (stage 2); reruns resume from last/."""
-    from .stages import STAGES
+    from .cluster.stages import STAGES
     from .train import train
 
     preset = [f"init_from={init_from}"] if init_from else []
@@ -463,8 +463,8 @@ def _output_folder(inputs: list[Path], output: str | None) -> Path | None:
 def _translator(
     checkpoint: Path | None, device: str, llm: str | None, encoder: list[str], videos: list[Path], progress=None
 ):
-    from .encoders import parse_encoder_options
-    from .translator import Translator, half_weights_pay_off
+    from .inference.encoders import parse_encoder_options
+    from .inference.translator import Translator, half_weights_pay_off
 
     # the first video's poses are extracted (in worker processes) while the model loads; the LLM's weights
     # are packed into float16 only where this one call's videos repay the packing
@@ -517,7 +517,7 @@ def _show_progress(quiet: bool) -> bool:
 
 def _finish_batch(report, folder: Path, command: str) -> None:
     """Print a batch's summary as extract-poses does; failures: listed in a TSV, exit status 1."""
-    from .batch_translate import write_failure_list
+    from .inference.batch_translate import write_failure_list
 
     typer.echo(report.summary())
     failures = write_failure_list(report, folder, command)
@@ -546,16 +546,16 @@ def translate_command(
     """Translate signing in videos into English (long videos become timed segments); many with -o FOLDER."""
     from pose.io import atomic_output
 
-    from .pose_source import input_seconds
-    from .progress import StageBars
-    from .subtitles import FORMATS, format_segments
+    from .inference.pose_source import input_seconds
+    from .inference.progress import StageBars
+    from .inference.subtitles import FORMATS, format_segments
 
     if fmt not in FORMATS:
         raise InputError(None, f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     prior = _read_context(context)
     folder = _output_folder(videos, output)
     if folder is not None:
-        from .batch_translate import FORMAT_SUFFIXES, plan_batch, translate_batch
+        from .inference.batch_translate import FORMAT_SUFFIXES, plan_batch, translate_batch
 
         batch = plan_batch(videos, folder, FORMAT_SUFFIXES[fmt], overwrite)
         report = batch.report("translated")
@@ -606,17 +606,17 @@ def ask_command(
     """Answer a question about the signing in a video; of many with -o FOLDER (one .answer.txt each)."""
     from pose.io import atomic_output
 
-    from .pose_source import input_seconds
-    from .progress import StageBars
+    from .inference.pose_source import input_seconds
+    from .inference.progress import StageBars
 
     if not question.strip():
         raise InputError(None, "the question is empty")
-    from .translator import check_question
+    from .inference.translator import check_question
 
     check_question(checkpoint, question)  # a question the model does not answer is refused before it loads
     folder = _output_folder(videos, output)
     if folder is not None:
-        from .batch_translate import ANSWER_SUFFIX, ask_batch, plan_batch
+        from .inference.batch_translate import ANSWER_SUFFIX, ask_batch, plan_batch
 
         batch = plan_batch(videos, folder, ANSWER_SUFFIX, overwrite)
         report = batch.report("answered")
@@ -665,7 +665,7 @@ def show_config(
 
     from pose.config_loader import config_yaml
 
-    from .stages import STAGES
+    from .cluster.stages import STAGES
 
     if stage in COMMAND_CONFIGS:
         module, name = COMMAND_CONFIGS[stage].split(":")
@@ -683,8 +683,8 @@ def show_config(
 
 @app.command("submit")
 def submit_command(
-    # the registry (signllava/stages.py) imports every stage's config: too slow for --help, so its names are
-    # spelled here, and tests/signllava/test_stages.py checks that they are the registry's
+    # the registry (signllava/cluster/stages.py) imports every stage's config: too slow for --help, so its names are
+    # spelled here, and tests/signllava/cluster/test_stages.py checks that they are the registry's
     stage: str = typer.Argument(..., help=f"One of: {', '.join(SUBMIT_STAGES)}."),
     profile: Path = typer.Option(..., "--profile", "-p", help="Cluster profile, e.g. slurm/cluster.yaml."),
     config: Path | None = typer.Option(None, help="The stage's YAML config (as for its own command)."),
@@ -695,8 +695,8 @@ def submit_command(
     wait: bool = typer.Option(False, "--wait", help="Wait for the job(s) to end and report how they ended."),
 ) -> None:
     """Submit a stage to SLURM through submitit (arrays for extraction, DDP for training, requeue on preemption)."""
-    from .job_status import wait as wait_for
-    from .launcher import submit
+    from .cluster.job_status import wait as wait_for
+    from .cluster.launcher import submit
 
     if init_from is not None:
         set_ = [f"init_from={init_from}", *set_]
@@ -718,7 +718,7 @@ def submit_command(
 @app.command("jobs")
 def jobs_command(run: Path = typer.Argument(..., help="A run's output folder (where submit put its outputs).")) -> None:
     """The jobs submitted for a run: state per job and array task, and done / failed / missing shards."""
-    from .job_status import status_lines
+    from .cluster.job_status import status_lines
 
     for line in status_lines(run):
         typer.echo(line)

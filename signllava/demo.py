@@ -114,7 +114,7 @@ def run_translation_demo(
 ) -> TranslationDemo:
     """Generate held-out synthsign test document number ``document`` and translate its sentence
     clips in order with the (default) model, each with the model's own previous outputs as context."""
-    from .translator import Translator
+    from .inference.translator import Translator
 
     out = Path(out_dir) / "synthsign"
     mine = heldout_document(out, document, progress)

@@ -25,14 +25,14 @@ from pose.errors import InputError
 from pose.io import atomic_output
 from pretrain.runtime import CONFIG
 
-from .answers import AnswerConfig, answer_tasks
-from .build import load_trained, trained_config
-from .checkpoint import read_meta
 from .data.dataset import SignCollator, SignDataset
 from .data.how2sign import by_video
 from .data.streams import DataConfig, build_streams, load_sentences
 from .data.tasks import QUESTIONS, ContextSource, ContextWindow, Task, TaskBuilder
+from .inference.answers import AnswerConfig, answer_tasks
 from .metrics import collapse_metrics, effective_rank, gloss_wer, translation_metrics, yes_no_metrics
+from .model.build import load_trained, trained_config
+from .model.checkpoint import read_meta
 
 QA_TASKS = ("sign_present", "signs_present", "reversed", "is_question")
 
@@ -251,7 +251,7 @@ def qa_tasks(builder: TaskBuilder, sentences, task_name: str, rng: random.Random
 
 
 def _qa(model, dataset, builder, sentences, index, cfg: EvalConfig) -> dict[str, list[dict]]:
-    """Each QA task's questions answered as ``ask`` answers them (:func:`signllava.answers.answer_tasks`)."""
+    """Each QA task's questions answered as ``ask`` answers them (:func:`signllava.inference.answers.answer_tasks`)."""
     results: dict[str, list[dict]] = {}
     rng = random.Random(cfg.seed)
     for task_name in cfg.qa:

@@ -1,6 +1,6 @@
 """The logic of the interactive ASL QA notebook (``notebooks/asl_qa.ipynb``; its cells only call this).
 
-A :class:`QASession` holds one :class:`~signllava.translator.Translator` and the video being looked
+A :class:`QASession` holds one :class:`~signllava.inference.translator.Translator` and the video being looked
 at: the pose skeleton drawn over it, its translation (with a warning where the hands were missing in
 most frames), and the questions asked about it so far; it offers only the kinds of question the
 loaded model was trained on (:meth:`QASession.questions`).
@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Any
 from pose.errors import InputError
 from pose.io import write_pose
 
-from .questions import Question, answered
-from .subtitles import Segment
+from .inference.questions import Question, answered
+from .inference.subtitles import Segment
 
 if TYPE_CHECKING:
-    from .translator import Translator
+    from .inference.translator import Translator
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def default_video(repo: str | os.PathLike = "..", checkpoint: str | os.PathLike 
     repository folder ``repo`` (the notebook runs in ``notebooks/``, hence ``..``), or None."""
     if checkpoint is None:
         from .demo import heldout_document
-        from .llm import cache_dir
+        from .model.llm import cache_dir
 
         folder = cache_dir() / "samples" / "synthsign"
         return folder / "poses" / f"{heldout_document(folder)[0].sentence_name}.pose"
@@ -97,7 +97,7 @@ class Translation:
     @property
     def hands_found(self) -> float | None:
         """The share of the video's frames in which a hand was found."""
-        from .subtitles import hands_share
+        from .inference.subtitles import hands_share
 
         return hands_share(self.segments)
 
@@ -132,7 +132,7 @@ class Exchange:
 def _session_folder() -> Path:
     """A fresh folder for one session's drawings under the cache's ``qa/``, named after this process.
     A kernel that is killed runs no finalizer, so folders of processes that are gone are removed here."""
-    from .llm import cache_dir
+    from .model.llm import cache_dir
 
     root = cache_dir() / "qa"
     root.mkdir(parents=True, exist_ok=True)

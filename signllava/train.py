@@ -1,10 +1,10 @@
 """Training SignLLaVA: stage 1 (projectors only, LLM frozen) and stage 2 (+ LoRA through peft).
 
-One config object (:class:`~signllava.build.TrainConfig`) drives a run. :func:`train` loads the
-sentences and streams, builds the model (:mod:`signllava.build`) and hands its loss to the loop
+One config object (:class:`~signllava.model.build.TrainConfig`) drives a run. :func:`train` loads the
+sentences and streams, builds the model (:mod:`signllava.model.build`) and hands its loss to the loop
 every stage shares (:func:`pretrain.loop.fit`: seeding, DDP, optimizer and schedule, accumulation,
 clipping, ``metrics.jsonl``, ``loss.png`` and the atomic ``last/`` with exact resume). A
-checkpoint holds the trainable state only (:mod:`signllava.checkpoint`).
+checkpoint holds the trainable state only (:mod:`signllava.model.checkpoint`).
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from pose.errors import InputError
 from pretrain.loop import Run, StepOutput, Trainee, fit
 from pretrain.runtime import distributed_setup, seed_everything
 
-from .build import TrainConfig, build_model
-from .checkpoint import load_checkpoint, write_checkpoint
 from .data.dataset import SignCollator, SignDataset
 from .data.streams import build_streams, load_sentences
 from .data.tasks import ContextWindow, TaskBuilder
+from .model.build import TrainConfig, build_model
+from .model.checkpoint import load_checkpoint, write_checkpoint
 
 
 def gloss_vocabulary(sentences, given: list[str]) -> list[str]:

@@ -12,15 +12,15 @@ import torch
 
 from pose.synth import SynthConfig, generate
 from pretrain import FeatureStore
-from signllava.build import TrainConfig, TrainOptim
 from signllava.data.streams import DataConfig, StreamInput
 from signllava.data.tasks import Task
-from signllava.model import ModelConfig, SignLLaVA, StreamConfig
+from signllava.model.build import TrainConfig, TrainOptim
+from signllava.model.model import ModelConfig, SignLLaVA, StreamConfig
 
 
 @pytest.fixture(scope="session")
 def tokenizer_dir():
-    from signllava.llm import DEFAULT_LLM, resolve
+    from signllava.model.llm import DEFAULT_LLM, resolve
 
     return resolve(DEFAULT_LLM)  # converts the embedded GGUF once per cache folder
 

@@ -12,8 +12,8 @@ import pytest
 from nbclient import NotebookClient
 
 from pose.errors import InputError
+from signllava.inference.translator import Translator
 from signllava.notebook import NO_VIDEO, QASession, Translation, default_video
-from signllava.translator import Translator
 from tests.conftest import ROOT, realdata, write_video
 
 NOTEBOOK = ROOT / "notebooks" / "asl_qa.ipynb"
@@ -211,7 +211,7 @@ def test_widget_loads_uploads_asks_and_reports_errors(translator, clip, tmp_path
 
 def test_a_translation_of_a_video_without_hands_comes_with_a_warning(translator, clip, tmp_path):
     from pose.io import read_pose, write_pose
-    from tests.signllava.test_hands import without_hands
+    from tests.signllava.inference.test_hands import without_hands
 
     handless = write_pose(without_hands(read_pose(clip)), tmp_path / "handless.pose")
     session = session_for(translator, handless, tmp_path)
@@ -227,7 +227,7 @@ def test_a_translation_of_a_video_without_hands_comes_with_a_warning(translator,
 
 
 def test_a_translation_shows_the_signs_read_where_the_model_reads_glosses():
-    from signllava.subtitles import Segment
+    from signllava.inference.subtitles import Segment
 
     assert str(Translation((Segment(0.0, 2.0, "Hi."),))) == "Hi."
     assert str(Translation((Segment(0.0, 2.0, "Hi.", ("HELLO", "YOU")),))) == (

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from pose.errors import InputError
 from signllava.cli import app
-from signllava.job_status import job_status, status_lines, wait
-from signllava.launcher import submit
+from signllava.cluster.job_status import job_status, status_lines, wait
+from signllava.cluster.launcher import submit
 from tests.conftest import realdata
 
 pytestmark = pytest.mark.slurm

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from pose.errors import InputError
-from signllava.build import LoraSettings
-from signllava.checkpoint import read_meta
+from signllava.model.build import LoraSettings
+from signllava.model.checkpoint import read_meta
 from signllava.train import train
 from tests.signllava.conftest import config
 
@@ -38,8 +38,8 @@ def test_stage2_lora_from_stage1_and_folded_into_the_llm_for_inference(llm_dir, 
     import torch
     from peft import PeftModel
 
-    from signllava.build import load_trained
-    from signllava.llm import load_llm
+    from signllava.model.build import load_trained
+    from signllava.model.llm import load_llm
 
     train(config(llm_dir, dataset, tmp_path / "s1", steps=2), progress=False)
     cfg = config(llm_dir, dataset, tmp_path / "s2", steps=3, label_smoothing=0.1)
@@ -72,10 +72,10 @@ def test_stage2_lora_from_stage1_and_folded_into_the_llm_for_inference(llm_dir, 
 
 def test_gloss_ctc_trains_a_recognizer_that_evaluate_scores(llm_dir, tmp_path):
     from pretrain import FeatureStore
-    from signllava.build import load_trained
     from signllava.data.dataset import SignDataset
     from signllava.data.streams import DataConfig, StreamInput, build_streams, load_sentences
     from signllava.evaluate import _recognition
+    from signllava.model.build import load_trained
 
     rng = np.random.default_rng(0)
     prototypes = {g: 3 * rng.standard_normal(8) for g in "ABCD"}

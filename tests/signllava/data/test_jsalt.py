@@ -18,7 +18,7 @@ from signllava.data.how2sign import read_realigned
 from signllava.data.jsalt import read_annotations
 from signllava.data.streams import DataConfig, StreamInput, build_streams, load_sentences
 from signllava.data.tasks import TaskBuilder
-from signllava.model import ModelConfig, StreamConfig
+from signllava.model.model import ModelConfig, StreamConfig
 from tests.pretrain.test_jsalt import h5py, original_layout
 from tests.signllava.conftest import HEADER, config
 

@@ -11,7 +11,7 @@ from pose.io import write_pose
 from pretrain import FeatureStore
 from signllava.data.how2sign import Sentence, write_manifest
 from signllava.data.streams import DataConfig, StreamInput, build_streams, load_sentences
-from signllava.model import ModelConfig, StreamConfig
+from signllava.model.model import ModelConfig, StreamConfig
 from tests.pose.test_features import synthetic_pose
 from tests.signllava.conftest import HEADER
 
