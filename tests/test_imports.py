@@ -1,4 +1,6 @@
-"""The import graph of ``pose``, ``pretrain`` and ``signllava``: imports go down or sideways, never in a circle.
+"""The import graph of ``pose``, ``pretrain`` and ``signllava``: imports go down or sideways, never in a circle,
+and inside ``signllava`` each room (``model/``, ``inference/``, ``cluster/``, ``data/``) uses only the rooms
+it may (:data:`ROOM_RULES`).
 
 The graph is read from the source with :mod:`ast` (nothing is imported), so imports inside functions and
 under ``if TYPE_CHECKING:`` count as much as the ones at the top of a file: each is a place where the
@@ -11,6 +13,8 @@ import ast
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # lowest first: a package may import from its own level or the ones before it
@@ -288,3 +292,210 @@ def test_inference_never_imports_training():
         found = sorted(reachable(module, edges) & set(TRAINING))
         assert not found, f"{module} imports training code: {found}"
     assert "signllava.model.build" in reachable("signllava.inference.translator", edges)  # the check reads real edges
+
+
+@dataclass(frozen=True)
+class Rule:
+    """No module of the room ``room`` (a module or sub-package of the package) may reach ``forbidden``, directly
+    or through other modules."""
+
+    room: str
+    forbidden: tuple[str, ...]
+    why: str
+
+
+ROOM_RULES = (
+    Rule(
+        "model",
+        ("inference", "cluster", "train", "evaluate", "cli", "notebook", "demo"),
+        "everything builds and loads the model, so it uses none of them",
+    ),
+    Rule("inference", ("train", "evaluate", "cluster", "cli"), "using a model needs no training or cluster code"),
+    Rule(
+        "data",
+        ("model", "inference", "cluster", "train", "evaluate", "cli", "notebook", "demo"),
+        "datasets sit below the model and its uses",
+    ),
+)
+# the cluster room is imported only by these (the CLI's `submit` and `jobs`, and the room's own modules)
+CLUSTER_IMPORTERS = ("cli", "cluster")
+
+
+def _in(module: str, package: str, names: tuple[str, ...]) -> bool:
+    return any(module == f"{package}.{n}" or module.startswith(f"{package}.{n}.") for n in names)
+
+
+def _path_to(start: str, goal, edges: list[Edge]) -> list[Edge] | None:
+    """The shortest chain of imports from ``start`` to a module for which ``goal`` holds (breadth first)."""
+    parent: dict[str, Edge | None] = {start: None}
+    frontier = [start]
+    while frontier:
+        following = []
+        for node in frontier:
+            for e in edges:
+                if e.source != node or e.target in parent:
+                    continue
+                parent[e.target] = e
+                if goal(e.target):
+                    chain, at = [], e
+                    while at is not None:
+                        chain.append(at)
+                        at = parent[at.source]
+                    return chain[::-1]
+                following.append(e.target)
+        frontier = following
+    return None
+
+
+def room_problems(root: Path, package: str, edges: list[Edge]) -> list[str]:
+    """One message per module and forbidden name it reaches (with the shortest chain of imports that does)
+    and per import of the cluster room from outside :data:`CLUSTER_IMPORTERS`."""
+    modules = sorted({e.source for e in edges} | {e.target for e in edges})
+    problems = []
+    for rule in ROOM_RULES:
+        for module in modules:
+            if not _in(module, package, (rule.room,)):
+                continue
+            for name in rule.forbidden:
+                chain = _path_to(module, lambda m, name=name: _in(m, package, (name,)), edges)
+                if not chain:
+                    continue
+                steps = "\n".join(f"    {e.file.relative_to(root)}:{e.line}: {e.text}" for e in chain)
+                problems.append(f"{rule.room} imports {chain[-1].target} ({rule.why}):\n{steps}")
+    for e in edges:
+        if _in(e.target, package, ("cluster",)) and not _in(e.source, package, CLUSTER_IMPORTERS):
+            problems.append(
+                f"only {', '.join(CLUSTER_IMPORTERS)} import the cluster room: "
+                f"{e.file.relative_to(root)}:{e.line}: {e.text}"
+            )
+    return problems
+
+
+def test_each_room_imports_only_what_it_may():
+    modules, edges = import_edges(ROOT, LAYERS)
+    rooms = {m.split(".")[1] for m in modules if m.startswith("signllava.") and (ROOT / m.replace(".", "/")).is_dir()}
+    assert rooms == {"model", "inference", "cluster", "data"}, rooms
+    for rule in ROOM_RULES:  # every name a rule speaks of is a real module or room, so no rule is vacuous
+        for name in (rule.room, *rule.forbidden):
+            assert f"signllava.{name}" in modules, name
+    problems = room_problems(ROOT, "signllava", edges)
+    counts = {room: sum(m.startswith(f"signllava.{room}.") for m in modules) for room in sorted(rooms)}
+    print(f"\nrooms of signllava (modules): {counts}; {len(ROOM_RULES)} rules + the cluster's importers")
+    assert not problems, "\n".join(problems)
+
+
+CLEAN_ROOMS = {
+    "pkg/__init__.py": "",
+    "pkg/cli.py": "from .cluster import jobs\nfrom .inference import use\nfrom . import train, evaluate\n",
+    "pkg/train.py": "from .model import core\nfrom .data import rows\n",
+    "pkg/evaluate.py": "from .inference import use\nfrom . import metrics\n",
+    "pkg/metrics.py": "",
+    "pkg/notebook.py": "from .inference import use\n",
+    "pkg/demo.py": "from .inference import use\n",
+    "pkg/model/__init__.py": "",
+    "pkg/model/core.py": "from ..data import rows\nfrom .. import metrics\n",
+    "pkg/inference/__init__.py": "",
+    "pkg/inference/use.py": "from ..model import core\n",
+    "pkg/cluster/__init__.py": "",
+    "pkg/cluster/jobs.py": "from . import stages\n",
+    "pkg/cluster/stages.py": "from .. import train, evaluate\n",
+    "pkg/data/__init__.py": "",
+    "pkg/data/rows.py": "",
+}
+WHY = {rule.room: rule.why for rule in ROOM_RULES}
+
+
+def _broken(room: str, target: str, *chain: str) -> str:
+    """The message of :func:`room_problems` for ``room`` reaching ``target`` through the imports ``chain``."""
+    return f"{room} imports {target} ({WHY[room]}):\n" + "\n".join(f"    {step}" for step in chain)
+
+
+TO_TRAIN = ("pkg/model/core.py:2: from .. import metrics", "pkg/metrics.py:2: from . import train")
+TO_CLUSTER = (
+    "pkg/inference/live.py:1: from ..cluster.jobs import x",
+    "pkg/cluster/jobs.py:1: from . import stages",
+    "pkg/cluster/stages.py:1: from .. import train, evaluate",
+)
+ONLY = "only cli, cluster import the cluster room: "
+
+
+@pytest.mark.parametrize(
+    ("planted", "expected"),
+    [
+        (  # model -> inference, directly
+            {"pkg/model/core.py": "from ..data import rows\nfrom ..inference import use\n"},
+            [_broken("model", "pkg.inference.use", "pkg/model/core.py:2: from ..inference import use")],
+        ),
+        (  # model -> train through a module no rule names, inside a function
+            {"pkg/metrics.py": "def f():\n    from . import train\n"},
+            [
+                _broken("model", "pkg.train", *TO_TRAIN),
+                # and so does inference, which uses the model: the chain says how
+                _broken("inference", "pkg.train", "pkg/inference/use.py:1: from ..model import core", *TO_TRAIN),
+            ],
+        ),
+        (  # inference -> train
+            {"pkg/inference/use.py": "from ..model import core\nimport pkg.train\n"},
+            [_broken("inference", "pkg.train", "pkg/inference/use.py:2: import pkg.train")],
+        ),
+        (  # inference -> cluster: its rule (and what the cluster reaches), and the cluster's importers
+            {"pkg/inference/live.py": "from ..cluster.jobs import x\n"},
+            [
+                _broken("inference", "pkg.train", *TO_CLUSTER),
+                _broken("inference", "pkg.evaluate", *TO_CLUSTER),
+                _broken("inference", "pkg.cluster.jobs", TO_CLUSTER[0]),
+                ONLY + TO_CLUSTER[0],
+            ],
+        ),
+        (  # data -> model
+            {"pkg/data/rows.py": "from pkg.model.core import Thing\n"},
+            [_broken("data", "pkg.model.core", "pkg/data/rows.py:1: from pkg.model.core import Thing")],
+        ),
+        (  # the cluster from the training loop (no room rule speaks of train.py)
+            {"pkg/train.py": "from .model import core\nfrom .cluster import stages\n"},
+            [ONLY + "pkg/train.py:2: from .cluster import stages"],
+        ),
+    ],
+)
+def test_the_room_rules_catch_planted_violations(tmp_path, planted, expected):
+    _write(tmp_path, CLEAN_ROOMS)
+    _, edges = import_edges(tmp_path, ("pkg",))
+    assert room_problems(tmp_path, "pkg", edges) == []  # the clean tree passes
+    _write(tmp_path, planted)
+    _, edges = import_edges(tmp_path, ("pkg",))
+    assert room_problems(tmp_path, "pkg", edges) == expected
+
+
+def script_edges(folder: Path) -> tuple[dict[str, Path], list[Edge]]:
+    """The scripts of ``folder`` (each importable by its stem while one of them runs) and their imports of each
+    other."""
+    modules = {path.stem: path for path in sorted(folder.glob("*.py"))}
+    edges = []
+    for source, path in modules.items():
+        text = path.read_text()
+        for node in ast.walk(ast.parse(text, filename=str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name.split(".")[0] for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names = [node.module.split(".")[0]]
+            else:
+                continue
+            for name in names:
+                if name in modules and name != source:
+                    edges.append(Edge(source, name, path, node.lineno, ast.get_source_segment(text, node) or ""))
+    return modules, edges
+
+
+def test_the_benchmark_scripts_import_each_other_without_a_circle():
+    modules, edges = script_edges(ROOT / "benchmarks")
+    assert ("connectors", "connector_variants") in {(e.source, e.target) for e in edges}  # it reads real edges
+    graph = _adjacency(list(modules), edges)
+    found = [_cycle_in(c, graph) for c in strongly_connected(list(modules), edges)]
+    assert not found, found
+
+
+def test_the_script_check_catches_a_planted_circle(tmp_path):
+    _write(tmp_path, {"a.py": "from b import f\n", "b.py": "def f():\n    import a\n", "c.py": "import a, os\n"})
+    modules, edges = script_edges(tmp_path)
+    assert sorted((e.source, e.target) for e in edges) == [("a", "b"), ("b", "a"), ("c", "a")]
+    assert cycles(list(modules), edges) == [["a", "b", "a"]]
