@@ -36,7 +36,7 @@ from torch import nn
 from pose.io import atomic_folder, atomic_output, recover_folder
 
 from .optim import OptimConfig, make_optimizer
-from .runtime import CONFIG, TRAINING, all_mean, move_to, rng_state, set_rng_state
+from .runtime import CONFIG, TRAINING, all_mean, load_training_state, move_to, rng_state, set_rng_state
 
 
 class StepOutput(NamedTuple):
@@ -161,8 +161,8 @@ def fit(
     step, epoch, position, metrics = 0, 0, 0, []
     last = recover_folder(out / "last")  # a kill mid-save leaves the previous last/ parked beside it
     if (last / TRAINING).is_file():  # resume exactly
+        state = load_training_state(last / TRAINING)  # first: a refused file loads nothing
         trainee.load(last)
-        state = torch.load(last / TRAINING, weights_only=False)
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         step, epoch, position = state["step"], state["epoch"], state["position"]

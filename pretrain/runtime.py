@@ -7,8 +7,12 @@ imports neither.
 
 from __future__ import annotations
 
+import importlib
 import os
+import pickle
 import random
+import re
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -72,14 +76,50 @@ def seed_everything(seed: int) -> None:
 
 
 def rng_state() -> dict:
-    """Python, numpy and torch RNG states (saved with a checkpoint so that a resume is exact)."""
-    return {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    """Python, numpy and torch RNG states (saved with a checkpoint so that a resume is exact), as tensors and
+    plain data only, so that :func:`load_training_state` reads them without building any object."""
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    numpy_state = (name, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, cached)
+    return {"python": random.getstate(), "numpy": numpy_state, "torch": torch.get_rng_state()}
 
 
 def set_rng_state(state: dict) -> None:
     random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
+    name, keys, pos, has_gauss, cached = state["numpy"]
+    keys = keys.numpy() if isinstance(keys, torch.Tensor) else keys  # an array in older run folders
+    np.random.set_state((name, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
     torch.set_rng_state(state["torch"])
+
+
+def _numpy_array_globals() -> list:
+    """numpy's array reconstruction, which run folders written before :func:`rng_state` kept plain data pickled
+    their numpy RNG state with: it builds an array from bytes and runs no code of the file's."""
+    found = [np.ndarray, np.dtype, type(np.dtype(np.uint32))]  # the state's keys are uint32
+    for module in ("numpy.core.multiarray", "numpy._core.multiarray"):
+        try:
+            found.append(importlib.import_module(module)._reconstruct)
+        except (ImportError, AttributeError):
+            pass
+    return found
+
+
+def load_training_state(path: Path) -> dict:
+    """A run's training state (``last/training.pt``: optimizer, schedule, position, RNG, metrics) read with
+    ``torch.load(weights_only=True)``: tensors and plain data, nothing else built and no code run, so a run
+    folder from someone else cannot run code when training resumes from it. Anything else is refused with
+    one line naming the file."""
+    try:
+        with torch.serialization.safe_globals(_numpy_array_globals()):
+            state = torch.load(path, weights_only=True)
+    except pickle.UnpicklingError as err:
+        named = re.search(r"GLOBAL ([\w.]+)|but got <class '([\w.]+)'>", str(err))
+        what = f"it asks for {named.group(1) or named.group(2)}" if named else "it holds objects torch will not load"
+        raise InputError(path, f"refused: {what}; a training state holds only tensors and plain data") from None
+    except (RuntimeError, EOFError, OSError, ValueError) as err:
+        raise InputError(path, f"not a readable training state ({str(err).splitlines()[0][:200]})") from None
+    if not isinstance(state, dict) or not {"optimizer", "scheduler", "step", "rng"} <= state.keys():
+        raise InputError(path, "not a training state (no optimizer, scheduler, step and rng in it)")
+    return state
 
 
 def all_mean(values: list[float], world: int) -> list[float]:

@@ -9,7 +9,6 @@ Extraction runs also report their shards: done, failed, or missing (never finish
 from __future__ import annotations
 
 import json
-import pickle
 import shutil
 import subprocess
 import time
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pose.errors import InputError
+from pose.plain_pickle import loads_plain
 
 from .launcher import JOBS_FILE
 from .stages import STAGES, ExtractPosesConfig
@@ -82,9 +82,9 @@ def _from_results(logs: Path, key: str) -> TaskState | None:
     result = logs / key / f"{key}_0_result.pkl"
     if not result.is_file():
         return None
-    try:
-        outcome, value = pickle.loads(result.read_bytes())
-    except Exception:  # half-written or from another submitit version
+    try:  # a run folder may come from elsewhere: read its plain parts, build nothing the file names
+        outcome, value = loads_plain(result.read_bytes(), result, inert=True)
+    except (InputError, OSError, ValueError, TypeError):  # half-written, or from another submitit version
         return None
     if outcome == "success":
         return TaskState(key, "COMPLETED")

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
+from pose.errors import InputError
 from pretrain.loop import Run, StepOutput, Trainee, fit
 from pretrain.optim import OptimConfig
-from pretrain.runtime import WEIGHTS, seed_everything
+from pretrain.runtime import TRAINING, WEIGHTS, seed_everything
 from tests.pretrain.conftest import Toy
 
 
@@ -98,3 +101,58 @@ def test_accumulating_two_half_batches_equals_one_whole_batch(tmp_path):
     whole = run_toy(tmp_path / "whole", batch_size=4, max_steps=3)
     halves = run_toy(tmp_path / "halves", batch_size=2, grad_accum=2, max_steps=3)
     assert torch.allclose(whole["weights"], halves["weights"], atol=1e-6)
+
+
+def test_the_training_state_is_tensors_and_plain_data(tmp_path):
+    run_toy(tmp_path / "run", stop_at=4)
+    state = torch.load(tmp_path / "run" / "last" / TRAINING, weights_only=True)  # no allow-list needed
+    assert state["step"] == 4 and isinstance(state["rng"]["numpy"][1], torch.Tensor)
+
+
+class Payload:
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.marker}",)
+
+
+def test_a_run_folder_whose_training_state_asks_to_run_code_is_refused(tmp_path):
+    run_toy(tmp_path / "run", stop_at=4)
+    state_file = tmp_path / "run" / "last" / TRAINING
+    state = torch.load(state_file, weights_only=True)
+    marker = tmp_path / "ran"
+    torch.save(state | {"metrics": [Payload(marker)]}, state_file)  # a run folder handed over by someone
+    weights = (tmp_path / "run" / "last" / WEIGHTS).read_bytes()
+    with pytest.raises(InputError, match=r"training\.pt: refused: it asks for (posix|os|nt)\.system;") as err:
+        run_toy(tmp_path / "run")
+    assert "\n" not in str(err.value) and not marker.exists()
+    assert (tmp_path / "run" / "last" / WEIGHTS).read_bytes() == weights  # nothing loaded, nothing overwritten
+    torch.load(state_file, weights_only=False)  # the check is real: an ordinary load runs it
+    assert marker.exists()
+
+
+def test_damaged_training_state_is_one_line(tmp_path):
+    run_toy(tmp_path / "run", stop_at=4)
+    state_file = tmp_path / "run" / "last" / TRAINING
+    state_file.write_bytes(state_file.read_bytes()[:100])
+    with pytest.raises(InputError, match=r"training\.pt: not a readable training state"):
+        run_toy(tmp_path / "run")
+    torch.save({"step": 4}, state_file)
+    with pytest.raises(InputError, match=r"training\.pt: not a training state"):
+        run_toy(tmp_path / "run")
+
+
+def test_an_older_run_folder_with_numpys_rng_state_as_an_array_resumes_exactly(tmp_path):
+    import numpy as np
+
+    whole = run_toy(tmp_path / "whole")
+    run_toy(tmp_path / "split", stop_at=4)
+    state_file = tmp_path / "split" / "last" / TRAINING
+    state = torch.load(state_file, weights_only=True)
+    name, keys, *rest = state["rng"]["numpy"]
+    state["rng"]["numpy"] = (name, keys.numpy().astype(np.uint32), *rest)  # as written before: pickled numpy
+    torch.save(state, state_file)
+    resumed = run_toy(tmp_path / "split")
+    assert torch.equal(resumed["weights"], whole["weights"])
+    assert [r["loss"] for r in records(tmp_path / "split")] == [r["loss"] for r in records(tmp_path / "whole")]

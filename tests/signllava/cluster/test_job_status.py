@@ -91,3 +91,24 @@ def test_waiting_ends_when_every_task_has_or_at_the_timeout(tmp_path):
         wait(tmp_path, record, poll_s=0.01, timeout_s=0.05)
     result(tmp_path, "30", "success", None)
     assert [t.state for t in wait(tmp_path, record, poll_s=0.01, timeout_s=5).tasks] == ["COMPLETED"]
+
+
+class Payload:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+
+        return os.system, (f"touch {self.marker}",)
+
+
+def test_result_files_from_elsewhere_are_read_without_running_them(tmp_path):
+    """A run folder handed over by someone else: its result files say how the jobs ended, and run nothing."""
+    marker = tmp_path / "ran"
+    result(tmp_path, "9_0", "success", {"summary": Payload(marker)})
+    result(tmp_path, "9_1", "error", Payload(marker))
+    status = job_status(tmp_path, {"stage": "extract-poses", "job_id": "9", "tasks": 2, "cluster": "local"})
+    assert [(t.key, t.state) for t in status.tasks] == [("9_0", "COMPLETED"), ("9_1", "FAILED")]
+    assert "system, not loaded" in status.tasks[1].error
+    assert not marker.exists()

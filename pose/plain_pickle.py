@@ -1,0 +1,59 @@
+"""Reading pickles someone else may have written, without running their code.
+
+A pickle can name any importable callable and have it called while loading (``os.system``, say), so a
+file handed to us is read with an unpickler that imports nothing: :func:`loads_plain` admits plain data
+only (numbers, strings, bytes, lists, tuples, dicts, sets, None) and refuses anything else with one line;
+``inert=True`` reads every other object as an :class:`Opaque` stand-in instead, for files whose plain
+parts are all that is wanted (the outcome of a submitit job, say). Neither calls anything the file names.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+from pathlib import Path
+
+from .errors import InputError
+
+
+class Opaque:
+    """An object the pickle described, not built: the name of what it asked for and nothing else (no code
+    of it runs). Each name read gets a subclass, made by :class:`_PlainUnpickler`."""
+
+    name = "?"
+
+    def __new__(cls, *args, **kwargs):  # NEWOBJ and REDUCE call it with the pickle's arguments: ignored
+        return object.__new__(cls)
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __setstate__(self, state) -> None:  # the pickle's BUILD step: the state is not applied
+        pass
+
+    def __repr__(self) -> str:
+        return f"<{self.name}, not loaded>"
+
+
+class _PlainUnpickler(pickle.Unpickler):
+    def __init__(self, file, inert: bool):
+        super().__init__(file)
+        self.inert = inert
+
+    def find_class(self, module: str, name: str):
+        if not self.inert:
+            raise pickle.UnpicklingError(f"it names {module}.{name}, and only plain data is read")
+        return type("Opaque", (Opaque,), {"name": f"{module}.{name}"})
+
+    def persistent_load(self, pid):
+        raise pickle.UnpicklingError("it refers to objects outside the file")
+
+
+def loads_plain(data: bytes, path: str | Path, inert: bool = False):
+    """The plain data pickled in ``data`` (read from ``path``, which errors name); see the module's doc."""
+    try:
+        return _PlainUnpickler(io.BytesIO(data), inert).load()
+    except pickle.UnpicklingError as err:
+        raise InputError(path, f"not read: {err}") from None
+    except (EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError, MemoryError) as err:
+        raise InputError(path, f"not a readable pickle ({type(err).__name__}: {err})") from None

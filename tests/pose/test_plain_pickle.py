@@ -1,0 +1,59 @@
+"""Pickles from elsewhere are read without running their code: plain data only, or stand-ins."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+
+from pose.errors import InputError
+from pose.plain_pickle import Opaque, loads_plain
+
+
+class Payload:
+    """What a hostile pickle does: name a callable that the loader calls (here it only touches a file)."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.marker}",)
+
+
+class Thing:
+    def __init__(self):
+        self.x = 1
+
+
+def test_plain_data_reads_back_as_it_was():
+    data = ("success", {"steps": 3, "loss": [1.5, 0.25], "name": "é", "raw": b"\x00", "none": None, "s": {1}})
+    assert loads_plain(pickle.dumps(data), "r.pkl") == data
+
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_a_payload_is_refused_and_never_runs(tmp_path, protocol):
+    marker = tmp_path / "ran"
+    blob = pickle.dumps(("success", Payload(marker)), protocol=protocol)
+    with pytest.raises(InputError, match=r"^r\.pkl: not read: it names (posix|os|nt)\.system, and only plain data"):
+        loads_plain(blob, "r.pkl")
+    outcome, value = loads_plain(blob, "r.pkl", inert=True)  # its plain parts, the rest a stand-in
+    assert outcome == "success" and isinstance(value, Opaque) and value.name.endswith(".system")
+    assert not marker.exists()
+    pickle.loads(blob)  # the check is real: an ordinary unpickler runs it
+    assert marker.exists()
+
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_objects_become_stand_ins_that_carry_only_their_names(protocol):
+    value = loads_plain(pickle.dumps({"t": Thing(), "p": Path("/x")}, protocol=protocol), "r.pkl", inert=True)
+    assert isinstance(value["t"], Opaque) and not hasattr(value["t"], "x")
+    assert repr(value["p"]).endswith("Path, not loaded>") or "reconstructor" in repr(value["p"])
+
+
+@pytest.mark.parametrize("blob", [b"", b"junk", pickle.dumps([1, 2, 3])[:6]])
+def test_damaged_pickles_are_one_line(blob):
+    with pytest.raises(InputError, match=r"^r\.pkl: not") as err:
+        loads_plain(blob, "r.pkl")
+    assert "\n" not in str(err.value)
