@@ -36,7 +36,10 @@ Overrides = Annotated[list[str], typer.Option("--set", help="Config override key
 LlmOverride = Annotated[str | None, typer.Option(help="Load the checkpoint's LLM from this id or folder instead.")]
 Encoders = Annotated[
     list[str],
-    typer.Option(help="NAME=DIR: the pretraining checkpoint of an encoder stream (sign2vec, dino, mae) it reads."),
+    typer.Option(
+        help="NAME=DIR: the pretraining checkpoint of an encoder stream (sign2vec, dino, mae) it reads "
+        "(a folder, an export or a Hugging Face repo id)."
+    ),
 ]
 Device = Annotated[str, typer.Option(help="auto, cpu or cuda.")]
 SUBMIT_STAGES = (
@@ -376,7 +379,7 @@ def train_command(
 
 @app.command("evaluate")
 def evaluate_command(
-    checkpoint: Path = typer.Argument(..., help="Checkpoint folder (e.g. runs/stage1/last)."),
+    checkpoint: Path = typer.Argument(..., help="Checkpoint folder (e.g. runs/stage1/last), export or repo id."),
     split: str = typer.Option("test", help="Split to evaluate."),
     context: str = typer.Option("gold", help="Context: gold, none, own (the model's outputs), or a hypotheses file."),
     beam: int = typer.Option(5, min=1, help="Beam size (1 = greedy)."),
@@ -529,7 +532,9 @@ def _finish_batch(report, folder: Path, command: str) -> None:
 @app.command("translate")
 def translate_command(
     videos: Inputs,
-    checkpoint: Path | None = typer.Option(None, help="Trained checkpoint folder; default: the embedded model."),
+    checkpoint: Path | None = typer.Option(
+        None, help="Trained checkpoint folder, export or Hugging Face repo id (user/name[@rev]); default: the embedded."
+    ),
     llm: LlmOverride = None,
     encoder: Encoders = (),
     context: str | None = typer.Option(None, help="Preceding text as context: the text itself or a text file."),
@@ -595,7 +600,9 @@ def translate_command(
 def ask_command(
     videos: Inputs,
     question: str = typer.Argument(..., help="e.g. \"Is the sign 'store' present?\""),
-    checkpoint: Path | None = typer.Option(None, help="Checkpoint trained with QA tasks; default: the embedded model."),
+    checkpoint: Path | None = typer.Option(
+        None, help="Checkpoint trained with QA tasks (folder, export or repo id); default: the embedded model."
+    ),
     llm: LlmOverride = None,
     encoder: Encoders = (),
     device: Device = "auto",
@@ -643,6 +650,26 @@ def ask_command(
             tmp.write_text(answer + "\n", encoding="utf-8")
         typer.echo(f"wrote {output}")
     _default_model_note(checkpoint)
+
+
+@app.command("export")
+def export_command(
+    checkpoint: Path = typer.Argument(..., help="A checkpoint (RUN/last) or a pretrained encoder's (PRETRAIN/last)."),
+    output: Path = typer.Argument(..., help="The new folder, ready to upload as it is (hf upload USER/NAME OUTPUT)."),
+    base_model: str | None = typer.Option(None, help="The LLM's Hub id for the card (default: the checkpoint's LLM)."),
+    license_: str | None = typer.Option(None, "--license", help="The card's license (a Hub license id)."),
+    dataset: list[str] = typer.Option([], help="A Hub dataset id the model was trained on (repeatable)."),
+    report: Path | None = typer.Option(None, help="The evaluate report (default: the newest eval-*.json beside it)."),
+    name: str | None = typer.Option(None, help="The card's title, e.g. the repo id (default: the folder's name)."),
+    overwrite: bool = typer.Option(False, help="Replace a folder that is not an export."),
+) -> None:
+    """Export a trained model (or encoder) the Hugging Face way: weights, config.json, a model card."""
+    from .model.export import export
+
+    done = export(checkpoint, output, base_model, license_, tuple(dataset), report, name, overwrite)
+    files = sorted(p.name + ("/" if p.is_dir() else "") for p in done.iterdir())
+    typer.echo(f"exported {checkpoint} to {done}: {', '.join(files)}")
+    typer.echo(f"upload it: hf upload USER/NAME {done}; load it: --checkpoint USER/NAME")
 
 
 # what a command's --config reads where that is not its stage's config in the registry (submit extract-poses

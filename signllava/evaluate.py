@@ -33,6 +33,7 @@ from .inference.answers import AnswerConfig, answer_tasks
 from .metrics import collapse_metrics, effective_rank, gloss_wer, translation_metrics, yes_no_metrics
 from .model.build import load_trained, trained_config
 from .model.checkpoint import read_meta
+from .model.hub import looks_like_repo, resolve_checkpoint
 
 QA_TASKS = ("sign_present", "signs_present", "reversed", "is_question")
 
@@ -52,7 +53,7 @@ class EvalConfig:
     max_new_tokens: int = 100
     repetition_penalty: float = 1.0
     no_repeat_ngram_size: int = 0
-    output: str = ""  # JSON report path; default: <checkpoint>/../eval-<split>.json
+    output: str = ""  # JSON report path; default: <checkpoint>/../eval-<split>.json (a repo id: eval/<user>--<name>/)
     device: str = "auto"
     seed: int = 0
     limit: int = 0  # evaluate only the first N sentences (0 = all)
@@ -77,14 +78,25 @@ def load_eval_config(path: str | os.PathLike | None, overrides: Sequence[str]) -
     return load_config(EvalConfig, path, overrides, base={"data": trained_data(checkpoint)})
 
 
+def report_path(cfg: EvalConfig) -> Path:
+    """Where the report goes: ``output``, else beside the checkpoint folder (a run's ``last/`` gives
+    ``RUN/eval-<split>.json``), else for a repo id under ``eval/<user>--<name>/`` here."""
+    if cfg.output:
+        return Path(cfg.output)
+    if looks_like_repo(cfg.checkpoint):
+        return Path("eval") / str(cfg.checkpoint).replace("/", "--") / f"eval-{cfg.split}.json"
+    return Path(cfg.checkpoint).parent / f"eval-{cfg.split}.json"
+
+
 def trained_data(checkpoint: str | os.PathLike) -> dict:
     """The ``data`` section of the config a checkpoint was trained with, as a plain dict ({} when the
     checkpoint has no config)."""
     from omegaconf import OmegaConf
 
-    if not (Path(checkpoint) / CONFIG).is_file():
+    folder = resolve_checkpoint(checkpoint)
+    if not (folder / CONFIG).is_file():
         return {}
-    return OmegaConf.to_container(OmegaConf.structured(trained_config(checkpoint).data))
+    return OmegaConf.to_container(OmegaConf.structured(trained_config(folder).data))
 
 
 def _batch(dataset: SignDataset, indices: list[int], tasks: list[Task]) -> dict:
@@ -129,15 +141,16 @@ def evaluate(cfg: EvalConfig, progress: bool = True) -> dict:
     """Translate (and answer QA on) a split; write the JSON report; return it."""
     from tqdm import tqdm
 
-    read_meta(cfg.checkpoint)  # a bad checkpoint is named before its data is looked for
-    data = cfg.data or trained_config(cfg.checkpoint).data
+    folder = resolve_checkpoint(cfg.checkpoint)  # a folder, an export or a Hugging Face repo id
+    read_meta(folder)  # a bad checkpoint is named before its data is looked for
+    data = cfg.data or trained_config(folder).data
     with _data_hint():  # the data is read before the model loads, so a wrong path fails at once
         sentences = load_sentences(data, cfg.split)
     if cfg.limit:
         sentences = sentences[: cfg.limit]
     if not sentences:
         raise InputError(None, f"no sentences in split {cfg.split!r} of {data.metadata}")
-    model, _ = load_trained(cfg.checkpoint, cfg.device, merge=True, half_weights=cfg.half_weights)
+    model, _ = load_trained(folder, cfg.device, merge=True, half_weights=cfg.half_weights)
     with _data_hint():
         streams = build_streams(data, sentences, model.config)
     dataset = SignDataset(sentences, streams, translation_only=True)
@@ -209,7 +222,7 @@ def evaluate(cfg: EvalConfig, progress: bool = True) -> dict:
         ],
         "qa_answers": qa_results,
     }
-    out = Path(cfg.output) if cfg.output else Path(cfg.checkpoint).parent / f"eval-{cfg.split}.json"
+    out = report_path(cfg)
     with atomic_output(out) as tmp:
         tmp.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
     report["output"] = str(out)

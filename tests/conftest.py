@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,10 @@ import pytest
 # mediapipe's absl handler was made in an earlier test, it holds that test's captured stderr and closes
 # it, and pytest's capture then fails ("I/O operation on closed file") depending on test order.
 import submitit  # noqa: F401
+
+# no model hub is reachable here (nor in CI): repo ids resolve from the Hugging Face cache only, never waiting
+# on the network (set before huggingface_hub is imported, which reads it once)
+os.environ["HF_HUB_OFFLINE"] = "1"
 
 ROOT = Path(__file__).resolve().parents[1]
 REALDATA = ROOT.parent / "shared" / "realdata"

@@ -25,9 +25,10 @@ from pose.errors import InputError
 from pretrain.build import PretrainConfig
 from pretrain.extract import ExtractFeaturesConfig
 
-from ..evaluate import EvalConfig, load_eval_config
+from ..evaluate import EvalConfig, load_eval_config, report_path
 from ..model.build import TrainConfig
 from ..model.connectors import connector_lines
+from ..model.hub import resolve_checkpoint
 from .stage_jobs import EvaluateJob, ExtractFeaturesJob, ExtractPosesJob, PretrainJob, TrainJob
 
 
@@ -58,7 +59,7 @@ def _output_dir(cfg) -> Path:
 
 
 def _beside_checkpoint(cfg) -> Path:
-    return Path(cfg.output).parent if cfg.output else Path(cfg.checkpoint).parent
+    return report_path(cfg).parent
 
 
 def _check_extract_poses(cfg: ExtractPosesConfig) -> None:
@@ -73,7 +74,7 @@ def _check_poses_and_checkpoint(cfg) -> None:
     if not Path(cfg.data.poses).is_dir():
         raise InputError(Path(cfg.data.poses), "pose folder not found (data.poses)")
     if getattr(cfg, "checkpoint", None) and not Path(cfg.checkpoint).is_dir():
-        raise InputError(Path(cfg.checkpoint), "checkpoint folder not found")
+        raise InputError(Path(cfg.checkpoint), "checkpoint folder not found")  # an encoder's pretraining run
 
 
 def _check_metadata(cfg) -> None:
@@ -84,7 +85,9 @@ def _check_metadata(cfg) -> None:
 
 def _check_evaluate(cfg: EvalConfig) -> None:
     _check_metadata(cfg)
-    if not Path(cfg.checkpoint).is_dir():
+    # a repo id is fetched here, on the submitting machine (compute nodes often reach no network), into the
+    # cache the job then reads
+    if not resolve_checkpoint(cfg.checkpoint).is_dir():
         raise InputError(Path(cfg.checkpoint), "checkpoint folder not found")
 
 

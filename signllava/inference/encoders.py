@@ -63,6 +63,7 @@ def load_encoders(
     from pretrain.build import load_objective
 
     from ..data.poses import VIEWS
+    from ..model.hub import resolve_encoder
 
     unknown = sorted(set(given) - set(streams))
     if unknown:
@@ -78,7 +79,7 @@ def load_encoders(
                 f"the model reads stream {name!r} ({stream.dim} values per frame) from a pretrained encoder: "
                 f"give --encoder {name}=PRETRAIN_RUN/last (the checkpoint that extracted its training features)",
             )
-        checkpoint = Path(checkpoint)
+        checkpoint = resolve_encoder(checkpoint)  # a folder, an export or a Hugging Face repo id
         objective, cfg = load_objective(checkpoint, str(device))
         if int(objective.dim) != stream.dim:
             raise InputError(

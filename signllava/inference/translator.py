@@ -67,8 +67,9 @@ def checkpoint_kinds(checkpoint: str | os.PathLike | None) -> tuple[str, ...]:
     """The QA tasks a checkpoint (None: the embedded default model) was trained on, from its config."""
     from ..model.build import trained_config
     from ..model.checkpoint import default_checkpoint, read_meta
+    from ..model.hub import resolve_checkpoint
 
-    folder = default_checkpoint() if checkpoint is None else checkpoint
+    folder = default_checkpoint() if checkpoint is None else resolve_checkpoint(checkpoint)
     read_meta(folder)
     return trained_kinds(trained_config(folder).data.tasks.as_dict())
 
@@ -129,7 +130,8 @@ class Translator:
         progress: Progress | None = None,
         **kwargs,
     ) -> Translator:
-        """A translator for a checkpoint folder; ``None``: the embedded default model, which knows
+        """A translator for a checkpoint folder, an exported one or a Hugging Face repo id (``user/name``,
+        ``user/name@revision``: the cache first, else downloaded); ``None``: the embedded default model, which knows
         only the synthetic signing language (synthsign), not ASL. Videos' poses are extracted with
         the Holistic settings and at the frame rate of the poses the model was trained on, where the
         checkpoint records them (:mod:`pose.provenance`; else MediaPipe's defaults at 25 fps), unless
@@ -143,8 +145,9 @@ class Translator:
         told how far each input is (:attr:`progress`), the prefetched ones' poses included."""
         from ..model.build import load_trained
         from ..model.checkpoint import default_checkpoint, read_meta
+        from ..model.hub import resolve_checkpoint
 
-        folder = default_checkpoint() if checkpoint is None else checkpoint
+        folder = default_checkpoint() if checkpoint is None else resolve_checkpoint(checkpoint)
         meta = read_meta(folder)  # a path that is no checkpoint fails now, before any extraction starts
         # new videos' poses are extracted as the training poses were (unless the caller says otherwise)
         holistic, fps = extraction_settings(meta.get("poses"), Path(folder) / "meta.json")

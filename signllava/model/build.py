@@ -22,6 +22,7 @@ from pretrain.runtime import CONFIG, pick_device
 
 from ..data.streams import DataConfig
 from .checkpoint import load_checkpoint, read_meta
+from .hub import resolve_checkpoint
 from .llm import half_weight_linears, load_llm
 from .model import ModelConfig, SignLLaVA
 
@@ -100,7 +101,7 @@ def attach(cfg: TrainConfig, model: SignLLaVA) -> SignLLaVA:
                 ),
             )
     if cfg.init_from:
-        load_checkpoint(cfg.init_from, model, warm_start=True)
+        load_checkpoint(resolve_checkpoint(cfg.init_from), model, warm_start=True)
     if cfg.optim.gradient_checkpointing:
         model.llm.gradient_checkpointing_enable()
         model.llm.enable_input_require_grads() if hasattr(model.llm, "enable_input_require_grads") else None
@@ -120,14 +121,15 @@ def load_trained(
     merge: bool = False,
     half_weights: bool = False,
 ) -> tuple[SignLLaVA, TrainConfig]:
-    """``(model, train_config)`` rebuilt from a checkpoint folder, weights loaded strictly.
+    """``(model, train_config)`` rebuilt from a checkpoint folder (or an export, or a Hugging Face repo id:
+    :func:`~signllava.model.hub.resolve_checkpoint`), weights loaded strictly.
 
     ``llm``: load the LLM from here instead of the id the checkpoint names (a local copy of the
     same model); a different model is refused by the checkpoint's size check. ``merge``: for
     inference only, fold LoRA adapters into the LLM's weights (the same outputs, no LoRA cost per
     call). ``half_weights``: for inference only, on a CPU, keep the LLM's linear weights in float16
     (:func:`~signllava.model.llm.half_weight_linears`: ~1.75x faster decoding)."""
-    folder = Path(checkpoint)
+    folder = resolve_checkpoint(checkpoint)
     read_meta(folder)
     cfg = trained_config(folder)
     cfg.init_from = None  # the checkpoint itself holds everything

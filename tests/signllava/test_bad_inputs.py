@@ -92,6 +92,9 @@ CASES = {
     "translate-checkpoint-run-folder": ["translate", P, "--checkpoint", "run"],
     "translate-checkpoint-missing": ["translate", P, "--checkpoint", "nowhere"],
     "translate-context-missing-file": ["translate", P, "--context", "missing_context.txt"],
+    "translate-checkpoint-repo-not-cached": ["translate", P, "--checkpoint", "someone/not-cached-anywhere"],
+    "translate-checkpoint-repo-revision-not-cached": ["translate", P, "--checkpoint", "someone/not-cached@v2"],
+    "translate-checkpoint-bad-repo-id": ["translate", P, "--checkpoint", "some--one/model"],
     "ask-empty-question": ["ask", P, ""],
     "ask-junk-pose": ["ask", "junk.pose", "Is the sign 'dog' present?"],
     "ask-missing-video": ["ask", "missing.mp4", "Is the sign 'dog' present?"],
@@ -186,6 +189,13 @@ CASES = {
     "evaluate-foreign-data-paths": ["evaluate", "run/last"],
     "evaluate-beam-0": ["evaluate", "run/last", "--beam", "0"],
     "evaluate-context-missing-file": ["evaluate", "run/last", "--context", "missing_hyps.txt"],
+    # export
+    "export-not-a-checkpoint": ["export", "emptydir", "ex"],
+    "export-run-folder": ["export", "run", "ex"],
+    "export-missing-report": ["export", "run/last", "ex", "--report", "missing.json"],
+    "export-junk-report": ["export", "run/last", "ex", "--report", "bad.json"],
+    "export-into-a-busy-folder": ["export", "run/last", "novideo"],
+    "evaluate-repo-not-cached": ["evaluate", "someone/not-cached-anywhere"],
     # show-config, submit, jobs
     "show-config-stage": ["show-config", "nope"],
     "show-config-syntax": ["show-config", "train", "--config", "syntax.yaml"],
