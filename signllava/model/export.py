@@ -99,6 +99,9 @@ def _translation_model(src: Path, base_model: str | None, card: Card):
         "meta": meta,
         "config": OmegaConf.to_container(OmegaConf.structured(cfg)),
     }
+    if card.base_model and llm not in DEFAULT_ALIASES and _hub_id(llm) is None:
+        # trained on a local copy (a cluster's model folder): elsewhere the LLM is loaded by its Hub id
+        config["config"]["model"]["llm"] = card.base_model
     adapter = None
     if meta.get("lora"):
         from peft import LoraConfig

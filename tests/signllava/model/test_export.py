@@ -224,3 +224,25 @@ def test_a_report_beside_the_checkpoint_goes_on_the_card(checkpoint, tmp_path):
     card = (out / "README.md").read_text()
     assert "20.50" in card and "not on the card" not in card and "/data/h2s" not in card
     assert "Research on sign language translation" in card and "someone/how2sign" in card
+
+
+def test_a_model_trained_on_a_local_llm_folder_loads_its_llm_by_the_id_on_the_card(
+    checkpoint, llm_dir, hf_home, tmp_path
+):
+    """A cluster trains on a local copy of the LLM; the export names its Hub id, and loading fetches it by id
+    (here from the Hugging Face cache, offline)."""
+    import torch
+
+    from signllava.model.build import load_trained
+
+    out = export(checkpoint, tmp_path / "exported", base_model="someone/tiny-llama")
+    config = json.loads((out / "config.json").read_text())
+    assert config["config"]["model"]["llm"] == config["base_model"] == "someone/tiny-llama"
+    to_hub_cache(hf_home, "someone/tiny-llama", Path(llm_dir))
+    to_hub_cache(hf_home, "someone/tiny-sign", out)
+    ours, _ = load_trained(checkpoint, "cpu")
+    shared, cfg = load_trained("someone/tiny-sign", "cpu")
+    assert cfg.model.llm == "someone/tiny-llama"
+    ids = torch.arange(3, 19).view(2, 8)
+    with torch.no_grad():
+        torch.testing.assert_close(shared.llm(input_ids=ids).logits, ours.llm(input_ids=ids).logits)
