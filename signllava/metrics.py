@@ -1,7 +1,13 @@
 """Metrics as the field reports them, plus the collapse checks the original system needed.
 
 Translation: sacreBLEU BLEU-1..4 and chrF with their signatures, ROUGE-L (F1), all 0-100, and the
-sentences translated exactly. Recognition: gloss word error rate (a CTC gloss head's output).
+sentences translated exactly, each with the output language's usual tokenization (:data:`TOKENIZATION`).
+The field reports BLEU under two conventions, so both are computed and named (``benchmarks/RESULTS.md``
+says which repositories use which): ``bleu1..4`` is sacreBLEU's ``corpus_bleu`` (its tokenizer, ``exp``
+smoothing: the WMT convention, How2Sign's and YouTube-ASL's papers), ``raw_bleu1..4`` sacreBLEU's
+``raw_corpus_bleu`` (no tokenization, ``floor`` smoothing 0.1, effective order: Sign Language
+Transformers' ``signjoey`` and the PHOENIX-2014T papers built on it, which score text tokenized beforehand,
+as PHOENIX's references are released). Recognition: gloss word error rate (a CTC gloss head's output).
 QA: accuracy and F1 of "yes" for yes/no answers (multi-word answers count per word).
 Collapse: repetition rate (share of outputs equal to the most frequent output), distinct-1/2,
 and the effective rank of the projected sign tokens (exp of the entropy of their normalized
@@ -10,6 +16,7 @@ singular values: 1 means every token points the same way).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 
@@ -17,25 +24,56 @@ import numpy as np
 
 from pretrain.stats import effective_rank  # noqa: F401  (re-exported: the collapse check of sign tokens)
 
+# output language -> (sacreBLEU tokenizer, ROUGE-L's units): Chinese is scored on characters (no spaces)
+TOKENIZATION = {"en": ("13a", "words"), "de": ("13a", "words"), "zh": ("zh", "chars")}
+RAW_BLEU = {"tokenize": "none", "smooth_method": "floor", "smooth_value": 0.1, "effective_order": True}
 
-def translation_metrics(hypotheses: Sequence[str], references: Sequence[str]) -> dict:
-    from rouge_score import rouge_scorer
+
+def translation_metrics(hypotheses: Sequence[str], references: Sequence[str], language: str = "en") -> dict:
     from sacrebleu.metrics import BLEU, CHRF
 
-    out: dict = {}
-    for n in (1, 2, 3, 4):
-        bleu = BLEU(max_ngram_order=n)
-        out[f"bleu{n}"] = bleu.corpus_score(list(hypotheses), [list(references)]).score
-        if n == 4:
-            out["bleu_signature"] = str(bleu.get_signature())
+    if language not in TOKENIZATION:
+        raise ValueError(f"no tokenization for output language {language!r} (known: {', '.join(TOKENIZATION)})")
+    tokenize, units = TOKENIZATION[language]
+    hyps, refs = list(hypotheses), [list(references)]
+    out: dict = {"language": language}
+    for prefix, settings in (("bleu", {"tokenize": tokenize}), ("raw_bleu", RAW_BLEU)):
+        for n in (1, 2, 3, 4):
+            bleu = BLEU(max_ngram_order=n, force=prefix == "raw_bleu", **settings)
+            out[f"{prefix}{n}"] = bleu.corpus_score(hyps, refs).score
+            if n == 4:
+                out[f"{prefix}_signature"] = str(bleu.get_signature())
     chrf = CHRF()
-    out["chrf"] = chrf.corpus_score(list(hypotheses), [list(references)]).score
+    out["chrf"] = chrf.corpus_score(hyps, refs).score
     out["chrf_signature"] = str(chrf.get_signature())
-    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
-    scores = [scorer.score(r, h)["rougeL"].fmeasure for h, r in zip(hypotheses, references, strict=True)]
-    out["rougeL"] = 100 * float(np.mean(scores)) if scores else 0.0
+    out["rougeL"] = rouge_l(hyps, list(references), language)
+    out["rouge_units"] = units
     out["exact"] = sum(h.strip() == r.strip() for h, r in zip(hypotheses, references, strict=True))
     return out
+
+
+class _Units:
+    """rouge_score's tokenizer interface over Unicode words (its default keeps only a-z and digits, which
+    would drop every umlaut) or over characters (Chinese)."""
+
+    def __init__(self, units: str):
+        self.units = units
+
+    def tokenize(self, text: str) -> list[str]:
+        if self.units == "chars":
+            return [c for c in text if not c.isspace() and c.isalnum()]
+        return re.findall(r"\w+", text.lower())
+
+
+def rouge_l(hypotheses: Sequence[str], references: Sequence[str], language: str = "en") -> float:
+    """Mean sentence ROUGE-L F1 (0-100); English keeps rouge_score's own tokenizer (the figures reported
+    so far), other languages split into Unicode words or characters (:data:`TOKENIZATION`)."""
+    from rouge_score import rouge_scorer
+
+    tokenizer = None if language == "en" else _Units(TOKENIZATION[language][1])
+    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False, tokenizer=tokenizer)
+    scores = [scorer.score(r, h)["rougeL"].fmeasure for h, r in zip(hypotheses, references, strict=True)]
+    return 100 * float(np.mean(scores)) if scores else 0.0
 
 
 def same_words(hypothesis: str, reference: str) -> bool:

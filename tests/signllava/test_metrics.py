@@ -70,3 +70,42 @@ def test_same_words_ignores_case_and_punctuation_only():
     assert same_words("they don't go to the party", "They don't go to the party.")
     assert not same_words("They go to the party.", "They want to go to the party.")
     assert not same_words("You are tired.", "Are you tired?")  # the order of the words counts
+
+
+# German pairs as PHOENIX-2014T releases its text (lowercase, tokenized)
+DE_HYPS = ["aber erfreuliche nachricht .", "morgen wird es im süden sonnig ."]
+DE_REFS = ["aber eine erfreuliche nachricht .", "morgen im süden sonnig ."]
+
+
+def test_both_bleu_conventions_are_named_and_match_sacrebleu(tmp_path):
+    import sacrebleu
+
+    ours = translation_metrics(DE_HYPS, DE_REFS, "de")
+    assert ours["bleu4"] == pytest.approx(sacrebleu.corpus_bleu(DE_HYPS, [DE_REFS]).score)
+    assert ours["raw_bleu4"] == pytest.approx(sacrebleu.raw_corpus_bleu(DE_HYPS, [DE_REFS]).score)
+    assert "tok:13a" in ours["bleu_signature"] and "smooth:exp" in ours["bleu_signature"]
+    assert "tok:none" in ours["raw_bleu_signature"] and "smooth:floor[0.10]" in ours["raw_bleu_signature"]
+    # on text already tokenized as PHOENIX's is, the two agree
+    assert ours["raw_bleu4"] == pytest.approx(ours["bleu4"])
+    # umlauts count as letters in ROUGE (rouge_score's own tokenizer would drop "süden")
+    assert ours["rougeL"] == pytest.approx(100 * (2 * 3 / (3 + 4) + 2 * 4 / (6 + 4)) / 2)  # LCS 3 of 3/4, 4 of 6/4
+
+
+def test_chinese_is_scored_on_characters():
+    import sacrebleu
+
+    hyps, refs = ["今天天气很好", "我去学校"], ["今天天气好", "我去学校了"]
+    ours = translation_metrics(hyps, refs, "zh")
+    assert ours["bleu4"] == pytest.approx(sacrebleu.corpus_bleu(hyps, [refs], tokenize="zh").score)
+    assert "tok:zh" in ours["bleu_signature"] and ours["rouge_units"] == "chars"
+    # ROUGE-L on characters: LCS 5 of 6 and 5 chars, 4 of 4 and 5
+    f1 = [2 * 5 / (6 + 5), 2 * 4 / (4 + 5)]
+    assert ours["rougeL"] == pytest.approx(100 * sum(f1) / 2)
+    assert ours["raw_bleu4"] == 0  # the raw convention on unsegmented Chinese: one "word" a sentence
+    with pytest.raises(ValueError, match="no tokenization for output language 'xx'"):
+        translation_metrics(hyps, refs, "xx")
+
+
+def test_english_figures_are_unchanged_by_the_language_option():
+    assert translation_metrics(HYPS, REFS) == translation_metrics(HYPS, REFS, "en")
+    assert translation_metrics(HYPS, REFS)["language"] == "en"
