@@ -23,6 +23,7 @@ from torch import nn
 
 from pose.errors import InputError
 
+from ..data.languages import language
 from ..data.tasks import Task
 from .cached_llm import CachedLLM
 from .connectors import CrossAttentionConfig, ResamplerConfig, build_connector, check_name
@@ -71,6 +72,9 @@ class ModelConfig:
     # how the projected streams reach the LLM: mlp (in the sequence), resampler, xattn or hybrid
     # (signllava/connectors; `signllava show-config train` lists them)
     connector: str = "mlp"
+    # the language pair its prompts name (signllava.data.languages: asl-en, dgs-de, csl-zh); empty: asl-en, or
+    # for training, the pair the data's dataset declares
+    language: str = ""
     resampler: ResamplerConfig = field(default_factory=ResamplerConfig)  # of connectors resampler and hybrid
     xattn: CrossAttentionConfig = field(default_factory=CrossAttentionConfig)  # of connectors xattn and hybrid
 
@@ -81,6 +85,7 @@ class ModelConfig:
             if isinstance(stream, Mapping):
                 self.streams[name] = StreamConfig(**stream)
         check_name(self.connector)
+        language(self.language)  # an unknown pair is refused here, before an LLM loads
         if isinstance(self.resampler, Mapping):
             self.resampler = ResamplerConfig(**self.resampler)
         if isinstance(self.xattn, Mapping):
@@ -93,6 +98,7 @@ class SignLLaVA(nn.Module):
     def __init__(self, config: ModelConfig, llm: nn.Module, tokenizer):
         super().__init__()
         self.config = config
+        self.language = language(config.language)
         self.llm = llm
         self.tokenizer = tokenizer
         tokenizer.add_special_tokens({"additional_special_tokens": list(SPECIAL_TOKENS)})
@@ -178,7 +184,7 @@ class SignLLaVA(nn.Module):
         hints = self._greedy_glosses(projected, first) if self.config.gloss_prompt else [None] * len(tasks)
         ids, labels = [], []
         for task, n_tokens, glosses in zip(tasks, counts, hints, strict=True):
-            rendered = render_prompt(self.tokenizer, task, n_tokens, with_answer, glosses)
+            rendered = render_prompt(self.tokenizer, task, n_tokens, with_answer, glosses, self.language)
             prompt = self.tokenizer(rendered.prompt, add_special_tokens=False)["input_ids"]
             answer = self.tokenizer(rendered.answer, add_special_tokens=False)["input_ids"] if with_answer else []
             if len(prompt) + len(answer) > self.config.max_length:

@@ -94,3 +94,61 @@ def test_recognized_glosses_line(tokenizer):
 
 def test_stream_block():
     assert stream_block([]) == "" and stream_block([3]) == "<video_start>" + "<sign>" * 3 + "<video_end>"
+
+
+GERMAN = (
+    "<|im_start|>system\nYou are an assistant specialized in German Sign Language (DGS). The video is given to "
+    "you as one or several streams of visual features; each stream is delimited by <video_start> and "
+    "<video_end>.<|im_end|>\n<|im_start|>user\n" + STREAMS + "\n"
+)
+
+
+def test_german_prompts_name_the_sign_language_and_ask_for_german(tokenizer):
+    from signllava.data.languages import language
+
+    dgs = language("dgs-de")
+    task = Task("s", "translate", "regen und schnee .", context=("guten abend .",))
+    assert render_prompt(tokenizer, task, [2, 1], lang=dgs).prompt == (
+        GERMAN + "Here are some preceding sentences as context: 'guten abend .'. "
+        "Translate the next sentence given by the German Sign Language video into German."
+        "<|im_end|>\n<|im_start|>assistant\n"
+    )
+    alone = Task("s", "translate", "regen .")
+    assert instruction(alone, dgs) == "Translate the given German Sign Language video into German."
+    question = Task("s", "reversed", "no", QUESTIONS["reversed"])  # a question: the system turn names DGS
+    assert render_prompt(tokenizer, question, [2, 1], lang=dgs).prompt == (
+        GERMAN + "Is the video reversed?<|im_end|>\n<|im_start|>assistant\n"
+    )
+
+
+def test_chinese_prompts(tokenizer):
+    from signllava.data.languages import language
+
+    csl = language("csl-zh")
+    assert instruction(Task("s", "translate", "你好"), csl) == (
+        "Translate the given Chinese Sign Language video into Chinese."
+    )
+    system = render_prompt(tokenizer, Task("s", "translate", "你好"), [1], lang=csl).prompt.split("<|im_end|>")[0]
+    assert system.endswith(
+        "specialized in Chinese Sign Language (CSL). The video is given to you as one or several "
+        "streams of visual features; each stream is delimited by <video_start> and <video_end>."
+    )
+
+
+def test_the_default_pair_renders_what_models_before_languages_learned(tokenizer):
+    from signllava.data.languages import language
+
+    task = Task("s", "translate", "Then we ate.", context=("We went out.",))
+    assert render_prompt(tokenizer, task, [2, 1], lang=language("asl-en")) == render_prompt(tokenizer, task, [2, 1])
+    assert render_prompt(tokenizer, task, [2, 1], lang=language("")) == render_prompt(tokenizer, task, [2, 1])
+
+
+def test_an_unknown_language_pair_is_one_line():
+    from pose.errors import InputError
+    from signllava.data.languages import language
+    from signllava.model.model import ModelConfig
+
+    with pytest.raises(InputError, match="unknown language 'bsl-en': choose one of asl-en, dgs-de, csl-zh"):
+        language("bsl-en")
+    with pytest.raises(InputError, match="unknown language"):
+        ModelConfig(language="xx")
