@@ -28,7 +28,7 @@ from .config import ExtractConfig
 from .errors import InputError
 from .holistic import HolisticExtractor, NoSignerWarning, prepared, quiet_mediapipe
 from .io import atomic_output, remove_partials, write_pose
-from .video import VIDEO_SUFFIXES, probe
+from .video import VIDEO_SUFFIXES, is_frame_folder, probe
 
 MANIFEST_SUFFIXES = (".txt", ".lst", ".tsv", ".csv")
 MANIFEST_COLUMNS = ("video_path", "path", "video", "VIDEO_PATH", "PATH")
@@ -117,21 +117,31 @@ def read_manifest(path: Path, suffixes: Sequence[str] = VIDEO_SUFFIXES) -> list[
 
 
 def gather_inputs(
-    inputs: Sequence[str | os.PathLike], recursive: bool = True, suffixes: Sequence[str] = VIDEO_SUFFIXES
+    inputs: Sequence[str | os.PathLike],
+    recursive: bool = True,
+    suffixes: Sequence[str] = VIDEO_SUFFIXES,
+    frame_folders: bool = True,
 ) -> Iterator[tuple[Path, Path]]:
     """Yield ``(input file, its path relative to the folder or manifest that named it)`` for each
     input folder (files ending in one of ``suffixes``; sub-folders too if ``recursive``), manifest
     (:func:`read_manifest`) or file. A missing file is yielded too (to fail as that input, not as a
-    bad argument) when its name ends in one of ``suffixes``."""
+    bad argument) when its name ends in one of ``suffixes``. Where videos are gathered, a folder of
+    numbered images is one video (:func:`pose.video.is_frame_folder`), given or found below a folder."""
     suffixes = tuple(s.lower() for s in suffixes)
     kinds = "videos" if suffixes == VIDEO_SUFFIXES else "inputs"
+    frames = frame_folders and kinds == "videos"
     for item in map(Path, inputs):
-        if item.is_dir():
+        if frames and is_frame_folder(item):  # one video stored as numbered images
+            yield item, Path(item.name)
+        elif item.is_dir():
             pattern = item.rglob("*") if recursive else item.glob("*")
-            found = sorted(p for p in pattern if p.is_file() and p.suffix.lower() in suffixes)
+            found = sorted(p for p in pattern if (p.is_file() and p.suffix.lower() in suffixes))
+            if frames:  # and the frame folders below it (PHOENIX's <split>/<name>/images0001.png ...)
+                found = sorted({*found, *(p for p in _folders(item, recursive) if is_frame_folder(p))})
             if not found:
                 where = "in this folder or below" if recursive else "in this folder"
-                raise InputError(item, f"no {kinds} {where} (looked for {', '.join(suffixes)})")
+                looked = ", ".join(suffixes) + (", or folders of frames" if frames else "")
+                raise InputError(item, f"no {kinds} {where} (looked for {looked})")
             for video in found:
                 yield video, video.relative_to(item)
         elif item.suffix.lower() in MANIFEST_SUFFIXES:
@@ -151,6 +161,11 @@ def gather_inputs(
             raise InputError(item, f"not found (expected {one}, a folder of {kinds} or a manifest)")
 
 
+def _folders(root: Path, recursive: bool) -> Iterator[Path]:
+    yield root
+    yield from (p for p in (root.rglob("*") if recursive else root.glob("*")) if p.is_dir())
+
+
 def plan_outputs(
     inputs: Sequence[str | os.PathLike],
     output_dir: str | os.PathLike,
@@ -164,7 +179,8 @@ def plan_outputs(
     out = Path(output_dir)
     by_output: dict[Path, Path] = {}
     for video, rel in gather_inputs(inputs, recursive, suffixes):
-        target = out / rel.with_suffix(suffix)
+        # a frame folder's name is kept whole (its dots are no suffix)
+        target = out / (rel.parent / (rel.name + suffix) if video.is_dir() else rel.with_suffix(suffix))
         if target in by_output and by_output[target] != video:
             raise InputError(video, f"output name collides with {by_output[target]} (both would write {target})")
         by_output[target] = video
@@ -234,7 +250,7 @@ def _extract_one(job: Job) -> Outcome:
 def _probe_frames(video: Path, config: ExtractConfig) -> int:
     """Frames the video will produce according to the container; 0 if the probe fails."""
     try:
-        info = probe(video, config.video.backend)
+        info = probe(video, config.video.backend, config.video.frames_fps)
     except Exception:
         return 0  # the worker will report the real error
     fps = config.video.target_fps or info.fps

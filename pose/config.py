@@ -120,10 +120,13 @@ class VideoConfig:
 
     backend: str = "auto"  # auto (PyAV, then decord, then OpenCV), pyav, decord or opencv
     target_fps: float | None = None  # resample by nearest frame (e.g. 25); None keeps the source fps
+    frames_fps: float = 25.0  # the rate of a video given as a folder of frames (PHOENIX-2014T, CSL-Daily: 25)
 
     def __post_init__(self):
         if self.backend not in BACKEND_CHOICES:
             _fail("video.backend", self.backend, "one of " + ", ".join(BACKEND_CHOICES))
+        if not math.isfinite(self.frames_fps) or not 0 < self.frames_fps <= 1000:
+            _fail("video.frames_fps", self.frames_fps, "a frame rate in (0, 1000]")
         if self.target_fps is not None and (not math.isfinite(self.target_fps) or not 0 < self.target_fps <= 1000):
             _fail("video.target_fps", self.target_fps, "a frame rate in (0, 1000] or null")
 

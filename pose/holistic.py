@@ -217,7 +217,7 @@ class HolisticExtractor:
     ) -> Pose:
         """Decode ``path`` frame by frame (never whole) and return its Pose."""
         video = video or VideoConfig()
-        stream = VideoStream(path, video.backend, video.target_fps)
+        stream = VideoStream(path, video.backend, video.target_fps, video.frames_fps)
         frames = prefetch(stream.frames())  # decoding overlaps the graph
         return self.process_frames(frames, stream.fps, stream.width, stream.height, on_frame, str(path))
 

@@ -48,7 +48,7 @@ def _warm() -> bool:
 def _chunk(path: str, video: VideoConfig, start: int, stop: int | None, warmup: int, report: bool = False):
     """Landmarks of output frames ``[start, stop)`` (``stop`` None: to the end), tracking from ``start - warmup``;
     with ``report``, frame counts go to the pool's progress queue as they are done."""
-    stream = VideoStream(path, video.backend, video.target_fps)
+    stream = VideoStream(path, video.backend, video.target_fps, video.frames_fps)
     first = max(0, start - warmup)
     frames = prefetch(itertools.islice(stream.frames(), first, stop))
     pending, warming = [0], [start - first]
@@ -138,7 +138,8 @@ class ParallelExtractor:
             self.start()
             with quiet_mediapipe():
                 return self._local.process_video(path, video)
-        stream = VideoStream(path, video.backend, video.target_fps)  # probes: bad files fail here, at once
+        # probes: bad files fail here, at once
+        stream = VideoStream(path, video.backend, video.target_fps, video.frames_fps)
         total = stream.estimated_frames
         if self.workers == 1:
             self.start()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +23,9 @@ from .errors import VideoError
 # context reused per video), OpenCV 3.1 ms, decord 4.2 ms; so ``auto`` prefers PyAV.
 BACKENDS = ("pyav", "decord", "opencv")
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".flv", ".wmv")
+# a folder of numbered images is a video too (RWTH-PHOENIX-2014T's PNGs, CSL-Daily's JPEGs), at a stated rate
+FRAME_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+FRAMES_FPS = 25.0  # a frame folder's rate unless stated (video.frames_fps): both datasets' release rate
 
 
 @dataclass(frozen=True)
@@ -155,9 +159,12 @@ def _probe_opencv(path: Path) -> VideoInfo:
 _PROBES = {"decord": _probe_decord, "pyav": _probe_pyav, "opencv": _probe_opencv}
 
 
-def probe(path: str | os.PathLike, backend: str = "auto") -> VideoInfo:
-    """Read a video's fps, frame count and size without decoding it whole."""
+def probe(path: str | os.PathLike, backend: str = "auto", frames_fps: float = FRAMES_FPS) -> VideoInfo:
+    """Read a video's fps, frame count and size without decoding it whole; a frame folder's from its files
+    (its rate is ``frames_fps``)."""
     path = Path(path)
+    if path.is_dir():
+        return _probe_frame_folder(path, frames_fps)
     _check_file(path)
     errors, facts = [], []
     for name in resolve_backend(backend):
@@ -170,6 +177,66 @@ def probe(path: str | os.PathLike, backend: str = "auto") -> VideoInfo:
     if facts:
         raise facts[0]
     raise VideoError(path, "not a readable video (" + "; ".join(errors) + ")")
+
+
+# --- frame folders -------------------------------------------------------------------------------
+
+
+def _natural(path: Path) -> list:
+    """Sort key that orders ``images2.png`` before ``images10.png`` (numbers compared as numbers)."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.name)]
+
+
+def frame_files(folder: str | os.PathLike) -> list[Path]:
+    """The images directly in ``folder``, in frame order (numbers in their names compared as numbers)."""
+    folder = Path(folder)
+    files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in FRAME_SUFFIXES]
+    return sorted(files, key=_natural)
+
+
+def is_frame_folder(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a folder with images directly in it (a video stored frame by frame)."""
+    path = Path(path)
+    return path.is_dir() and any(p.suffix.lower() in FRAME_SUFFIXES and p.is_file() for p in path.iterdir())
+
+
+def frames_from_glob(path: str | os.PathLike) -> Path:
+    """``path`` itself, or for a glob of one video's frames (a corpus's ``<name>/*.png``) their folder."""
+    import glob
+
+    text = str(path)
+    if not glob.has_magic(text):
+        return Path(path)
+    matches = [Path(m) for m in sorted(glob.glob(text))]
+    images = [m for m in matches if m.is_file() and m.suffix.lower() in FRAME_SUFFIXES]
+    if not images:
+        raise VideoError(path, f"the pattern matches no frames ({', '.join(FRAME_SUFFIXES)} files)")
+    folders = sorted({m.parent for m in images})
+    if len(folders) > 1:
+        raise VideoError(path, f"the pattern matches frames in {len(folders)} folders; one video's frames are one")
+    return folders[0]
+
+
+def _read_image(path: Path, index: int) -> np.ndarray:
+    import cv2
+
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)  # BGR; None for a damaged or non-image file
+    if image is None:
+        raise VideoError(path, f"frame {index} of its folder is not a readable image")
+    return np.ascontiguousarray(image[:, :, ::-1])
+
+
+def _probe_frame_folder(path: Path, fps: float) -> VideoInfo:
+    files = frame_files(path)
+    if not files:
+        raise VideoError(path, f"a folder without frames (no {', '.join(FRAME_SUFFIXES)} files in it)")
+    height, width = _read_image(files[0], 0).shape[:2]
+    return VideoInfo(str(path), _check_fps(path, fps), len(files), width, height, "frames")
+
+
+def _frames_folder(path: Path) -> Iterator[np.ndarray]:
+    for i, file in enumerate(frame_files(path)):
+        yield _read_image(file, i)
 
 
 # --- per-backend frame streams -------------------------------------------------------------------
@@ -211,7 +278,7 @@ def _frames_opencv(path: Path) -> Iterator[np.ndarray]:
         cap.release()
 
 
-_STREAMS = {"decord": _frames_decord, "pyav": _frames_pyav, "opencv": _frames_opencv}
+_STREAMS = {"decord": _frames_decord, "pyav": _frames_pyav, "opencv": _frames_opencv, "frames": _frames_folder}
 
 
 def resample_plan(source_fps: float, target_fps: float | None) -> tuple[float, callable]:
@@ -259,9 +326,15 @@ def resample_pose(pose, target_fps: float | None):
 class VideoStream:
     """A video opened for streaming: ``info`` (after resampling) and ``frames()``."""
 
-    def __init__(self, path: str | os.PathLike, backend: str = "auto", target_fps: float | None = None):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        backend: str = "auto",
+        target_fps: float | None = None,
+        frames_fps: float = FRAMES_FPS,
+    ):
         self.path = Path(path)
-        self.source = probe(self.path, backend)
+        self.source = probe(self.path, backend, frames_fps)
         self.backend = self.source.backend
         if target_fps is not None and (not math.isfinite(target_fps) or target_fps <= 0):
             raise VideoError(self.path, f"target fps must be positive, got {target_fps!r}")

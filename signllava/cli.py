@@ -190,7 +190,9 @@ _EXTRACT = ExtractConfig()
 
 @app.command("extract-poses")
 def extract_poses(
-    inputs: list[Path] = typer.Argument(..., help="Videos, folders of videos, or manifests (.txt/.tsv/.csv)."),
+    inputs: list[Path] = typer.Argument(
+        ..., help="Videos, folders of frames (or their glob), folders of either, or manifests (.txt/.tsv/.csv)."
+    ),
     output: Path = typer.Option(..., "--output", "-o", help="Folder for the .pose files (mirrors input folders)."),
     # None: the --config file's value, else the config default (shown, since typer cannot show it)
     workers: int | None = typer.Option(
@@ -203,6 +205,9 @@ def extract_poses(
         None, help=f"Number of shards the video list is split into.  [default: {_EXTRACT.num_shards}]"
     ),
     fps: float | None = typer.Option(None, help="Resample to this frame rate (e.g. 25).  [default: the source's]"),
+    frames_fps: float | None = typer.Option(
+        None, help=f"The frame rate of a video given as a folder of frames.  [default: {_EXTRACT.video.frames_fps:g}]"
+    ),
     model_complexity: int | None = typer.Option(
         None, help=f"MediaPipe pose model: 0, 1 or 2.  [default: {_EXTRACT.holistic.model_complexity}]"
     ),
@@ -232,6 +237,7 @@ def extract_poses(
         "shard": shard,
         "num_shards": num_shards,
         "video.target_fps": fps,
+        "video.frames_fps": frames_fps,
         "holistic.model_complexity": model_complexity,
         "holistic.refine_face_landmarks": refine_face,
         "video.backend": backend,
@@ -245,7 +251,7 @@ def extract_poses(
     def save(jobs) -> None:  # once the inputs are known good, so a bad call writes nothing
         save_config(cfg, output / f"extract_poses{tag}.yaml")
 
-    report = run_batch(inputs, output, cfg, progress=not quiet, on_start=save)
+    report = run_batch(_videos(inputs), output, cfg, progress=not quiet, on_start=save)
     typer.echo(report.summary())
     if report.failed:
         failures = output / f"extract_poses{tag}.failures.tsv"
@@ -446,14 +452,27 @@ OutputOption = Annotated[
     ),
 ]
 Overwrite = Annotated[bool, typer.Option(help="With -o FOLDER: redo inputs whose output exists.")]
+FramesFps = Annotated[
+    float,
+    typer.Option(min=0.001, max=1000, help="The frame rate of a video given as a folder of frames (or their glob)."),
+]
+
+
+def _videos(inputs: list[Path]) -> list[Path]:
+    """The inputs, a glob of one video's frames (a corpus's ``NAME/*.png``) as their folder."""
+    from pose.video import frames_from_glob
+
+    return [frames_from_glob(p) for p in inputs]
 
 
 def _output_folder(inputs: list[Path], output: str | None) -> Path | None:
     """The folder for one output per input; None: a single video or .pose file, printed or written to
     ``-o FILE`` as it always was. Several inputs need a folder: their outputs are not printed."""
     from pose.batch import MANIFEST_SUFFIXES
+    from pose.video import is_frame_folder
 
-    one = len(inputs) == 1 and not inputs[0].is_dir() and inputs[0].suffix.lower() not in MANIFEST_SUFFIXES
+    single = len(inputs) == 1 and (is_frame_folder(inputs[0]) or not inputs[0].is_dir())
+    one = single and inputs[0].suffix.lower() not in MANIFEST_SUFFIXES
     if one and (output is None or not (output.endswith(("/", os.sep)) or Path(output).is_dir())):
         return None
     if output is None:
@@ -464,7 +483,13 @@ def _output_folder(inputs: list[Path], output: str | None) -> Path | None:
 
 
 def _translator(
-    checkpoint: Path | None, device: str, llm: str | None, encoder: list[str], videos: list[Path], progress=None
+    checkpoint: Path | None,
+    device: str,
+    llm: str | None,
+    encoder: list[str],
+    videos: list[Path],
+    progress=None,
+    frames_fps: float = 25.0,
 ):
     from .inference.encoders import parse_encoder_options
     from .inference.translator import Translator, half_weights_pay_off
@@ -479,6 +504,7 @@ def _translator(
         prefetch=videos[:1],
         half_weights=half_weights_pay_off(videos),
         progress=progress,
+        frames_fps=frames_fps,
     )
 
 
@@ -546,9 +572,11 @@ def translate_command(
         False, "--verbose", "-v", help="Print the signs recognized in each segment and a timing breakdown."
     ),
     overwrite: Overwrite = False,
+    frames_fps: FramesFps = 25.0,
     quiet: Quiet = False,
 ) -> None:
-    """Translate signing in videos into English (long videos become timed segments); many with -o FOLDER."""
+    """Translate signing in videos (or folders of frames) into text (long videos become timed segments); many
+    with -o FOLDER."""
     from pose.io import atomic_output
 
     from .inference.pose_source import input_seconds
@@ -558,6 +586,7 @@ def translate_command(
     if fmt not in FORMATS:
         raise InputError(None, f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     prior = _read_context(context)
+    videos = _videos(videos)
     folder = _output_folder(videos, output)
     if folder is not None:
         from .inference.batch_translate import FORMAT_SUFFIXES, plan_batch, translate_batch
@@ -565,7 +594,7 @@ def translate_command(
         batch = plan_batch(videos, folder, FORMAT_SUFFIXES[fmt], overwrite)
         report = batch.report("translated")
         if batch.jobs:  # a model is loaded only when some input is left to do
-            translator = _translator(checkpoint, device, llm, encoder, batch.inputs)
+            translator = _translator(checkpoint, device, llm, encoder, batch.inputs, frames_fps=frames_fps)
             report = translate_batch(
                 translator, batch, fmt, prior, beam, progress=_show_progress(quiet), verbose=verbose
             )
@@ -574,7 +603,7 @@ def translate_command(
         return
     video, bars = videos[0], StageBars(_show_progress(quiet))
     input_seconds(video)  # a bad input is refused before the model loads
-    translator = _translator(checkpoint, device, llm, encoder, [video], bars)
+    translator = _translator(checkpoint, device, llm, encoder, [video], bars, frames_fps)
     try:
         segments = translator.translate(video, context=prior, num_beams=beam)
     finally:
@@ -608,6 +637,7 @@ def ask_command(
     device: Device = "auto",
     output: OutputOption = None,
     overwrite: Overwrite = False,
+    frames_fps: FramesFps = 25.0,
     quiet: Quiet = False,
 ) -> None:
     """Answer a question about the signing in a video; of many with -o FOLDER (one .answer.txt each)."""
@@ -621,6 +651,7 @@ def ask_command(
     from .inference.translator import check_question
 
     check_question(checkpoint, question)  # a question the model does not answer is refused before it loads
+    videos = _videos(videos)
     folder = _output_folder(videos, output)
     if folder is not None:
         from .inference.batch_translate import ANSWER_SUFFIX, ask_batch, plan_batch
@@ -628,7 +659,7 @@ def ask_command(
         batch = plan_batch(videos, folder, ANSWER_SUFFIX, overwrite)
         report = batch.report("answered")
         if batch.jobs:  # as for translate: nothing left, no model loaded
-            translator = _translator(checkpoint, device, llm, encoder, batch.inputs)
+            translator = _translator(checkpoint, device, llm, encoder, batch.inputs, frames_fps=frames_fps)
             report = ask_batch(translator, batch, question, progress=_show_progress(quiet))
         _default_model_note(checkpoint)
         _finish_batch(report, folder, "ask")
@@ -636,7 +667,7 @@ def ask_command(
     video, bars = videos[0], StageBars(_show_progress(quiet))
     input_seconds(video)  # a bad input is refused before the model loads
     try:
-        translator = _translator(checkpoint, device, llm, encoder, [video], bars)
+        translator = _translator(checkpoint, device, llm, encoder, [video], bars, frames_fps)
         answer = translator.ask(video, question)
     finally:
         bars.close()

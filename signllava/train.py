@@ -16,7 +16,7 @@ from pretrain.loop import Run, StepOutput, Trainee, fit
 from pretrain.runtime import distributed_setup, seed_everything
 
 from .data.dataset import SignCollator, SignDataset
-from .data.streams import build_streams, load_sentences
+from .data.streams import build_streams, data_language, load_sentences
 from .data.tasks import ContextWindow, TaskBuilder
 from .model.build import TrainConfig, build_model
 from .model.checkpoint import load_checkpoint, write_checkpoint
@@ -56,6 +56,9 @@ def train(cfg: TrainConfig, progress: bool = True, should_stop=None) -> dict:
     dataset = SignDataset(sentences, sources, builder)
     if cfg.ctc > 0:
         cfg.model.glosses = gloss_vocabulary(sentences, cfg.model.glosses)
+    # the prompts name the data's languages ("... German Sign Language video into German"); a model that
+    # resumes or starts from another keeps what its config says
+    cfg.model.language = cfg.model.language or data_language(cfg.data)
     model = build_model(cfg, device)
     poses = provenance.merged(s.poses for s in sources.values())  # translate extracts new videos the same way
     text = config_yaml(cfg)

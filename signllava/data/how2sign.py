@@ -15,15 +15,17 @@ import io
 import math
 import os
 import re
-from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from ftfy import TextFixerConfig, fix_text
 
 from pose.errors import InputError
 from pose.io import atomic_output
+
+from .registry import Dataset, register
+from .samples import CheckReport, Dropped, Sentence, by_video  # noqa: F401  (re-exported: their old home)
 
 REQUIRED = ("VIDEO_ID", "VIDEO_NAME", "SENTENCE_ID", "SENTENCE_NAME", "START_REALIGNED", "END_REALIGNED", "SENTENCE")
 ALIASES = {"START": "START_REALIGNED", "END": "END_REALIGNED"}  # the non-realigned release's names
@@ -44,65 +46,6 @@ MOJIBAKE_FIXES = TextFixerConfig(
     normalization=None,
     explain=False,
 )
-
-
-@dataclass(frozen=True)
-class Sentence:
-    """One row: a sentence of a How2Sign video with its realigned time span (seconds)."""
-
-    video_id: str
-    video_name: str
-    sentence_id: str
-    sentence_name: str  # unique key; the pre-cut clip's file name without extension
-    start: float
-    end: float
-    text: str
-    split: str = ""
-    paraphrases: tuple[str, ...] = ()
-    glosses: tuple[str, ...] = ()  # sign glosses in signing order, when the metadata has a GLOSSES column
-    row: int = 0  # line of the row in its file (1 = header), for messages
-    order: int = 0  # place in its video where the metadata orders clips but has no times (JSALT clip_order)
-
-    @property
-    def duration(self) -> float:
-        return self.end - self.start
-
-
-@dataclass
-class Dropped:
-    sentence_name: str
-    reason: str
-    row: int
-    source: str
-
-
-@dataclass
-class CheckReport:
-    """Kept sentences and dropped rows of one or more metadata files."""
-
-    kept: list[Sentence] = field(default_factory=list)
-    dropped: list[Dropped] = field(default_factory=list)
-    clipped: int = 0  # rows whose END ran past the video's end and were cut to it
-    read: Counter = field(default_factory=Counter)  # rows read per split
-    ignored_columns: dict[str, list[str]] = field(default_factory=dict)  # file -> columns we do not use
-
-    def summary(self) -> str:
-        kept = Counter(s.split for s in self.kept)
-        lines = [f"{'split':8s} {'rows':>7s} {'kept':>7s} {'dropped':>8s}"]
-        for split in sorted(self.read):
-            lines.append(f"{split:8s} {self.read[split]:7d} {kept[split]:7d} {self.read[split] - kept[split]:8d}")
-        reasons = Counter(_reason_kind(d.reason) for d in self.dropped)
-        lines += [f"dropped: {n} x {reason}" for reason, n in reasons.most_common()]
-        if self.clipped:
-            lines.append(f"clipped: {self.clipped} rows whose END ran past the end of their video")
-        lines += [
-            f"ignored: {path}: unknown column(s) {', '.join(cols)}" for path, cols in self.ignored_columns.items()
-        ]
-        return "\n".join(lines)
-
-
-def _reason_kind(reason: str) -> str:
-    return reason.split(":")[0]
 
 
 def fix_mojibake(text: str) -> str:
@@ -266,7 +209,9 @@ def _fit_media(s: Sentence, durations: Mapping[str, float], report: CheckReport)
 
 
 # the columns a manifest adds to the realigned ones (read back in upper case, as every header is)
-MANIFEST_ONLY = ("SPLIT", "MEDIA")
+DATASET_COLUMN = "DATASET"  # optional: the registered dataset the rows come from (its language pair)
+ORDER_COLUMN = "ORDER"  # with it: the row's place in its video, for datasets without times
+MANIFEST_ONLY = ("SPLIT", "MEDIA", DATASET_COLUMN, ORDER_COLUMN)
 MANIFEST_COLUMNS = (
     "split",
     "VIDEO_ID",
@@ -281,17 +226,22 @@ MANIFEST_COLUMNS = (
 
 
 def write_manifest(
-    sentences: Iterable[Sentence], path: str | os.PathLike, media: Mapping[str, str] | None = None
+    sentences: Iterable[Sentence],
+    path: str | os.PathLike,
+    media: Mapping[str, str] | None = None,
+    dataset: str = "",
 ) -> Path:
-    """The kept sentences as one TSV (atomically), sorted by split, video and start time; ``media``
-    maps SENTENCE_NAME to the video (full video or pre-cut clip) it is cut from. Glosses and
-    paraphrases, where the metadata had them, are kept in the optional columns GLOSSES and
-    PARAPHRASE_1, PARAPHRASE_2, ..."""
+    """The kept sentences as one TSV (atomically), sorted by split, video and start time (and place in the
+    video, for metadata without times); ``media`` maps SENTENCE_NAME to the video (full video, pre-cut clip
+    or frame folder) it is cut from. Glosses and paraphrases, where the metadata had them, are kept in the
+    optional columns GLOSSES and PARAPHRASE_1, PARAPHRASE_2, ...; ``dataset`` (the registered dataset the
+    rows come from, so the manifest keeps its language pair and order) in DATASET, with each row's place."""
     media = media or {}
-    ordered = sorted(sentences, key=lambda s: (s.split, s.video_id, s.start, s.sentence_name))
+    ordered = sorted(sentences, key=lambda s: (s.split, s.video_id, s.start, s.order, s.sentence_name))
     with_glosses = any(s.glosses for s in ordered)
     n_para = max((len(s.paraphrases) for s in ordered), default=0)
     header = [*MANIFEST_COLUMNS, *([GLOSS_COLUMN] if with_glosses else [])]
+    header += [DATASET_COLUMN, ORDER_COLUMN] if dataset else []
     header += [f"{PARAPHRASE_PREFIX}_{i + 1}" for i in range(n_para)]
     with atomic_output(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, delimiter="\t", lineterminator="\n")
@@ -309,13 +259,14 @@ def write_manifest(
                 media.get(s.sentence_name, ""),
             ]
             row += [" ".join(s.glosses)] if with_glosses else []
+            row += [dataset, str(s.order)] if dataset else []
             row += [*s.paraphrases, *[""] * (n_para - len(s.paraphrases))]
             writer.writerow(row)
     return Path(path)
 
 
 def read_manifest(path: str | os.PathLike) -> list[Sentence]:
-    """Sentences from a manifest written by :func:`write_manifest`."""
+    """Sentences from a manifest written by :func:`write_manifest` (:func:`manifest_dataset` says whose)."""
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "manifest not found")
@@ -344,9 +295,17 @@ def read_manifest(path: str | os.PathLike) -> list[Sentence]:
                     row=row_no,
                     paraphrases=tuple(r[c] for c in para_cols if r[c]),
                     glosses=tuple((r.get(GLOSS_COLUMN) or "").split()),
+                    order=int(r.get(ORDER_COLUMN) or 0),
                 )
             )
     return out
+
+
+def manifest_dataset(path: str | os.PathLike) -> str:
+    """The dataset a manifest's rows come from, where it records one ("" for manifests from before)."""
+    with open(path, newline="", encoding="utf-8") as f:
+        row = next(csv.DictReader(f, delimiter="\t"), None)
+    return (row or {}).get(DATASET_COLUMN) or ""
 
 
 def find_media(sentences: Iterable[Sentence], folder: str | os.PathLike) -> tuple[dict[str, float], dict[str, str]]:
@@ -384,11 +343,59 @@ def find_media(sentences: Iterable[Sentence], folder: str | os.PathLike) -> tupl
     return durations, media
 
 
-def by_video(sentences: Iterable[Sentence]) -> dict[str, list[Sentence]]:
-    """Sentences grouped per VIDEO_ID, each group in time order (in ``order`` where there are no times)."""
-    groups: dict[str, list[Sentence]] = {}
-    for s in sentences:
-        groups.setdefault(s.video_id, []).append(s)
-    for group in groups.values():
-        group.sort(key=lambda s: (s.start, s.end, s.order, s.sentence_name))
-    return groups
+def is_realigned(path: Path) -> bool:
+    """Whether ``path`` is How2Sign-layout metadata: a text file whose header has the realigned columns."""
+    if not path.is_file() or path.suffix.lower() not in (".csv", ".tsv", ".txt"):
+        return False
+    with open(path, encoding="utf-8-sig", errors="replace") as f:
+        header = _header(f.readline() or "\n")
+    return all(c in header for c in REQUIRED) and "SPLIT" not in header
+
+
+def is_manifest(path: Path) -> bool:
+    if not path.is_file():
+        return False
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return f.readline().startswith("split\t")
+
+
+def _read_realigned(paths) -> CheckReport:
+    report = check_metadata(paths)
+    report.dataset = "how2sign"
+    return report
+
+
+def _read_manifests(paths) -> CheckReport:
+    report = CheckReport()
+    names = {manifest_dataset(p) for p in paths}
+    report.dataset = names.pop() if len(names) == 1 else ""
+    for path in paths:
+        sentences = read_manifest(path)
+        report.read.update(s.split for s in sentences)
+        report.kept += sentences
+    return report
+
+
+register(
+    Dataset(
+        name="how2sign",
+        title="How2Sign (realigned metadata; synthsign writes the same layout)",
+        language="asl-en",
+        files="how2sign_realigned_{train,val,test}.csv (tab-separated: VIDEO_ID, VIDEO_NAME, SENTENCE_ID, "
+        "SENTENCE_NAME, START_REALIGNED, END_REALIGNED, SENTENCE); videos: full videos or pre-cut clips",
+        recognize=is_realigned,
+        read=_read_realigned,
+        context="the first sentences and the sentences right before it in the same video (by START)",
+    )
+)
+register(
+    Dataset(
+        name="manifest",
+        title="a manifest `signllava data check` or `data passages` wrote (of any dataset)",
+        language="asl-en",  # manifests from before the DATASET column were How2Sign's or synthsign's
+        files="a .tsv whose first column is split (the dataset it came from in its DATASET column)",
+        recognize=is_manifest,
+        read=_read_manifests,
+        context="as in the dataset it came from",
+    )
+)

@@ -24,6 +24,8 @@ from pose.errors import InputError
 from pretrain.jsalt import clip_key
 
 from .how2sign import Sentence, fix_mojibake, split_of
+from .registry import Dataset, register, untimed_report
+from .samples import CheckReport
 
 LAYOUT = '{video_id: {"clip_order": [clip, ...], clip: {"translation": str, "paraphrases": [str, ...]}}}'
 
@@ -92,3 +94,26 @@ def read_annotations(path: str | os.PathLike, split: str | None = None) -> list[
                 )
             )
     return sentences
+
+
+def _read(paths) -> CheckReport:
+    report = CheckReport(dataset="jsalt")
+    for path in paths:
+        part = untimed_report(read_annotations(path), str(path))
+        report.kept += part.kept
+        report.dropped += part.dropped
+        report.read.update(part.read)
+    return report
+
+
+register(
+    Dataset(
+        name="jsalt",
+        title="the original JSALT 2024 SignLLaVA's annotation JSON (How2Sign or YouTube-ASL clips)",
+        language="asl-en",
+        files=f"annotation.<split>.json: {LAYOUT}",
+        recognize=lambda path: path.is_file() and is_annotation(path),
+        read=_read,
+        context="the clips before it in its video's clip_order",
+    )
+)

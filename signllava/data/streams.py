@@ -11,8 +11,8 @@ from pose import provenance
 from pose.errors import InputError
 
 from .dataset import FeatureSource
-from .how2sign import Sentence, check_metadata, read_manifest
-from .jsalt import is_annotation, read_annotations
+from .datasets import dataset_named, read_metadata, recognize
+from .how2sign import Sentence, manifest_dataset
 from .poses import sentence_features
 from .tasks import ContextWindow, TaskWeights
 
@@ -34,7 +34,10 @@ class StreamInput:
 class DataConfig:
     """Sentences, splits, streams and tasks for training and evaluation."""
 
-    metadata: list[str] = field(default_factory=list)  # realigned .csv/.tsv, `data check` manifests, JSALT .json
+    # a dataset's files (`signllava data list`): How2Sign realigned .csv/.tsv, `data check` manifests, JSALT
+    # .json, PHOENIX-2014-T corpus files, CSL-Daily's video_map.txt or pickle with split_1.txt
+    metadata: list[str] = field(default_factory=list)
+    dataset: str = ""  # the dataset of every metadata file (signllava.data.datasets); empty: recognized per file
     streams: dict[str, StreamInput] = field(default_factory=dict)
     train_split: str = "train"
     eval_split: str = "val"
@@ -46,33 +49,30 @@ class DataConfig:
 
 
 def load_sentences(data: DataConfig, split: str) -> list[Sentence]:
-    """The usable sentences of ``split`` from the configured metadata (checked as `data check` does)."""
+    """The usable sentences of ``split`` from the configured metadata, read by their dataset's reader
+    (:mod:`.datasets`; checked as `data check` checks them)."""
     if not data.metadata:
         raise InputError(
-            None, "config value data.metadata is empty: give realigned metadata files, a manifest or JSALT annotations"
+            None,
+            "config value data.metadata is empty: give a dataset's files (`signllava data list` says which)",
         )
-    sentences: list[Sentence] = []
-    realigned = []
-    annotated: dict[str, Path] = {}  # sentence name -> its JSALT annotation file
+    report, _ = read_metadata(data.metadata, data.dataset)
+    return [s for s in report.kept if s.split == split]
+
+
+def data_language(data: DataConfig) -> str:
+    """The language pair of the configured data (its dataset's), read from the files' headers only."""
+    if data.dataset:
+        return dataset_named(data.dataset).language
+    pairs = set()
     for path in map(Path, data.metadata):
-        if is_annotation(path):
-            for s in read_annotations(path):
-                if s.sentence_name in annotated:
-                    raise InputError(path, f"clip {s.sentence_name} is also in {annotated[s.sentence_name]}")
-                annotated[s.sentence_name] = path
-                sentences.append(s)
-        elif path.is_file() and _first_line(path).startswith("split\t"):
-            sentences += read_manifest(path)
-        else:
-            realigned.append(path)
-    if realigned:
-        sentences += check_metadata(realigned).kept
-    return [s for s in sentences if s.split == split]
-
-
-def _first_line(path: Path) -> str:
-    with open(path, encoding="utf-8", errors="replace") as f:
-        return f.readline()
+        dataset = recognize(path)
+        if dataset.name == "manifest":  # a manifest records the dataset it came from
+            dataset = dataset_named(manifest_dataset(path) or "manifest")
+        pairs.add(dataset.language)
+    if len(pairs) > 1:
+        raise InputError(None, f"data.metadata mixes language pairs {', '.join(sorted(pairs))}: train one at a time")
+    return pairs.pop() if pairs else ""
 
 
 def build_streams(data: DataConfig, sentences: list[Sentence], model_config) -> dict[str, FeatureSource]:

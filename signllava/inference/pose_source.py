@@ -24,7 +24,7 @@ from pose_format import Pose
 from pose.config import HolisticConfig, VideoConfig
 from pose.errors import InputError
 from pose.io import file_sha256, read_pose, write_pose
-from pose.video import resample_pose
+from pose.video import FRAMES_FPS, frame_files, is_frame_folder, resample_pose
 
 from ..model.llm import cache_dir
 from .timings import Timings
@@ -34,11 +34,13 @@ def input_seconds(path: str | os.PathLike) -> float:
     """A video's or ``.pose`` file's duration from its header or container alone, in milliseconds: so
     a bad input is refused before any model loads (decoding may still find a damaged frame)."""
     from pose.io import pose_seconds
-    from pose.video import probe
+    from pose.video import is_frame_folder, probe
 
     path = Path(path)
-    if path.is_dir():
-        raise InputError(path, "a folder: give a video or .pose file, or several inputs with -o FOLDER")
+    if path.is_dir() and not is_frame_folder(path):
+        raise InputError(
+            path, "a folder: give a video, a folder of its frames or a .pose file, or several inputs with -o FOLDER"
+        )
     return pose_seconds(path) if path.suffix == ".pose" else probe(path).duration
 
 
@@ -74,12 +76,14 @@ class PoseSource:
         cache: Path | None = None,
         target_fps: float | None = 25.0,
         workers: int = 0,
+        frames_fps: float = FRAMES_FPS,
     ):
         from pose.parallel import ParallelExtractor  # loads MediaPipe: only once poses are wanted
 
         self.holistic = holistic or HolisticConfig()
         self.cache = Path(cache) if cache else cache_dir() / "poses"
         self.target_fps = target_fps
+        self.frames_fps = frames_fps  # the rate of a video given as a folder of frames
         # one video's frames split over live MediaPipe graphs in worker processes (0: one per core)
         self.extractor = ParallelExtractor(self.holistic, workers)
         self._hashes: dict[tuple, str] = {}
@@ -95,7 +99,7 @@ class PoseSource:
         path = Path(path)
         if path.suffix == ".pose":
             return resample_pose(read_pose(path), self.target_fps)
-        if not path.is_file():
+        if not path.is_file() and not is_frame_folder(path):
             raise InputError(path, "file not found")
         start = time.perf_counter()
         cached = self.cached_pose(path)
@@ -119,7 +123,7 @@ class PoseSource:
         to :meth:`poses`."""
         for p in paths:
             path = Path(p)
-            if path.suffix == ".pose" or not path.is_file() or self.cached_pose(path).is_file():
+            if path.suffix == ".pose" or not path.exists() or self.cached_pose(path).is_file():
                 continue
             key = self._file_key(path)
             if key not in self._pending:
@@ -138,7 +142,8 @@ class PoseSource:
             start = time.perf_counter()
             progress = self.progress
             on_frame = None if progress is None else (lambda done, total: progress(path, "poses", done, total))
-            pose = self.extractor.extract(path, VideoConfig(target_fps=self.target_fps), on_frame=on_frame)
+            video = VideoConfig(target_fps=self.target_fps, frames_fps=self.frames_fps)
+            pose = self.extractor.extract(path, video, on_frame=on_frame)
             return pose, time.perf_counter() - start
 
     # --- cache keys ------------------------------------------------------------------------------
@@ -147,7 +152,8 @@ class PoseSource:
         """What names this input's poses in cache file names: its content hash and how its poses were
         made (a .pose file's at the model's frame rate, a video's extracted with these settings)."""
         poses = f"pose{self.target_fps}" if path.suffix == ".pose" else self.settings_digest()
-        return f"{self.content_hash(path)}-{poses}"
+        rate = f"-at{self.frames_fps:g}" if path.is_dir() else ""  # a frame folder's stated rate
+        return f"{self.content_hash(path)}-{poses}{rate}"
 
     def cached_pose(self, path: Path) -> Path:
         """The cache entry of this video's poses extracted with these settings."""
@@ -160,15 +166,20 @@ class PoseSource:
 
     @staticmethod
     def _file_key(path: Path) -> tuple:
-        """One version of a file: a rewritten file is another."""
-        stat = path.stat()
-        return (path.resolve(), stat.st_size, stat.st_mtime_ns)
+        """One version of a file (a rewritten file is another), or of a frame folder's files."""
+        files = frame_files(path) if path.is_dir() else [path]
+        return (path.resolve(), *((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files))
 
     def content_hash(self, path: Path) -> str:
-        """The file's content hash, computed once per version of the file."""
+        """The file's content hash (a frame folder's: of its frames' hashes in order), computed once per
+        version of the file."""
         key = self._file_key(path)
         if key not in self._hashes:
-            self._hashes[key] = file_sha256(path)[:32]
+            if path.is_dir():
+                frames = "".join(file_sha256(f) for f in frame_files(path))
+                self._hashes[key] = hashlib.sha256(frames.encode()).hexdigest()[:32]
+            else:
+                self._hashes[key] = file_sha256(path)[:32]
         return self._hashes[key]
 
     def close(self, abort: bool = False) -> None:

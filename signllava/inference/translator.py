@@ -28,6 +28,7 @@ from pose.config import HolisticConfig
 from pose.errors import InputError
 from pose.io import atomic_output
 from pose.provenance import extraction_settings, warn_other_backend
+from pose.video import FRAMES_FPS
 
 from ..data.poses import view_for
 from ..data.tasks import QUESTIONS, Task
@@ -95,9 +96,11 @@ class Translator:
         kinds: Sequence[str] | None = None,
         answers: AnswerConfig | None = None,
         hands: HandsCheck | None = None,
+        frames_fps: float = FRAMES_FPS,
     ):
-        # the inputs' poses: extracted as the model's training poses were, cached, prefetched
-        self.pose_source = PoseSource(holistic, cache, target_fps, pose_workers)
+        # the inputs' poses: extracted as the model's training poses were, cached, prefetched; ``frames_fps``:
+        # the rate of a video given as a folder of frames
+        self.pose_source = PoseSource(holistic, cache, target_fps, pose_workers, frames_fps)
         self.segments = segments or SegmentConfig()
         # the QA tasks the model was trained on, the only questions ask answers (load reads them from the
         # checkpoint's training config; None: every QA task, for a model whose training is not known)
