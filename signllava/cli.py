@@ -42,6 +42,10 @@ Encoders = Annotated[
     ),
 ]
 Device = Annotated[str, typer.Option(help="auto, cpu or cuda.")]
+FramesFps = Annotated[
+    float,
+    typer.Option(min=0.001, max=1000, help="The frame rate of a video given as a folder of frames (or their glob)."),
+]
 SUBMIT_STAGES = (
     "extract-poses",
     "pretrain-sign2vec",
@@ -56,30 +60,46 @@ StageOption = "1: projectors only; 2: + LoRA (lr 2e-5), initialized from --init-
 
 @data_app.command("check")
 def data_check(
-    metadata: list[Path] = typer.Argument(..., help="How2Sign realigned metadata files (.csv/.tsv), any splits."),
-    videos: Path | None = typer.Option(None, help="Folder of full videos or pre-cut clips to check against."),
+    metadata: list[Path] = typer.Argument(
+        ..., help="A dataset's metadata files, any splits (`signllava data list` says which files each wants)."
+    ),
+    dataset: str = typer.Option("", help="The dataset of every file (default: recognized from each file)."),
+    videos: Path | None = typer.Option(
+        None, help="Folder of full videos, clips or folders of frames to check against."
+    ),
     output: Path = typer.Option(Path("out/how2sign/manifest.tsv"), "--output", "-o", help="Manifest to write."),
-    min_duration: float = typer.Option(0.1, min=0, help="Drop sentences shorter than this (seconds)."),
+    min_duration: float = typer.Option(0.1, min=0, help="Drop sentences shorter than this (seconds; timed metadata)."),
+    frames_fps: FramesFps = 25.0,
 ) -> None:
-    """Validate How2Sign metadata, report counts and dropped rows, and write a manifest of usable sentences."""
+    """Validate a dataset's metadata, report counts and dropped rows, and write a manifest of usable sentences."""
     import csv
 
     from pose.io import atomic_output
 
-    from .data.how2sign import check_metadata, find_media, read_realigned, write_manifest
+    from .data.datasets import read_metadata, recognize
+    from .data.how2sign import check_metadata, find_media, read_realigned, with_media, write_manifest
 
     if output.resolve() in {p.resolve() for p in metadata}:
         raise InputError(output, "the manifest would overwrite an input metadata file; give another --output")
-    durations, media = None, None
-    if videos is not None:
-        sentences = [s for path in metadata for s in read_realigned(path)[0]]
-        durations, media = find_media(sentences, videos)
-    report = check_metadata(metadata, durations, min_duration)
-    typer.echo(report.summary())
+    how2sign = not dataset and all(recognize(p).name == "how2sign" for p in metadata)
+    if how2sign:  # timed metadata: durations checked and clipped as the rows are read
+        durations, media = None, None
+        if videos is not None:
+            sentences = [s for path in metadata for s in read_realigned(path)[0]]
+            durations, media = find_media(sentences, videos, frames_fps)
+        report = check_metadata(metadata, durations, min_duration)
+        report.dataset = "how2sign"
+    else:
+        report, _ = read_metadata(metadata, dataset)
+        media = None
+        if videos is not None:
+            durations, media = find_media(report.kept, videos, frames_fps)
+            report = with_media(report, durations)
+    typer.echo((f"dataset: {report.dataset}\n" if report.dataset else "") + report.summary())
     if not report.kept:
         typer.echo("error: no usable sentence is left (see the dropped counts above); no manifest written", err=True)
         raise typer.Exit(1)
-    write_manifest(report.kept, output, media)
+    write_manifest(report.kept, output, media, dataset=report.dataset if report.dataset != "how2sign" else "")
     dropped = output.with_name(output.stem + ".dropped.tsv")
     with atomic_output(dropped) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, delimiter="\t", lineterminator="\n")
@@ -87,6 +107,20 @@ def data_check(
         for d in report.dropped:
             writer.writerow([d.source, d.row, d.sentence_name, d.reason])
     typer.echo(f"manifest: {output} ({len(report.kept)} sentences); dropped rows: {dropped}")
+
+
+@data_app.command("list")
+def data_list() -> None:
+    """The datasets SignLLaVA reads: the files each wants, its languages, and what a sentence's context is."""
+    from .data.datasets import DATASETS
+    from .data.languages import language
+
+    for d in DATASETS.values():
+        pair = language(d.language)
+        typer.echo(f"{d.name}: {d.title}")
+        typer.echo(f"  language: {pair.sign} ({pair.abbreviation}) -> {pair.written} ({d.language})")
+        typer.echo(f"  files: {d.files}")
+        typer.echo(f"  context: {d.context}")
 
 
 @data_app.command("passages")
@@ -408,7 +442,12 @@ def evaluate_command(
         + " / ".join(f"{t[f'bleu{n}']:.2f}" for n in (1, 2, 3, 4))
         + f"  chrF {t['chrf']:.2f}  ROUGE-L {t['rougeL']:.2f}  exact {t['exact']}/{report['sentences']}"
     )
-    typer.echo(f"  {t['bleu_signature']}")
+    typer.echo(f"  {t['bleu_signature']}  (sacreBLEU corpus_bleu: How2Sign's and WMT's convention)")
+    typer.echo(
+        "raw BLEU-1/2/3/4 "
+        + " / ".join(f"{t[f'raw_bleu{n}']:.2f}" for n in (1, 2, 3, 4))
+        + f"  {t['raw_bleu_signature']}  (raw_corpus_bleu on the text as it is: signjoey's, PHOENIX papers')"
+    )
     loss = report["translation_loss"]
     other = loss["other_clip_nats_per_token"]
     typer.echo(
@@ -452,10 +491,6 @@ OutputOption = Annotated[
     ),
 ]
 Overwrite = Annotated[bool, typer.Option(help="With -o FOLDER: redo inputs whose output exists.")]
-FramesFps = Annotated[
-    float,
-    typer.Option(min=0.001, max=1000, help="The frame rate of a video given as a folder of frames (or their glob)."),
-]
 
 
 def _videos(inputs: list[Path]) -> list[Path]:

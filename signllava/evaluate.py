@@ -200,7 +200,8 @@ def evaluate(cfg: EvalConfig, progress: bool = True) -> dict:
         "split": cfg.split,
         "context": cfg.context,
         "sentences": len(sentences),
-        "translation": translation_metrics(hyp_list, refs) | collapse_metrics(hyp_list),
+        # scored in the model's written language, as its dataset's papers tokenize it (both BLEU conventions)
+        "translation": translation_metrics(hyp_list, refs, model.language.code) | collapse_metrics(hyp_list),
         "translation_loss": held_out,
         "ambiguous": ambiguous_words(data, cfg.split, hyps),
         "qa": {

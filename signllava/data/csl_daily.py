@@ -130,7 +130,7 @@ def read(paths: Sequence[Path]) -> CheckReport:
         bad += dropped
     sentences = []
     for table in tables:
-        rows, dropped = read_pickle(table) if table.suffix.lower() == PICKLE_SUFFIX else read_table(table)
+        rows, dropped = (read_pickle(table), []) if table.suffix.lower() == PICKLE_SUFFIX else read_table(table)
         bad += dropped
         for row in rows:
             if row["name"] not in splits:

@@ -308,26 +308,30 @@ def manifest_dataset(path: str | os.PathLike) -> str:
     return (row or {}).get(DATASET_COLUMN) or ""
 
 
-def find_media(sentences: Iterable[Sentence], folder: str | os.PathLike) -> tuple[dict[str, float], dict[str, str]]:
-    """Look for each sentence's media under ``folder``: its full video ``VIDEO_NAME.mp4`` or its
-    pre-cut clip ``SENTENCE_NAME.mp4`` (searched recursively). Returns durations (name -> s) for
-    :func:`check` and SENTENCE_NAME -> media path for the manifest. Unreadable videos count as
-    missing."""
-    from pose.video import VIDEO_SUFFIXES, probe
+def find_media(
+    sentences: Iterable[Sentence], folder: str | os.PathLike, frames_fps: float = 25.0
+) -> tuple[dict[str, float], dict[str, str]]:
+    """Look for each sentence's media under ``folder``: its full video ``VIDEO_NAME.mp4``, its pre-cut clip
+    ``SENTENCE_NAME.mp4``, or a folder of its frames named either way (searched recursively; frames at
+    ``frames_fps``). Returns durations (name -> s) for :func:`check` and SENTENCE_NAME -> media path for the
+    manifest. Unreadable videos count as missing."""
+    from pose.video import VIDEO_SUFFIXES, is_frame_folder, probe
 
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(folder, "video folder not found")
-    files = {p.stem: p for p in folder.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES}
+    files = {p.stem: p for p in folder.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file()}
+    files |= {p.name: p for p in [folder, *folder.rglob("*")] if p.is_dir() and is_frame_folder(p)}
     if not files:
-        raise InputError(folder, f"no videos in this folder or below (looked for {', '.join(VIDEO_SUFFIXES)})")
+        looked = ", ".join(VIDEO_SUFFIXES)
+        raise InputError(folder, f"no videos (nor folders of frames) in this folder or below (looked for {looked})")
     durations: dict[str, float] = {}
     media: dict[str, str] = {}
 
     def duration(name: str) -> float | None:
         if name not in durations and name in files:
             try:
-                info = probe(files[name])
+                info = probe(files[name], frames_fps=frames_fps)
                 durations[name] = info.num_frames / info.fps
             except InputError:
                 return None
@@ -341,6 +345,22 @@ def find_media(sentences: Iterable[Sentence], folder: str | os.PathLike) -> tupl
     if not media:
         raise InputError(folder, "no video here is any sentence's (named SENTENCE_NAME or VIDEO_NAME, e.g. .mp4)")
     return durations, media
+
+
+def with_media(report: CheckReport, durations: Mapping[str, float]) -> CheckReport:
+    """``report`` with the sentences whose media was not found dropped (and ENDs past a video's end clipped),
+    as :func:`check_metadata` does given durations; for metadata of any dataset."""
+    out = CheckReport(
+        dropped=list(report.dropped), read=report.read, ignored_columns=report.ignored_columns, dataset=report.dataset
+    )
+    out.clipped = report.clipped
+    for s in report.kept:
+        s, reason = _fit_media(s, durations, out)
+        if reason is None:
+            out.kept.append(s)
+        else:
+            out.dropped.append(Dropped(s.sentence_name, reason, s.row, report.dataset or "metadata"))
+    return out
 
 
 def is_realigned(path: Path) -> bool:
