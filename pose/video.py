@@ -226,10 +226,27 @@ def _read_image(path: Path, index: int) -> np.ndarray:
     return np.ascontiguousarray(image[:, :, ::-1])
 
 
+def _missing_frames(files: list[Path]) -> str | None:
+    """Where numbered frames skip a number (``images0001, images0003``): the first gap, else None."""
+    numbers = []
+    for f in files:
+        found = re.search(r"(\d+)$", f.stem)
+        if found is None:
+            return None  # not numbered: the names say nothing of gaps
+        numbers.append(int(found.group(1)))
+    for before, after in zip(numbers, numbers[1:]):
+        if after != before + 1:
+            return f"frame numbers jump from {before} to {after} ({after - before - 1} missing)"
+    return None
+
+
 def _probe_frame_folder(path: Path, fps: float) -> VideoInfo:
     files = frame_files(path)
     if not files:
         raise VideoError(path, f"a folder without frames (no {', '.join(FRAME_SUFFIXES)} files in it)")
+    gap = _missing_frames(files)
+    if gap is not None:
+        raise VideoError(path, f"frames missing: {gap}")
     height, width = _read_image(files[0], 0).shape[:2]
     return VideoInfo(str(path), _check_fps(path, fps), len(files), width, height, "frames")
 

@@ -39,6 +39,9 @@ def test_damaged_frames_and_empty_folders_are_one_line(tmp_path):
     (folder / "images0002.jpg").write_bytes(b"not a jpeg")
     with pytest.raises(VideoError, match=r"images0002\.jpg: frame 1 of its folder is not a readable image"):
         list(VideoStream(folder).frames())
+    (folder / "images0002.jpg").unlink()
+    with pytest.raises(VideoError, match="frames missing: frame numbers jump from 1 to 3 \\(1 missing\\)"):
+        probe(folder)
     (tmp_path / "empty").mkdir()
     with pytest.raises(VideoError, match="a folder without frames"):
         probe(tmp_path / "empty")

@@ -61,9 +61,43 @@ def bad(tmp_path_factory, synth) -> Path:
     (d / "list.yaml").write_text("- 1\n- 2\n")
     (d / "profile_type.yaml").write_text("defaults:\n  time_min: soon\n")
     (d / "profile_unknown.yaml").write_text("defaults:\n  partitoin: gpu\n")
+    _field_datasets(d)
     (d / "bad.json").write_text("{bad")
     (d / "list.json").write_text("[1, 2]")
     return d
+
+
+def _field_datasets(d: Path) -> None:
+    """PHOENIX-2014T and CSL-Daily files gone wrong: a corpus file cut inside its header, frame folders with a
+    corrupt or a missing frame, an annotation pickle that asks to run code, a split file whose sentences have
+    no frame folder among the videos given."""
+    import pickle
+
+    import cv2
+    import numpy as np
+
+    (d / "phoenix").mkdir()
+    (d / "phoenix" / "PHOENIX-2014-T.dev.corpus.csv").write_text("name|video|sta")
+    for name, broken in (("corrupt_frame", "images0002.png"), ("missing_frame", None)):
+        folder = d / name
+        folder.mkdir()
+        for i in (1, 2, 3):
+            if name == "missing_frame" and i == 2:
+                continue
+            cv2.imwrite(str(folder / f"images{i:04d}.png"), np.full((26, 21, 3), 50, np.uint8))
+        if broken:
+            (folder / broken).write_bytes(b"\x89PNG truncated")
+    (d / "csl").mkdir()
+    (d / "csl" / "video_map.txt").write_text("index|name|length|gloss|char|word|postag\n0|S1_P0_T0|9|好|好|好|a\n")
+    (d / "csl" / "split_1.txt").write_text("name|split\nS1_P0_T0|train\n")
+    (d / "csl" / "frames" / "S9_P9_T9").mkdir(parents=True)  # frames of another sentence only
+    cv2.imwrite(str(d / "csl" / "frames" / "S9_P9_T9" / "000000.jpg"), np.zeros((8, 8, 3), np.uint8))
+
+    class Payload:
+        def __reduce__(self):
+            return (print, ("a pickle ran code",))
+
+    (d / "csl" / "csl2020ct_v2.pkl").write_bytes(pickle.dumps({"info": [Payload()]}))
 
 
 NO_CUDA = not torch.cuda.is_available()
@@ -149,6 +183,26 @@ CASES = {
     "check-videos-empty-folder": ["data", "check", "latin.tsv", "--videos", "emptydir", "-o", "dc/m.tsv"],
     "check-videos-missing": ["data", "check", "latin.tsv", "--videos", "nowhere", "-o", "dc/m.tsv"],
     "check-overwrites-input": ["data", "check", "latin.tsv", "-o", "latin.tsv"],
+    # the field's datasets: PHOENIX-2014T corpus files, frame folders, CSL-Daily's annotations
+    "check-phoenix-corpus-cut-in-its-header": [
+        "data",
+        "check",
+        "phoenix/PHOENIX-2014-T.dev.corpus.csv",
+        "-o",
+        "dc/m.tsv",
+    ],
+    "check-csl-pickle-asks-for-code": ["data", "check", "csl/csl2020ct_v2.pkl", "csl/split_1.txt", "-o", "dc/m.tsv"],
+    "check-csl-split-names-absent-frame-folders": [
+        *("data", "check", "csl/video_map.txt", "csl/split_1.txt", "--videos", "csl/frames", "-o", "dc/m.tsv")
+    ],
+    "check-unknown-dataset": ["data", "check", "latin.tsv", "--dataset", "phoenix", "-o", "dc/m.tsv"],
+    "check-file-of-no-dataset": ["data", "check", "bad.json", "-o", "dc/m.tsv"],
+    "list-extra-argument": ["data", "list", "phoenix"],
+    "translate-frame-folder-corrupt-frame": ["translate", "corrupt_frame"],
+    "translate-frame-folder-missing-frame": ["translate", "missing_frame"],
+    "translate-frames-glob-matches-nothing": ["translate", "missing_frame/*.jpg"],
+    "translate-frames-fps-0": ["translate", "missing_frame", "--frames-fps", "0"],
+    "ask-frame-folder-corrupt-frame": ["ask", "corrupt_frame", "Is the video reversed?"],
     # data passages
     "passages-missing-metadata": ["data", "passages", "missing.csv", "--seconds", "10", "-o", "dp.tsv"],
     "passages-seconds-0": ["data", "passages", "short_train.csv", "--seconds", "0", "-o", "dp.tsv"],
