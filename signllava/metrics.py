@@ -39,7 +39,9 @@ def translation_metrics(hypotheses: Sequence[str], references: Sequence[str], la
     out: dict = {"language": language}
     for prefix, settings in (("bleu", {"tokenize": tokenize}), ("raw_bleu", RAW_BLEU)):
         for n in (1, 2, 3, 4):
-            bleu = BLEU(max_ngram_order=n, force=prefix == "raw_bleu", **settings)
+            # force: PHOENIX's references are released tokenized ("nachricht ."), which is the convention,
+            # not a mistake for sacreBLEU to warn about (it changes no score)
+            bleu = BLEU(max_ngram_order=n, force=True, **settings)
             out[f"{prefix}{n}"] = bleu.corpus_score(hyps, refs).score
             if n == 4:
                 out[f"{prefix}_signature"] = str(bleu.get_signature())
