@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..data.languages import Language, language
+
 EVALUATION = "evaluation.json"
 TAGS = ["sign-language-translation", "sign-language", "signllava", "pose-estimation", "mediapipe"]
 METRICS = ["sacrebleu", "chrf", "rouge"]
@@ -73,6 +75,7 @@ def render_card(card: Card, config: dict, evaluation: dict | None) -> str:
 
     encoder = card.kind == "encoder"
     synthetic = not encoder and _synthetic(config)
+    pair = language(None if encoder else (config["config"].get("model") or {}).get("language"))
     results = []
     if evaluation:
         dataset = "synthsign" if synthetic else (card.datasets[0] if card.datasets else "custom")
@@ -92,7 +95,7 @@ def render_card(card: Card, config: dict, evaluation: dict | None) -> str:
                 )
     data = ModelCardData(
         license=card.license or "other",
-        language=["en"] if synthetic or encoder else ["ase", "en"],
+        language=[pair.code] if synthetic or encoder else [pair.sign_code, pair.code],
         tags=TAGS + (["self-supervised", config.get("objective", "")] if encoder else []),
         datasets=card.datasets or None,
         metrics=None if encoder else METRICS,
@@ -101,11 +104,11 @@ def render_card(card: Card, config: dict, evaluation: dict | None) -> str:
         model_name=card.name,
         eval_results=results or None,
     )
-    body = _encoder_body(card, config) if encoder else _model_body(card, config, evaluation, synthetic)
+    body = _encoder_body(card, config) if encoder else _model_body(card, config, evaluation, synthetic, pair)
     return f"---\n{data.to_yaml()}\n---\n\n{body}"
 
 
-def _model_body(card: Card, config: dict, evaluation: dict | None, synthetic: bool) -> str:
+def _model_body(card: Card, config: dict, evaluation: dict | None, synthetic: bool, pair: Language) -> str:
     meta, cfg = config["meta"], config["config"]
     streams = ", ".join(
         f"`{n}` ({s['dim']} values a frame, `{s.get('projector')}`, pooling {s.get('pool')}/{s.get('stride')}, "
@@ -116,8 +119,8 @@ def _model_body(card: Card, config: dict, evaluation: dict | None, synthetic: bo
     lines = [
         f"# {card.name}",
         "",
-        "A SignLLaVA model: sign-language video → English text, and yes/no "
-        "answers about the signing. MediaPipe Holistic poses (and any encoder streams) are projected into the "
+        f"A SignLLaVA model: {'sign-language' if synthetic else pair.sign} video → {pair.written} text, and "
+        "yes/no answers about the signing. MediaPipe Holistic poses (and any encoder streams) are projected into the "
         f"frozen LLM `{card.base_model or meta['llm']}` through the `{connector}` connector; streams: {streams}.",
         "",
         "## Evaluation",
