@@ -12,6 +12,7 @@ import json
 import math
 import os
 import random
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,7 @@ from pretrain.runtime import CONFIG
 from .data.dataset import SignCollator, SignDataset
 from .data.how2sign import by_video
 from .data.streams import DataConfig, build_streams, load_sentences
-from .data.tasks import QUESTIONS, ContextSource, ContextWindow, Task, TaskBuilder
+from .data.tasks import QUESTIONS, WORD_TASKS, ContextSource, ContextWindow, Task, TaskBuilder
 from .inference.answers import AnswerConfig, answer_tasks
 from .metrics import collapse_metrics, effective_rank, gloss_wer, translation_metrics, yes_no_metrics
 from .model.build import load_trained, trained_config
@@ -269,6 +270,10 @@ def _qa(model, dataset, builder, sentences, index, cfg: EvalConfig) -> dict[str,
     results: dict[str, list[dict]] = {}
     rng = random.Random(cfg.seed)
     for task_name in cfg.qa:
+        if task_name in WORD_TASKS and model.language.written != "English":
+            written = model.language.written
+            warnings.warn(f"qa: {task_name} asks about English words: not evaluated for {written}", stacklevel=2)
+            continue
         tasks = qa_tasks(builder, sentences, task_name, rng)
         rows = []
         for start in range(0, len(tasks), cfg.batch_size):

@@ -9,6 +9,8 @@ checkpoint holds the trainable state only (:mod:`signllava.model.checkpoint`).
 
 from __future__ import annotations
 
+import warnings
+
 from pose import provenance
 from pose.config_loader import config_yaml
 from pose.errors import InputError
@@ -16,6 +18,7 @@ from pretrain.loop import Run, StepOutput, Trainee, fit
 from pretrain.runtime import distributed_setup, seed_everything
 
 from .data.dataset import SignCollator, SignDataset
+from .data.languages import language
 from .data.streams import build_streams, data_language, load_sentences
 from .data.tasks import ContextWindow, TaskBuilder
 from .model.build import TrainConfig, build_model
@@ -48,6 +51,15 @@ def train(cfg: TrainConfig, progress: bool = True, should_stop=None) -> dict:
     sentences = load_sentences(cfg.data, cfg.data.train_split)
     if not sentences:
         raise InputError(None, f"no sentences in split {cfg.data.train_split!r} of {cfg.data.metadata}")
+    # the prompts name the data's languages ("... German Sign Language video into German"); a model that
+    # resumes or starts from another keeps what its config says
+    cfg.model.language = cfg.model.language or data_language(cfg.data)
+    written = language(cfg.model.language).written
+    if written != "English":
+        dropped = cfg.data.tasks.without_word_tasks(written)
+        if dropped:
+            words = ", ".join(dropped)
+            warnings.warn(f"data.tasks: {words} ask about English words: not drawn for {written} data", stacklevel=2)
     window = cfg.data.context if cfg.data.use_context else ContextWindow(0, 0)
     builder = TaskBuilder(
         sentences, weights=cfg.data.tasks, window=window, seed=cfg.seed, paraphrase_rate=cfg.data.paraphrase_rate
@@ -56,9 +68,6 @@ def train(cfg: TrainConfig, progress: bool = True, should_stop=None) -> dict:
     dataset = SignDataset(sentences, sources, builder)
     if cfg.ctc > 0:
         cfg.model.glosses = gloss_vocabulary(sentences, cfg.model.glosses)
-    # the prompts name the data's languages ("... German Sign Language video into German"); a model that
-    # resumes or starts from another keeps what its config says
-    cfg.model.language = cfg.model.language or data_language(cfg.data)
     model = build_model(cfg, device)
     poses = provenance.merged(s.poses for s in sources.values())  # translate extracts new videos the same way
     text = config_yaml(cfg)

@@ -33,6 +33,8 @@ from pose.errors import InputError
 from .how2sign import Sentence, by_video
 
 TASKS = ("translate", "sign_present", "signs_present", "reversed", "is_question", "first_word")
+# the tasks that ask about words of the (English) translation: content words are found with English rules
+WORD_TASKS = ("sign_present", "signs_present", "first_word")
 QUESTIONS = {
     "sign_present": "Is the sign '{word}' present?",
     "signs_present": "Are the signs {words} present? Answer yes or no for each, separated by commas.",
@@ -83,6 +85,14 @@ class TaskWeights:
     reversed: float = 0.05
     is_question: float = 0.0
     first_word: float = 0.0
+
+    def without_word_tasks(self, written: str) -> list[str]:
+        """Stop drawing :data:`WORD_TASKS` (for data whose translations are in ``written``, not English);
+        the ones that had weight, to say so."""
+        dropped = [t for t in WORD_TASKS if getattr(self, t) > 0]
+        for t in dropped:
+            setattr(self, t, 0.0)
+        return dropped
 
     def __post_init__(self):
         values = [getattr(self, t) for t in TASKS]

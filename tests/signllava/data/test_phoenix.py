@@ -146,15 +146,24 @@ def test_train_evaluate_and_submit_on_the_release_layout(llm_dir, synth, tmp_pat
         output_dir=str(tmp_path / "run"),
         device="cpu",
     )
-    assert train(cfg, progress=False)["steps"] == 2
+    with pytest.warns(UserWarning, match="sign_present, signs_present ask about English words: not drawn for German"):
+        assert train(cfg, progress=False)["steps"] == 2
     trained = trained_config(tmp_path / "run" / "last")
     assert trained.model.language == "dgs-de" and "REGEN" in trained.model.glosses
+    assert trained.data.tasks.sign_present == 0 and trained.data.tasks.reversed > 0
     report = evaluate(
-        EvalConfig(checkpoint=str(tmp_path / "run" / "last"), split="val", num_beams=1, max_new_tokens=4, qa=[]),
+        EvalConfig(
+            checkpoint=str(tmp_path / "run" / "last"), split="val", num_beams=1, max_new_tokens=4, qa=["reversed"]
+        ),
         progress=False,
     )
     t = report["translation"]
-    assert report["sentences"] == 2 and t["language"] == "de" and "tok:13a" in t["bleu_signature"]
+    assert (
+        report["sentences"] == 2
+        and t["language"] == "de"
+        and report["qa"]["reversed"]["n"] == 4
+        and "tok:13a" in t["bleu_signature"]
+    )
     assert "tok:none" in t["raw_bleu_signature"]
     assert {h["reference"] for h in report["hypotheses"]} == {"regen und schnee .", "die nacht wird kalt ."}
     # the same stage through submit (in this process: no scheduler needed)
