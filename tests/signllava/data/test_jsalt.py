@@ -201,3 +201,14 @@ def test_train_and_evaluate_on_the_originals_files(llm_dir, tmp_path):
         progress=False,
     )
     assert [h["hypothesis"] for h in again["hypotheses"]] == [h["hypothesis"] for h in report["hypotheses"]]
+
+
+def test_data_check_reads_an_annotation_file_as_a_dataset_of_its_own(tmp_path):
+    """`data check` of the original's annotation JSON (refused as "not How2Sign" before datasets were a registry)."""
+    features = [("video_1", "clip_1"), ("video_1", "clip_2"), ("video_2", "clip_1")]
+    path, _ = annotation_file(tmp_path, features, split="dev")
+    done = signllava("data", "check", path, "-o", tmp_path / "m.tsv")
+    assert done.returncode == 0, done.stderr
+    assert "dataset: jsalt" in done.stdout and "val            3       3        0" in done.stdout
+    rows = (tmp_path / "m.tsv").read_text().splitlines()
+    assert len(rows) == 4 and rows[1].split("\t")[4] == "video_1/clip_1" and "\tDATASET\tORDER\t" in rows[0]
