@@ -21,6 +21,17 @@ ROOT = Path(__file__).resolve().parents[1]
 REALDATA = ROOT.parent / "shared" / "realdata"
 
 
+class Payload:
+    """What a hostile pickle does: name a callable for the loader to call (here a shell command that only
+    creates ``marker``, so a test can tell whether it ran)."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.marker}",)
+
+
 def write_video(
     path: Path, frames: int = 20, fps: float = 25, size: tuple[int, int] = (96, 64), codec: str = "libx264"
 ) -> Path:

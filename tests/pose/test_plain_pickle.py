@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import pickle
 from pathlib import Path
 
@@ -10,16 +9,7 @@ import pytest
 
 from pose.errors import InputError
 from pose.plain_pickle import Opaque, loads_plain
-
-
-class Payload:
-    """What a hostile pickle does: name a callable that the loader calls (here it only touches a file)."""
-
-    def __init__(self, marker: Path):
-        self.marker = marker
-
-    def __reduce__(self):
-        return os.system, (f"touch {self.marker}",)
+from tests.conftest import Payload
 
 
 class Thing:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from pose.errors import InputError
 from pretrain.loop import Run, StepOutput, Trainee, fit
 from pretrain.optim import OptimConfig
 from pretrain.runtime import TRAINING, WEIGHTS, seed_everything
+from tests.conftest import Payload
 from tests.pretrain.conftest import Toy
 
 
@@ -107,14 +107,6 @@ def test_the_training_state_is_tensors_and_plain_data(tmp_path):
     run_toy(tmp_path / "run", stop_at=4)
     state = torch.load(tmp_path / "run" / "last" / TRAINING, weights_only=True)  # no allow-list needed
     assert state["step"] == 4 and isinstance(state["rng"]["numpy"][1], torch.Tensor)
-
-
-class Payload:
-    def __init__(self, marker: Path):
-        self.marker = marker
-
-    def __reduce__(self):
-        return os.system, (f"touch {self.marker}",)
 
 
 def test_a_run_folder_whose_training_state_asks_to_run_code_is_refused(tmp_path):

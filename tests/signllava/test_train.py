@@ -110,17 +110,13 @@ def test_gloss_ctc_needs_glosses_in_the_metadata(llm_dir, dataset, tmp_path):
 
 
 def test_resuming_a_run_folder_whose_state_asks_to_run_code_is_refused(llm_dir, dataset, tmp_path):
-    import os
-
     import torch
 
-    class Payload:
-        def __reduce__(self):
-            return os.system, (f"touch {tmp_path / 'ran'}",)
+    from tests.conftest import Payload
 
     train(config(llm_dir, dataset, tmp_path / "run"), progress=False, should_stop=lambda step: step == 2)
     state_file = tmp_path / "run" / "last" / "training.pt"
-    torch.save(torch.load(state_file, weights_only=True) | {"metrics": [Payload()]}, state_file)
+    torch.save(torch.load(state_file, weights_only=True) | {"metrics": [Payload(tmp_path / "ran")]}, state_file)
     with pytest.raises(InputError, match=r"training\.pt: refused: it asks for (posix|os|nt)\.system"):
         train(config(llm_dir, dataset, tmp_path / "run"), progress=False)
     assert not (tmp_path / "ran").exists()

@@ -13,6 +13,7 @@ from pose.errors import InputError
 from signllava.cluster.job_status import job_status, records, status_lines, wait
 from signllava.cluster.launcher import JOBS_FILE
 from signllava.cluster.stages import ExtractPosesConfig
+from tests.conftest import Payload
 
 
 def result(logs, key: str, outcome: str, value) -> None:
@@ -91,16 +92,6 @@ def test_waiting_ends_when_every_task_has_or_at_the_timeout(tmp_path):
         wait(tmp_path, record, poll_s=0.01, timeout_s=0.05)
     result(tmp_path, "30", "success", None)
     assert [t.state for t in wait(tmp_path, record, poll_s=0.01, timeout_s=5).tasks] == ["COMPLETED"]
-
-
-class Payload:
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        import os
-
-        return os.system, (f"touch {self.marker}",)
 
 
 def test_result_files_from_elsewhere_are_read_without_running_them(tmp_path):

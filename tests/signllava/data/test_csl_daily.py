@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import pickle
 import shutil
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 from pose.errors import InputError
 from signllava.data.datasets import read_metadata, recognize
 from signllava.data.streams import DataConfig, StreamInput, data_language, load_sentences
+from tests.conftest import Payload
 
 TABLE = "index|name|length|gloss|char|word|postag\n"
 # (name, split, glosses, characters)
@@ -71,14 +71,6 @@ def test_the_pickle_gives_the_same_sentences(tmp_path):
     assert [(s.sentence_name, s.text, s.glosses, s.split) for s in from_pickle.kept] == [
         (s.sentence_name, s.text, s.glosses, s.split) for s in from_table.kept
     ]
-
-
-class Payload:
-    def __init__(self, marker: Path):
-        self.marker = marker
-
-    def __reduce__(self):
-        return os.system, (f"touch {self.marker}",)
 
 
 def test_a_pickle_that_asks_for_code_is_refused_and_never_runs(tmp_path):
