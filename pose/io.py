@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pose_format import Pose
 
-from .errors import InputError
+from .errors import InputError, excerpt
 
 TMP_PREFIX = ".partial-"
 
@@ -103,20 +103,38 @@ def write_pose(pose: Pose, path: str | os.PathLike) -> Path:
     return Path(path)
 
 
-def read_pose(path: str | os.PathLike) -> Pose:
-    """Read a ``.pose`` file; a missing or malformed file raises a one-line InputError."""
+def read_pose(path: str | os.PathLike, holistic: bool = True) -> Pose:
+    """Read a ``.pose`` file; a missing or malformed file raises a one-line InputError.
+
+    ``holistic``: the file is read for the model, so a pose of another skeleton (another tool's, or a
+    Holistic with points left out) is refused too, saying what it has and what the model needs
+    (:func:`pose.features.holistic_problem`); drawing reads any skeleton (``False``)."""
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "pose file not found")
     try:
-        return Pose.read(path.read_bytes())
+        pose = Pose.read(path.read_bytes())
     except Exception as err:
-        raise InputError(path, f"not a readable .pose file ({type(err).__name__}: {err})") from err
+        raise InputError(path, f"not a readable .pose file ({type(err).__name__}: {excerpt(err)})") from err
+    if holistic:
+        _check_holistic(pose.header, path)
+        if pose.body.data.shape[1] == 0:
+            raise InputError(path, "the pose holds no person (its body has 0 people)")
+    return pose
 
 
-def pose_seconds(path: str | os.PathLike) -> float:
+def _check_holistic(header, path: Path) -> None:
+    from .features import holistic_problem
+
+    problem = holistic_problem(header)
+    if problem is not None:
+        raise InputError(path, problem)
+
+
+def pose_seconds(path: str | os.PathLike, holistic: bool = True) -> float:
     """A ``.pose`` file's duration in seconds, from its header and frame count alone (the landmarks
-    are skipped, not read: ~5 ms for a 10-minute file where reading it takes ~0.15 s)."""
+    are skipped, not read: ~5 ms for a 10-minute file where reading it takes ~0.15 s). ``holistic``:
+    as for :func:`read_pose`, a skeleton the model cannot read is refused from its header alone."""
     from pose_format.pose_body import EmptyPoseBody
 
     path = Path(path)
@@ -124,10 +142,13 @@ def pose_seconds(path: str | os.PathLike) -> float:
         raise InputError(path, "pose file not found")
     try:
         with open(path, "rb") as f:
-            body = Pose.read(f, pose_body=EmptyPoseBody).body
-        return len(body.data) / float(body.fps)
+            pose = Pose.read(f, pose_body=EmptyPoseBody)
+        seconds = len(pose.body.data) / float(pose.body.fps)
     except Exception as err:
-        raise InputError(path, f"not a readable .pose file ({type(err).__name__}: {err})") from err
+        raise InputError(path, f"not a readable .pose file ({type(err).__name__}: {excerpt(err)})") from err
+    if holistic:
+        _check_holistic(pose.header, path)
+    return seconds
 
 
 def partial_target(tmp: Path) -> Path:

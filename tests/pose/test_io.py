@@ -44,3 +44,31 @@ def test_pose_seconds_reads_the_duration_without_the_landmarks(tmp_path):
     (tmp_path / "junk.pose").write_bytes(b"not a pose")
     with pytest.raises(InputError, match="junk.pose: not a readable .pose file"):
         pose_seconds(tmp_path / "junk.pose")
+
+
+@pytest.mark.parametrize("tool", ["openpose", "alphapose", "coco", "reduced"])
+def test_a_pose_of_another_skeleton_is_refused_where_the_model_reads_it(tmp_path, tool):
+    from pose.errors import InputError
+    from pose.io import pose_seconds, read_pose, write_pose
+    from tests.pose.test_features import other_skeleton_pose
+
+    path = write_pose(other_skeleton_pose(tool), tmp_path / f"{tool}.pose")
+    for read in (read_pose, pose_seconds):  # the header alone tells (a command refuses before any model loads)
+        with pytest.raises(InputError, match=f"{tool}.pose: .*the model needs MediaPipe Holistic's") as err:
+            read(path)
+        assert "\n" not in str(err.value)
+    assert len(read_pose(path, holistic=False).body.data) == 4  # drawing reads any skeleton
+
+
+def test_a_pose_of_no_person_is_refused(tmp_path):
+    from pose_format import Pose
+    from pose_format.numpy.pose_body import NumPyPoseBody
+
+    from pose.errors import InputError
+    from pose.io import read_pose, write_pose
+    from tests.pose.test_features import synthetic_pose
+
+    pose = synthetic_pose()
+    nobody = Pose(pose.header, NumPyPoseBody(25, pose.body.data.data[:, :0], pose.body.confidence[:, :0]))
+    with pytest.raises(InputError, match="nobody.pose: the pose holds no person"):
+        read_pose(write_pose(nobody, tmp_path / "nobody.pose"))
