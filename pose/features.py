@@ -138,7 +138,8 @@ def holistic_problem(header: PoseHeader) -> str | None:
         what = f"{'an' if name[0] in 'AEIOU' else 'a'} {name} pose, not MediaPipe Holistic"
     elif any(name in have for name in wrong):
         differ = ", ".join(name for name in wrong if name in have)
-        what = f"not MediaPipe Holistic's points (other points in {differ}: a reduced Holistic, e.g. pose-format's reduce_holistic?)"
+        reduced = "a reduced Holistic, e.g. pose-format's reduce_holistic?"
+        what = f"not MediaPipe Holistic's points (other points in {differ}: {reduced})"
     elif tool == "holistic":
         what = f"not a whole MediaPipe Holistic pose (no {', '.join(wrong)})"
     else:

@@ -59,7 +59,6 @@ def face_mesh_connections() -> SimpleNamespace:
 
 def holistic_components(pf: str = "XYZC", additional_face_points: int = 0) -> list[PoseHeaderComponent]:
     """pose-format's ``holistic_components(pf, additional_face_points)``."""
-    data = _data()
     face_limbs = _pairs("face_limbs") + (_pairs("face_irises") if additional_face_points > 0 else [])
     face_points = [str(i) for i in range(468 + additional_face_points)]
 
