@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pose.errors import InputError
+from pose.errors import InputError, excerpt
 
 # the files of a checkpoint folder that every stage writes (a stage adds its own, e.g. SignLLaVA's meta.json)
 WEIGHTS, CONFIG, TRAINING = "model.safetensors", "config.yaml", "training.pt"
@@ -120,6 +120,58 @@ def load_training_state(path: Path) -> dict:
     if not isinstance(state, dict) or not {"optimizer", "scheduler", "step", "rng"} <= state.keys():
         raise InputError(path, "not a training state (no optimizer, scheduler, step and rng in it)")
     return state
+
+
+# what safetensors' header errors mean for a weight file someone copied, in the words a user acts on
+_DAMAGE = {
+    "header too small": "empty, or cut off inside its header",
+    "file not fully covered": "cut short: smaller than its header says",
+    "header too large": "not a safetensors file (another file under this name?)",
+    "invalid JSON": "not a safetensors file (another file under this name?)",
+    "invalid UTF-8": "not a safetensors file (another file under this name?)",
+}
+RECOPY = "copy it again from where it came"
+
+
+def _damaged(path: Path, err: Exception, fix: str) -> InputError:
+    what = next((words for key, words in _DAMAGE.items() if key in str(err)), "not a readable safetensors file")
+    return InputError(path, f"damaged weight file: {what} ({excerpt(err)}); {fix}")
+
+
+def check_weights(path: str | os.PathLike, fix: str = RECOPY) -> Path:
+    """Refuse a damaged safetensors file (truncated by a copy, empty, another file renamed to it) with
+    one line naming it and ``fix``, the way to a good one. Reads the header and the file's size only:
+    for files another library loads (an LLM folder's weights through transformers)."""
+    from safetensors import SafetensorError, safe_open
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "weight file not found")
+    try:
+        with safe_open(str(path), framework="pt"):
+            pass
+    except (SafetensorError, OSError) as err:
+        raise _damaged(path, err, fix) from None
+    return path
+
+
+def check_weight_folder(folder: str | os.PathLike, fix: str = RECOPY) -> None:
+    """:func:`check_weights` for every ``*.safetensors`` file of a model folder (an LLM's shards)."""
+    for path in sorted(Path(folder).glob("*.safetensors")):
+        check_weights(path, fix)
+
+
+def load_weights(path: str | os.PathLike, device: str | torch.device = "cpu", fix: str = RECOPY) -> dict:
+    """Every tensor of a safetensors file, on ``device``: what every checkpoint loader reads its weights
+    with, so that a damaged file is one line naming it (:func:`check_weights`), never a traceback."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    path = check_weights(path, fix)
+    try:
+        return load_file(str(path), device=str(device))
+    except SafetensorError as err:  # a header that reads but data that does not
+        raise _damaged(path, err, fix) from None
 
 
 def all_mean(values: list[float], world: int) -> list[float]:

@@ -311,7 +311,7 @@ class Sign2Vec(nn.Module):
         """Load the ``init`` checkpoint's weights once, before the first forward pass."""
         if int(self.initialized):
             return
-        from safetensors.torch import load_file
+        from .runtime import load_weights
 
         path = Path(self.config.init)
         if not path.exists():  # only an explicitly configured hub id ever reaches the network
@@ -321,7 +321,7 @@ class Sign2Vec(nn.Module):
         file = path if path.is_file() else path / "model.safetensors"
         if not file.is_file():
             raise InputError(path, "sign2vec init: no model.safetensors (a folder saved by the pretraining trainer)")
-        state = load_file(file, device=str(self.initialized.device))
+        state = load_weights(file, self.initialized.device)
         state["gumbel_temperature"], state["initialized"] = self.gumbel_temperature, torch.ones_like(self.initialized)
         mine = self.state_dict()
         if set(state) != set(mine) or any(state[k].shape != mine[k].shape for k in mine):

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from .build import PretrainConfig, build_objective, config_text
 from .loop import Run, StepOutput, Trainee, fit
-from .runtime import WEIGHTS, distributed_setup, seed_everything
+from .runtime import WEIGHTS, distributed_setup, load_weights, seed_everything
 
 
 def pretrain(cfg: PretrainConfig, progress: bool = True, should_stop=None) -> dict:
@@ -34,7 +34,7 @@ def pretrain(cfg: PretrainConfig, progress: bool = True, should_stop=None) -> di
         save_file({k: v.detach().cpu().contiguous() for k, v in objective.state_dict().items()}, folder / WEIGHTS)
 
     def load(folder: Path) -> None:
-        objective.load_state_dict(load_file(folder / WEIGHTS, device=str(device)), strict=True)
+        objective.load_state_dict(load_weights(folder / WEIGHTS, device), strict=True)
 
     trainee = Trainee(objective, lambda batch: StepOutput(*objective.loss(batch)), save, load, objective.after_step)
     run = Run(

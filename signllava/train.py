@@ -19,7 +19,7 @@ from .data.dataset import SignCollator, SignDataset
 from .data.streams import build_streams, load_sentences
 from .data.tasks import ContextWindow, TaskBuilder
 from .model.build import TrainConfig, build_model
-from .model.checkpoint import load_checkpoint, write_checkpoint
+from .model.checkpoint import load_checkpoint, read_meta, write_checkpoint
 
 
 def gloss_vocabulary(sentences, given: list[str]) -> list[str]:
@@ -45,6 +45,8 @@ def train(cfg: TrainConfig, progress: bool = True, should_stop=None) -> dict:
     """
     rank, world, device = distributed_setup(cfg.device)
     seed_everything(cfg.seed)
+    if cfg.init_from:
+        read_meta(cfg.init_from)  # not a checkpoint, or its weights damaged: said before the data is read
     sentences = load_sentences(cfg.data, cfg.data.train_split)
     if not sentences:
         raise InputError(None, f"no sentences in split {cfg.data.train_split!r} of {cfg.data.metadata}")

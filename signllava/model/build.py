@@ -100,7 +100,7 @@ def attach(cfg: TrainConfig, model: SignLLaVA) -> SignLLaVA:
                 ),
             )
     if cfg.init_from:
-        load_checkpoint(cfg.init_from, model, warm_start=True)
+        load_checkpoint(cfg.init_from, model, warm_start=True)  # its weights through pretrain.runtime.load_weights
     if cfg.optim.gradient_checkpointing:
         model.llm.gradient_checkpointing_enable()
         model.llm.enable_input_require_grads() if hasattr(model.llm, "enable_input_require_grads") else None
@@ -128,7 +128,7 @@ def load_trained(
     call). ``half_weights``: for inference only, on a CPU, keep the LLM's linear weights in float16
     (:func:`~signllava.model.llm.half_weight_linears`: ~1.75x faster decoding)."""
     folder = Path(checkpoint)
-    read_meta(folder)
+    read_meta(folder)  # a damaged weight file too, before the LLM loads
     cfg = trained_config(folder)
     cfg.init_from = None  # the checkpoint itself holds everything
     if llm is not None:
