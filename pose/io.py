@@ -151,6 +151,13 @@ def pose_seconds(path: str | os.PathLike, holistic: bool = True) -> float:
     return seconds
 
 
+def check_pose_file(path: str | os.PathLike) -> Path:
+    """Refuse a ``.pose`` file the model cannot read from its header alone (milliseconds): the first file
+    of a folder tells whether another tool made the folder's poses, before a run writes anything."""
+    pose_seconds(path)
+    return Path(path)
+
+
 def partial_target(tmp: Path) -> Path:
     """The output a temporary file from :func:`write_pose` was meant to become."""
     name = tmp.name[len(TMP_PREFIX) :]
