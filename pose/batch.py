@@ -27,7 +27,7 @@ from tqdm import tqdm
 from .config import ExtractConfig
 from .errors import InputError
 from .holistic import HolisticExtractor, NoSignerWarning, prepared, quiet_mediapipe
-from .io import atomic_output, remove_partials, write_pose
+from .io import atomic_output, make_folder, output_folder, remove_partials, write_pose
 from .video import VIDEO_SUFFIXES, probe
 
 MANIFEST_SUFFIXES = (".txt", ".lst", ".tsv", ".csv")
@@ -367,10 +367,10 @@ def run_batch(
     sha256, the bundle built once here rather than in every worker), so a config saved by
     ``on_start`` records it."""
     config = config or ExtractConfig()
-    out = Path(output_dir)
+    out = output_folder(output_dir)
     jobs = plan(inputs, out, config)
     config.holistic = prepared(config.holistic)
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     if on_start is not None:
         on_start(jobs)
     remove_partials(out, owned={job.output for job in jobs})

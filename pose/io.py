@@ -35,6 +35,43 @@ def usual_permissions(path: str | os.PathLike) -> None:
     os.chmod(path, (0o777 if Path(path).is_dir() else 0o666) & ~mask)
 
 
+def _file_above(path: Path) -> None:
+    """Refuse a path whose nearest existing parent is a file: nothing can be made under it."""
+    for parent in path.parents:
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                raise InputError(parent, f"a file, not a folder: {path} cannot be written inside it")
+            return
+
+
+def output_folder(path: str | os.PathLike) -> Path:
+    """``path`` as a folder to write into, refused with one line when a file is in the way (``path``
+    itself, or a parent): every command checks its output folders with this before it works, and
+    :func:`make_folder` and :func:`atomic_folder` check again where they make them."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise InputError(path, "a file is in the way: an output folder goes here (give another path)")
+    _file_above(path)
+    return path
+
+
+def output_file(path: str | os.PathLike) -> Path:
+    """``path`` as a file to write, refused with one line when it is a folder or a parent is a file
+    (:func:`output_folder`'s twin; :func:`atomic_output` checks it too)."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(path, "a folder is in the way: an output file goes here (give a file name)")
+    _file_above(path)
+    return path
+
+
+def make_folder(path: str | os.PathLike) -> Path:
+    """Create an output folder (and its parents) after :func:`output_folder`'s check."""
+    path = output_folder(path)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it replaces ``path`` in one rename.
@@ -42,8 +79,8 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
     A kill or an error leaves the old file (or none), never half a file; the temporary file is
     removed on errors and carries :data:`TMP_PREFIX` so :func:`remove_partials` finds leftovers.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = output_file(path)
+    make_folder(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX + path.name + ".", dir=path.parent)
     os.close(fd)
     usual_permissions(tmp)
@@ -75,8 +112,8 @@ def atomic_folder(path: str | os.PathLike, keep_existing: bool = False) -> Itera
     temporary folder; a kill leaves the old folder or the new one, recoverable by
     :func:`recover_folder` in the one instant between the two renames. With ``keep_existing``, a
     folder that appeared meanwhile (another process finished first) is kept and ours discarded."""
-    path = recover_folder(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = output_folder(recover_folder(path))
+    make_folder(path.parent)
     tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX + path.name + ".", dir=path.parent))
     usual_permissions(tmp)
     try:

@@ -17,7 +17,7 @@ from pose_format import Pose
 from pose_format.pose_visualizer import PoseVisualizer
 
 from .errors import InputError
-from .io import atomic_output, read_pose
+from .io import atomic_output, output_file, read_pose
 from .video import VideoStream
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -138,6 +138,7 @@ def draw_pose(
         raise InputError(out, "output must end in .mp4, .png or .jpg")
     if frames < 1:
         raise InputError(None, f"a contact sheet needs at least 1 frame, got frames={frames}")
+    output_file(out)
     pose = read_pose(pose_path, holistic=False)  # drawn whatever its skeleton
     total = len(pose.body.data)
     if total == 0:

@@ -18,7 +18,7 @@ import torch
 
 from pose import provenance
 from pose.errors import InputError
-from pose.io import read_pose
+from pose.io import output_folder, read_pose
 
 from .data import PretrainData, list_clips
 from .encoder_record import record_encoder
@@ -99,6 +99,7 @@ def _encoder(job: ExtractFeaturesConfig, device: torch.device):
 def extract_features(job: ExtractFeaturesConfig, progress: bool = True) -> FeatureReport:
     from tqdm import tqdm
 
+    output_folder(job.output)  # a file in the way is said before any clip is read
     device = pick_device(job.device)
     clips = list_clips(job.data, need_video=job.stream in IMAGE_STREAMS)[job.shard :: job.num_shards]
     encode, dim = _encoder(job, device)

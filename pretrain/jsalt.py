@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from pose.errors import InputError
+from pose.io import output_folder
 
 from .store_format import DTYPE
 from .store_writer import ShardWriter
@@ -247,6 +248,7 @@ def import_jsalt(
     Resumable: clips already in the destination stream are skipped, and a part is committed every
     ``clips_per_part`` clips. Returns the number of clips written.
     """
+    output_folder(dst_root)  # a file in the way is said before the source is read
     src = JsaltFeatures.open(path)
     shard = shard or re.sub(r"[^A-Za-z0-9_.+-]", "_", f"jsalt.{src.name}")
     order = sorted(src.clips(), key=lambda c: src._clips[c][:2])  # file by file, group by group

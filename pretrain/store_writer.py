@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from pose.errors import InputError
-from pose.io import TMP_PREFIX, atomic_output, usual_permissions
+from pose.io import TMP_PREFIX, atomic_output, make_folder, usual_permissions
 
 from .store_format import (
     DTYPE,
@@ -70,7 +70,7 @@ class ShardWriter:
             raise InputError(None, f"stream {stream!r}: dim must be at least 1, got {dim}")
         self.clips_per_part = clips_per_part
         self.dir = self.root / stream / SHARDS
-        self.dir.mkdir(parents=True, exist_ok=True)
+        make_folder(self.dir)
         self._stored: dict[str, str] = {}  # clip -> part, committed before this writer opened
         stream_dim, dim_from = None, None
         for path in committed_parts(self.dir):

@@ -12,6 +12,7 @@ import typer
 from pose.config import ExtractConfig
 from pose.config_loader import load_config, save_config
 from pose.errors import InputError
+from pose.io import output_file, output_folder
 
 app = typer.Typer(
     name="signllava",
@@ -67,6 +68,7 @@ def data_check(
 
     if output.resolve() in {p.resolve() for p in metadata}:
         raise InputError(output, "the manifest would overwrite an input metadata file; give another --output")
+    output_file(output)
     durations, media = None, None
     if videos is not None:
         sentences = [s for path in metadata for s in read_realigned(path)[0]]
@@ -103,6 +105,7 @@ def data_passages(
 
     if output.resolve() in {p.resolve() for p in metadata}:
         raise InputError(output, "the manifest would overwrite an input metadata file; give another --output")
+    output_file(output)
     data = DataConfig(metadata=[str(p) for p in metadata])
     sentences = [s for split in ("train", "val", "test") for s in load_sentences(data, split)]
     if not sentences:
@@ -275,6 +278,7 @@ def demo(
     from .demo import check_document, run_demo, run_translation_demo
 
     check_document(document)
+    output_folder(output)
     typer.echo("1. Translation with the embedded default model. It knows only synthsign, the project's synthetic")
     typer.echo("   signing language (signllava/recipes/default.yaml trained it), not ASL. The sample is a")
     typer.echo("   synthsign test document: sentences never seen in training, generated here as .pose files.")
@@ -457,7 +461,7 @@ def _output_folder(inputs: list[Path], output: str | None) -> Path | None:
         raise InputError(
             None, "several inputs (or a folder or list of them) need -o FOLDER: one output each is written there"
         )
-    return Path(output)
+    return output_folder(output)
 
 
 def _translator(
@@ -569,6 +573,8 @@ def translate_command(
         return
     video, bars = videos[0], StageBars(_show_progress(quiet))
     input_seconds(video)  # a bad input is refused before the model loads
+    if output is not None:
+        output_file(output)  # and an output that cannot be written
     translator = _translator(checkpoint, device, llm, encoder, [video], bars)
     try:
         segments = translator.translate(video, context=prior, num_beams=beam)
@@ -628,6 +634,8 @@ def ask_command(
         return
     video, bars = videos[0], StageBars(_show_progress(quiet))
     input_seconds(video)  # a bad input is refused before the model loads
+    if output is not None:
+        output_file(output)  # and an output that cannot be written
     try:
         translator = _translator(checkpoint, device, llm, encoder, [video], bars)
         answer = translator.ask(video, question)

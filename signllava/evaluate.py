@@ -22,7 +22,7 @@ from torch import nn
 
 from pose.config_loader import config_yaml, load_config
 from pose.errors import InputError
-from pose.io import atomic_output
+from pose.io import atomic_output, output_file
 from pretrain.runtime import CONFIG
 
 from .data.dataset import SignCollator, SignDataset
@@ -125,11 +125,16 @@ def _data_hint() -> Iterator[None]:
         raise InputError(err.path, f"{err.problem}; {hint}") from None
 
 
+def report_path(cfg: EvalConfig) -> Path:
+    return Path(cfg.output) if cfg.output else Path(cfg.checkpoint).parent / f"eval-{cfg.split}.json"
+
+
 def evaluate(cfg: EvalConfig, progress: bool = True) -> dict:
     """Translate (and answer QA on) a split; write the JSON report; return it."""
     from tqdm import tqdm
 
     read_meta(cfg.checkpoint)  # a bad checkpoint is named before its data is looked for
+    out = output_file(report_path(cfg))  # and a report that cannot be written, before the work
     data = cfg.data or trained_config(cfg.checkpoint).data
     with _data_hint():  # the data is read before the model loads, so a wrong path fails at once
         sentences = load_sentences(data, cfg.split)
@@ -209,7 +214,6 @@ def evaluate(cfg: EvalConfig, progress: bool = True) -> dict:
         ],
         "qa_answers": qa_results,
     }
-    out = Path(cfg.output) if cfg.output else Path(cfg.checkpoint).parent / f"eval-{cfg.split}.json"
     with atomic_output(out) as tmp:
         tmp.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
     report["output"] = str(out)

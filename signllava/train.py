@@ -12,6 +12,7 @@ from __future__ import annotations
 from pose import provenance
 from pose.config_loader import config_yaml
 from pose.errors import InputError
+from pose.io import output_folder
 from pretrain.loop import Run, StepOutput, Trainee, fit
 from pretrain.runtime import distributed_setup, seed_everything
 
@@ -43,6 +44,7 @@ def train(cfg: TrainConfig, progress: bool = True, should_stop=None) -> dict:
     ``should_stop(step)`` is asked after every optimizer step; when it returns True the run saves
     ``last/`` and returns early (a preemption or time-limit handler), and the next call resumes.
     """
+    output_folder(cfg.output_dir)  # a file in the way is said before the data is read
     rank, world, device = distributed_setup(cfg.device)
     seed_everything(cfg.seed)
     if cfg.init_from:

@@ -31,7 +31,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..errors import InputError
-from ..io import atomic_folder, atomic_output, write_pose
+from ..io import atomic_folder, atomic_output, output_folder, write_pose
 from .config import SPLITS, SynthConfig
 from .grammar import SynthSentence, sample_sentence
 from .lexicon import LEXICON_SIGNS
@@ -254,7 +254,7 @@ def generate(out_dir: str | os.PathLike, config: SynthConfig | None = None) -> S
     """Generate a synthsign dataset into ``out_dir`` (see the module doc for the layout)."""
     config = config or SynthConfig()
     started = time.perf_counter()
-    out = Path(out_dir)
+    out = output_folder(out_dir)
     docs = [
         d
         for d in plan(config)

@@ -23,7 +23,7 @@ import submitit  # at import, not inside a command: it configures logging (dictC
 
 from pose.config_loader import config_yaml
 from pose.errors import InputError
-from pose.io import atomic_output
+from pose.io import atomic_output, make_folder, output_folder
 
 from .profiles import check_profile, load_profile
 from .stages import get_stage
@@ -62,9 +62,8 @@ def submit(
     cpu_only = profile.cluster == "slurm" and not profile.gpus_per_node
     if cpu_only and getattr(cfg, "device", None) == "auto":
         cfg.device = "cpu"  # a CPU-only allocation trains with gloo, whatever the submitting machine has
-    run = spec.run_folder(cfg)
-    logs = run / "slurm"
-    logs.mkdir(parents=True, exist_ok=True)
+    run = output_folder(spec.run_folder(cfg))
+    logs = make_folder(run / "slurm")
     for name, obj in ((f"{stage}.yaml", cfg), (f"{stage}.profile.yaml", profile)):
         with atomic_output(logs / name) as tmp:
             tmp.write_text(config_yaml(obj))

@@ -57,6 +57,16 @@ def test_colliding_output_names_are_refused(tmp_path):
         plan([tmp_path / "x" / "same.mp4", tmp_path / "y" / "same.mp4"], tmp_path / "out", ExtractConfig())
 
 
+def test_an_output_folder_that_is_a_file_is_refused_before_any_video(tmp_path):
+    make_folder(tmp_path / "in", 1)
+    (tmp_path / "out").write_text("a file\n")
+    with pytest.raises(InputError, match="out: a file is in the way: an output folder goes here"):
+        run_batch([tmp_path / "in"], tmp_path / "out", ExtractConfig(), progress=False)
+    with pytest.raises(InputError, match="out: a file, not a folder"):
+        run_batch([tmp_path / "in"], tmp_path / "out" / "poses", ExtractConfig(), progress=False)
+    assert (tmp_path / "out").read_text() == "a file\n"
+
+
 def test_failures_are_summarized_without_stopping(tmp_path):
     videos = make_folder(tmp_path / "in", 3)
     (tmp_path / "in" / "broken.mp4").write_bytes(b"\x00garbage" * 100)

@@ -72,3 +72,30 @@ def test_a_pose_of_no_person_is_refused(tmp_path):
     nobody = Pose(pose.header, NumPyPoseBody(25, pose.body.data.data[:, :0], pose.body.confidence[:, :0]))
     with pytest.raises(InputError, match="nobody.pose: the pose holds no person"):
         read_pose(write_pose(nobody, tmp_path / "nobody.pose"))
+
+
+def test_a_file_in_the_way_of_an_output_is_one_line_before_anything_is_written(tmp_path):
+    from pose.errors import InputError
+    from pose.io import atomic_folder, atomic_output, make_folder, output_file, output_folder
+
+    taken = tmp_path / "taken"
+    taken.write_text("a file\n")
+    (tmp_path / "dir").mkdir()
+    before = sorted(p.name for p in tmp_path.iterdir())
+    cases = [
+        (output_folder, taken, f"{taken}: a file is in the way: an output folder goes here"),
+        (make_folder, taken, f"{taken}: a file is in the way: an output folder goes here"),
+        (output_folder, taken / "sub" / "deeper", f"{taken}: a file, not a folder: {taken / 'sub' / 'deeper'} cannot"),
+        (output_file, taken / "out.tsv", f"{taken}: a file, not a folder: {taken / 'out.tsv'} cannot be written"),
+        (output_file, tmp_path / "dir", f"{tmp_path / 'dir'}: a folder is in the way: an output file goes here"),
+    ]
+    for check, path, says in cases:
+        with pytest.raises(InputError) as err:
+            check(path)
+        assert str(err.value).startswith(says) and "\n" not in str(err.value)
+    for writer, path in ((atomic_output, taken / "x.pose"), (atomic_folder, taken), (atomic_output, tmp_path / "dir")):
+        with pytest.raises(InputError), writer(path):
+            pytest.fail("the block runs only where the output can be written")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before and taken.read_text() == "a file\n"
+    assert output_folder(tmp_path / "new" / "run") == tmp_path / "new" / "run" and not (tmp_path / "new").exists()
+    assert make_folder(tmp_path / "new" / "run").is_dir()
