@@ -58,7 +58,7 @@ def submit(
         profile = dataclasses.replace(profile, cluster="debug")
     if spec.check is not None:
         spec.check(cfg)
-    check_profile(profile, Path(profile_path))
+    check_profile(profile, Path(profile_path), array_stage=stage if spec.array else None)
     cpu_only = profile.cluster == "slurm" and not profile.gpus_per_node
     if cpu_only and getattr(cfg, "device", None) == "auto":
         cfg.device = "cpu"  # a CPU-only allocation trains with gloo, whatever the submitting machine has

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -129,10 +130,39 @@ def _partitions() -> list[str]:
     return sorted(set(out.split()))
 
 
-def check_profile(profile: Profile, where: Path) -> None:
+def max_array_size() -> int | None:
+    """The cluster's ``MaxArraySize`` (``scontrol show config``; SLURM's default is 1001): an array's task
+    ids must be below it. None where scontrol is not here or does not say."""
+    if shutil.which("scontrol") is None:
+        return None
+    try:
+        out = subprocess.run(["scontrol", "show", "config"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    found = re.search(r"^\s*MaxArraySize\s*=\s*(\d+)", out, re.MULTILINE)
+    return int(found.group(1)) if found else None
+
+
+def _check_array_size(profile: Profile, where: Path, stage: str) -> None:
+    """An array of ``array_size`` tasks (ids 0 to array_size - 1) that SLURM would refuse at submission."""
+    limit = max_array_size()
+    if limit is not None and profile.array_size > limit:
+        raise InputError(
+            where,
+            f"array_size {profile.array_size} is more than this cluster allows in one job array (its MaxArraySize "
+            f"is {limit}); set array_size: {limit} or less in the profile (stages: {stage}: or defaults:), "
+            "each task then takes more of the inputs",
+        )
+
+
+def check_profile(profile: Profile, where: Path, array_stage: str | None = None) -> None:
+    """Refuse what the cluster cannot give; ``array_stage``: the stage submitted as a job array, whose
+    ``array_size`` must fit the cluster's limit."""
     if profile.cluster == "slurm":
         if shutil.which("sbatch") is None:
             raise InputError(where, "cluster: slurm, but no SLURM here (sbatch not found); use --local to run here")
+        if array_stage is not None:
+            _check_array_size(profile, where, array_stage)
         known = _partitions()
         if profile.partition and known and profile.partition not in known:
             raise InputError(
