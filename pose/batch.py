@@ -25,7 +25,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .config import ExtractConfig
-from .errors import InputError
+from .errors import MESSAGE, InputError, excerpt, quoted
 from .holistic import HolisticExtractor, NoSignerWarning, prepared, quiet_mediapipe
 from .io import atomic_output, make_folder, output_folder, remove_partials, write_pose
 from .video import VIDEO_SUFFIXES, probe
@@ -82,7 +82,7 @@ class BatchReport:
 def error_line(path: str | os.PathLike, err: Exception) -> str:
     """One line for an input's failure: an InputError names its input already; another error gets
     the input and its type (a decoder's or a library's error may not say which file it was)."""
-    return str(err) if isinstance(err, InputError) else f"{path}: {type(err).__name__}: {err}"
+    return str(err) if isinstance(err, InputError) else f"{path}: {type(err).__name__}: {excerpt(err, MESSAGE)}"
 
 
 # --- planning ------------------------------------------------------------------------------------
@@ -112,7 +112,9 @@ def read_manifest(path: Path, suffixes: Sequence[str] = VIDEO_SUFFIXES) -> list[
         p = Path(entry)
         videos.append(p if p.is_absolute() else path.parent / p)
         if p.suffix.lower() not in suffixes:
-            raise InputError(path, f"row {row}: {entry!r} is not a file name of the inputs ({', '.join(suffixes)})")
+            raise InputError(
+                path, f"row {row}: {quoted(entry)} is not a file name of the inputs ({', '.join(suffixes)})"
+            )
     return videos
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 EXCERPT = 80  # characters of input an error quotes
+MESSAGE = 160  # characters of a library's message about a file an error quotes (it may quote the file)
 LONGEST_PROBLEM = 1000  # a message that quotes more than its excerpts (a library's) is clipped to this
 
 
@@ -14,6 +15,13 @@ def excerpt(text: object, limit: int = EXCERPT) -> str:
     file), so that a whole file read as one "line" never becomes the message."""
     flat = " ".join(str(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def quoted(value: object, limit: int = EXCERPT) -> str:
+    """``value`` as an error quotes it, like ``repr`` (a string in quotes), clipped as :func:`excerpt` clips."""
+    if isinstance(value, str):
+        return repr(excerpt(value, limit - 2))
+    return excerpt(repr(value), limit)
 
 
 class InputError(Exception):

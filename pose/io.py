@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pose_format import Pose
 
-from .errors import InputError, excerpt
+from .errors import MESSAGE, InputError, excerpt
 
 TMP_PREFIX = ".partial-"
 
@@ -152,7 +152,7 @@ def read_pose(path: str | os.PathLike, holistic: bool = True) -> Pose:
     try:
         pose = Pose.read(path.read_bytes())
     except Exception as err:
-        raise InputError(path, f"not a readable .pose file ({type(err).__name__}: {excerpt(err)})") from err
+        raise InputError(path, f"not a readable .pose file ({type(err).__name__}: {excerpt(err, MESSAGE)})") from err
     if holistic:
         _check_holistic(pose.header, path)
         if pose.body.data.shape[1] == 0:
@@ -182,7 +182,7 @@ def pose_seconds(path: str | os.PathLike, holistic: bool = True) -> float:
             pose = Pose.read(f, pose_body=EmptyPoseBody)
         seconds = len(pose.body.data) / float(pose.body.fps)
     except Exception as err:
-        raise InputError(path, f"not a readable .pose file ({type(err).__name__}: {excerpt(err)})") from err
+        raise InputError(path, f"not a readable .pose file ({type(err).__name__}: {excerpt(err, MESSAGE)})") from err
     if holistic:
         _check_holistic(pose.header, path)
     return seconds

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import VideoError
+from .errors import MESSAGE, VideoError, excerpt, quoted
 
 # Measured on 1280x720 How2Sign clips, one thread: PyAV 2.5 ms of CPU per frame (one swscale
 # context reused per video), OpenCV 3.1 ms, decord 4.2 ms; so ``auto`` prefers PyAV.
@@ -59,7 +59,7 @@ def resolve_backend(backend: str) -> list[str]:
             raise VideoError(None, "no video backend installed: install decord, av or opencv-python")
         return found
     if backend not in BACKENDS:
-        raise VideoError(None, f"unknown video backend {backend!r}; choose one of auto, {', '.join(BACKENDS)}")
+        raise VideoError(None, f"unknown video backend {quoted(backend)}; choose one of auto, {', '.join(BACKENDS)}")
     return [backend]
 
 
@@ -74,7 +74,7 @@ def _check_file(path: Path) -> None:
 
 def _check_fps(path: Path, fps: float) -> float:
     if fps is None or not math.isfinite(fps) or fps <= 0 or fps > 1000:
-        raise VideoError(path, f"unreadable frame rate ({fps!r} fps) in the container")
+        raise VideoError(path, f"unreadable frame rate ({quoted(fps)} fps) in the container")
     return float(fps)
 
 
@@ -166,7 +166,7 @@ def probe(path: str | os.PathLike, backend: str = "auto") -> VideoInfo:
         except VideoError as err:  # opened, but no frames or no usable fps: try the next backend
             facts.append(err)
         except Exception as err:  # backends raise their own types for unreadable files
-            errors.append(f"{name}: {str(err).splitlines()[0] if str(err) else type(err).__name__}")
+            errors.append(f"{name}: {excerpt(str(err).splitlines()[0], MESSAGE) if str(err) else type(err).__name__}")
     if facts:
         raise facts[0]
     raise VideoError(path, "not a readable video (" + "; ".join(errors) + ")")
@@ -264,7 +264,7 @@ class VideoStream:
         self.source = probe(self.path, backend)
         self.backend = self.source.backend
         if target_fps is not None and (not math.isfinite(target_fps) or target_fps <= 0):
-            raise VideoError(self.path, f"target fps must be positive, got {target_fps!r}")
+            raise VideoError(self.path, f"target fps must be positive, got {quoted(target_fps)}")
         self.fps, self._repeat = resample_plan(self.source.fps, target_fps)
 
     @property
@@ -292,7 +292,7 @@ class VideoStream:
         except VideoError:
             raise
         except Exception as err:
-            msg = str(err).splitlines()[0] if str(err) else type(err).__name__
+            msg = excerpt(str(err).splitlines()[0], MESSAGE) if str(err) else type(err).__name__
             raise VideoError(self.path, f"corrupt video: decoding failed after {decoded} frames ({msg})") from err
         if decoded == 0:
             raise VideoError(self.path, "video has no decodable frames")

@@ -15,7 +15,7 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from pose.config_loader import load_config
-from pose.errors import InputError
+from pose.errors import InputError, quoted
 
 from .data import PretrainData
 from .optim import OptimConfig
@@ -45,7 +45,7 @@ def build_objective(cfg: PretrainConfig):
     unknown = sorted(set(cfg.model) - known)
     if unknown:
         fields = ", ".join(sorted(known))
-        raise InputError(None, f"unknown {cfg.objective} model field {unknown[0]!r} (fields: {fields})")
+        raise InputError(None, f"unknown {cfg.objective} model field {quoted(unknown[0])} (fields: {fields})")
     return cls(cls.Config(**cfg.model))
 
 

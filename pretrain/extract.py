@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from pose import provenance
-from pose.errors import InputError
+from pose.errors import InputError, quoted
 from pose.io import output_folder, read_pose
 
 from .data import PretrainData, list_clips
@@ -45,7 +45,7 @@ class ExtractFeaturesConfig:
 
     def __post_init__(self):
         if self.stream != "pose" and not self.checkpoint:
-            raise InputError(None, f"stream {self.stream!r} needs checkpoint=<its pretraining run>/last")
+            raise InputError(None, f"stream {quoted(self.stream)} needs checkpoint=<its pretraining run>/last")
         if self.num_shards < 1 or not 0 <= self.shard < self.num_shards:
             raise InputError(None, f"shard {self.shard} of {self.num_shards} is invalid")
         if self.clips_per_part < 1:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pose.errors import InputError, excerpt
+from pose.errors import MESSAGE, InputError, excerpt, quoted
 
 # the files of a checkpoint folder that every stage writes (a stage adds its own, e.g. SignLLaVA's meta.json)
 WEIGHTS, CONFIG, TRAINING = "model.safetensors", "config.yaml", "training.pt"
@@ -43,13 +43,13 @@ def pick_device(name: str) -> torch.device:
     try:
         device = torch.device(name)
     except (RuntimeError, TypeError):
-        raise InputError(None, f"device {name!r} is not a device torch knows (auto, cpu, cuda, cuda:N)") from None
+        raise InputError(None, f"device {quoted(name)} is not a device torch knows (auto, cpu, cuda, cuda:N)") from None
     if device.type == "cuda":
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if count == 0:
-            raise InputError(None, f"device {name!r}: this machine has no CUDA device (use auto or cpu)")
+            raise InputError(None, f"device {quoted(name)}: this machine has no CUDA device (use auto or cpu)")
         if device.index is not None and device.index >= count:
-            raise InputError(None, f"device {name!r}: this machine has {count} CUDA device(s)")
+            raise InputError(None, f"device {quoted(name)}: this machine has {count} CUDA device(s)")
     return device
 
 
@@ -116,7 +116,7 @@ def load_training_state(path: Path) -> dict:
         what = f"it asks for {named.group(1) or named.group(2)}" if named else "it holds objects torch will not load"
         raise InputError(path, f"refused: {what}; a training state holds only tensors and plain data") from None
     except (RuntimeError, EOFError, OSError, ValueError) as err:
-        raise InputError(path, f"not a readable training state ({str(err).splitlines()[0][:200]})") from None
+        raise InputError(path, f"not a readable training state ({excerpt(err, MESSAGE)})") from None
     if not isinstance(state, dict) or not {"optimizer", "scheduler", "step", "rng"} <= state.keys():
         raise InputError(path, "not a training state (no optimizer, scheduler, step and rng in it)")
     return state
@@ -135,7 +135,7 @@ RECOPY = "copy it again from where it came"
 
 def _damaged(path: Path, err: Exception, fix: str) -> InputError:
     what = next((words for key, words in _DAMAGE.items() if key in str(err)), "not a readable safetensors file")
-    return InputError(path, f"damaged weight file: {what} ({excerpt(err)}); {fix}")
+    return InputError(path, f"damaged weight file: {what} ({excerpt(err, MESSAGE)}); {fix}")
 
 
 def check_weights(path: str | os.PathLike, fix: str = RECOPY) -> Path:

@@ -11,7 +11,7 @@ import typer
 
 from pose.config import ExtractConfig
 from pose.config_loader import load_config, save_config
-from pose.errors import InputError
+from pose.errors import InputError, quoted
 from pose.io import output_file, output_folder
 
 app = typer.Typer(
@@ -555,7 +555,7 @@ def translate_command(
     from .inference.subtitles import FORMATS, format_segments
 
     if fmt not in FORMATS:
-        raise InputError(None, f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+        raise InputError(None, f"--format must be one of {', '.join(FORMATS)}, got {quoted(fmt)}")
     prior = _read_context(context)
     folder = _output_folder(videos, output)
     if folder is not None:
@@ -682,7 +682,7 @@ def show_config(
         cfg = STAGES[stage].config(config, set_)
     else:
         known = ", ".join(sorted({*STAGES, *COMMAND_CONFIGS}))
-        raise InputError(None, f"unknown stage {stage!r}; choose one of {known}")
+        raise InputError(None, f"unknown stage {quoted(stage)}; choose one of {known}")
     typer.echo(config_yaml(cfg), nl=False)
     notes = STAGES[stage].notes if stage in STAGES else None
     for line in notes() if notes else []:

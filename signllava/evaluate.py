@@ -21,7 +21,7 @@ import yaml
 from torch import nn
 
 from pose.config_loader import config_yaml, load_config
-from pose.errors import InputError
+from pose.errors import InputError, quoted
 from pose.io import atomic_output, output_file
 from pretrain.runtime import CONFIG
 
@@ -141,7 +141,7 @@ def evaluate(cfg: EvalConfig, progress: bool = True) -> dict:
     if cfg.limit:
         sentences = sentences[: cfg.limit]
     if not sentences:
-        raise InputError(None, f"no sentences in split {cfg.split!r} of {data.metadata}")
+        raise InputError(None, f"no sentences in split {quoted(cfg.split)} of {data.metadata}")
     model, _ = load_trained(cfg.checkpoint, cfg.device, merge=True, half_weights=cfg.half_weights)
     with _data_hint():
         streams = build_streams(data, sentences, model.config)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pose import provenance
 from pose.config_loader import config_yaml
-from pose.errors import InputError
+from pose.errors import InputError, quoted
 from pose.io import output_folder
 from pretrain.loop import Run, StepOutput, Trainee, fit
 from pretrain.runtime import distributed_setup, seed_everything
@@ -51,7 +51,7 @@ def train(cfg: TrainConfig, progress: bool = True, should_stop=None) -> dict:
         read_meta(cfg.init_from)  # not a checkpoint, or its weights damaged: said before the data is read
     sentences = load_sentences(cfg.data, cfg.data.train_split)
     if not sentences:
-        raise InputError(None, f"no sentences in split {cfg.data.train_split!r} of {cfg.data.metadata}")
+        raise InputError(None, f"no sentences in split {quoted(cfg.data.train_split)} of {cfg.data.metadata}")
     window = cfg.data.context if cfg.data.use_context else ContextWindow(0, 0)
     builder = TaskBuilder(
         sentences, weights=cfg.data.tasks, window=window, seed=cfg.seed, paraphrase_rate=cfg.data.paraphrase_rate

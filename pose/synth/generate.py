@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ..errors import InputError
+from ..errors import MESSAGE, InputError, excerpt
 from ..io import atomic_folder, atomic_output, output_folder, write_pose
 from .config import SPLITS, SynthConfig
 from .grammar import SynthSentence, sample_sentence
@@ -113,7 +113,9 @@ def held_out_glosses(folder: Path) -> set[tuple[str, ...]]:
                 try:
                     seen.add(tuple(json.loads(line)["glosses"]))
                 except (ValueError, KeyError, TypeError) as e:
-                    raise InputError(path, f"line {n} is not a synthsign sentence record ({e})") from None
+                    raise InputError(
+                        path, f"line {n} is not a synthsign sentence record ({excerpt(e, MESSAGE)})"
+                    ) from None
     return seen
 
 

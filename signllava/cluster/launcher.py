@@ -22,7 +22,7 @@ from pathlib import Path
 import submitit  # at import, not inside a command: it configures logging (dictConfig) when first imported
 
 from pose.config_loader import config_yaml
-from pose.errors import InputError
+from pose.errors import MESSAGE, InputError, excerpt
 from pose.io import atomic_output, make_folder, output_folder
 
 from .profiles import check_profile, load_profile
@@ -73,7 +73,7 @@ def submit(
     try:
         executor.update_parameters(name=f"signllava-{stage}", **profile.executor_parameters())
     except NameError as err:  # an sbatch option submitit does not know
-        raise InputError(Path(profile_path), str(err).splitlines()[0]) from err
+        raise InputError(Path(profile_path), excerpt(str(err).splitlines()[0], MESSAGE)) from err
     shards = list(range(profile.array_size)) if spec.array else [0]
     job = spec.job(cfg, len(shards), profile.max_requeues)
     jobs = executor.map_array(job, shards) if spec.array else [executor.submit(job)]

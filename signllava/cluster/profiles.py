@@ -18,7 +18,7 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from pose.errors import InputError
+from pose.errors import MESSAGE, InputError, excerpt, quoted
 
 from .stages import STAGES
 
@@ -47,10 +47,10 @@ class Profile:
 
     def __post_init__(self):
         if self.cluster not in ("slurm", "local", "debug"):
-            raise InputError(None, f"profile value cluster={self.cluster!r} is invalid: slurm, local or debug")
+            raise InputError(None, f"profile value cluster={quoted(self.cluster)} is invalid: slurm, local or debug")
         for name in ("nodes", "tasks_per_node", "cpus_per_task", "time_min", "array_size", "array_parallelism"):
             if getattr(self, name) < 1:
-                raise InputError(None, f"profile value {name}={getattr(self, name)!r} is invalid: must be >= 1")
+                raise InputError(None, f"profile value {name}={quoted(getattr(self, name))} is invalid: must be >= 1")
         if self.gpus_per_node < 0 or self.max_requeues < 0 or self.signal_delay_s < 0:
             raise InputError(None, "profile values gpus_per_node, max_requeues and signal_delay_s must be >= 0")
 
@@ -86,13 +86,13 @@ def load_profile(path: str | os.PathLike, stage: str) -> Profile:
     try:
         raw = OmegaConf.to_container(OmegaConf.load(path)) or {}
     except Exception as err:
-        raise InputError(path, f"not a valid YAML profile ({str(err).splitlines()[0]})") from err
+        raise InputError(path, f"not a valid YAML profile ({excerpt(str(err).splitlines()[0], MESSAGE)})") from err
     if not isinstance(raw, dict) or set(raw) - {"defaults", "stages"}:
         raise InputError(path, "a profile has two sections, defaults and stages; found " + ", ".join(map(str, raw)))
     stages = raw.get("stages") or {}
     unknown = sorted(set(stages) - set(STAGES))
     if unknown:
-        raise InputError(path, f"unknown stage {unknown[0]!r} in stages (known: {', '.join(STAGES)})")
+        raise InputError(path, f"unknown stage {quoted(unknown[0])} in stages (known: {', '.join(STAGES)})")
     known = {f.name for f in dataclasses.fields(Profile)}
     merged = {}
     for where, section in (("defaults", raw.get("defaults") or {}), (f"stages.{stage}", stages.get(stage) or {})):
@@ -105,7 +105,7 @@ def load_profile(path: str | os.PathLike, stage: str) -> Profile:
     except InputError as err:
         raise InputError(path, err.problem) from err
     except TypeError as err:
-        raise InputError(path, str(err)) from err
+        raise InputError(path, excerpt(err, MESSAGE)) from err
 
 
 def _partition_gpus(partition: str | None) -> int:
@@ -167,7 +167,7 @@ def check_profile(profile: Profile, where: Path, array_stage: str | None = None)
         if profile.partition and known and profile.partition not in known:
             raise InputError(
                 where,
-                f"partition {profile.partition!r} does not exist on this cluster (it has {', '.join(known)}); "
+                f"partition {quoted(profile.partition)} does not exist on this cluster (it has {', '.join(known)}); "
                 "set partition: in the profile",
             )
         if profile.gpus_per_node:

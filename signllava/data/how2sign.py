@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ftfy import TextFixerConfig, fix_text
 
-from pose.errors import InputError
+from pose.errors import InputError, excerpt
 from pose.io import atomic_output
 
 REQUIRED = ("VIDEO_ID", "VIDEO_NAME", "SENTENCE_ID", "SENTENCE_NAME", "START_REALIGNED", "END_REALIGNED", "SENTENCE")
@@ -157,7 +157,9 @@ def read_realigned(path: str | os.PathLike, split: str | None = None) -> tuple[l
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise InputError(
-            path, f"not How2Sign realigned metadata: missing column(s) {', '.join(missing)} (found {', '.join(header)})"
+            path,
+            f"not How2Sign realigned metadata: missing column(s) {', '.join(missing)} "
+            f"(found {excerpt(', '.join(header))})",
         )
     col = {name: header.index(name) for name in REQUIRED}
     para_cols = [i for i, h in enumerate(header) if PARAPHRASE_PREFIX in h]

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from pose.config_loader import load_config
-from pose.errors import InputError
+from pose.errors import InputError, quoted
 from pretrain.optim import OptimConfig
 from pretrain.runtime import CONFIG, pick_device
 
@@ -42,7 +42,7 @@ class TrainOptim(OptimConfig):
     def __post_init__(self):
         super().__post_init__()
         if not 0 <= self.label_smoothing < 1:
-            raise InputError(None, f"config value optim.label_smoothing={self.label_smoothing!r} is invalid")
+            raise InputError(None, f"config value optim.label_smoothing={quoted(self.label_smoothing)} is invalid")
 
 
 @dataclass

@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
-from pose.errors import InputError
+from pose.errors import InputError, quoted
 from pose.io import atomic_folder, usual_permissions
 from pretrain.runtime import CONFIG, RECOPY, WEIGHTS, check_weights, load_weights
 
@@ -132,8 +132,8 @@ def check_compatible(folder: str | os.PathLike, model, warm_start: bool = False)
     if meta.get("hidden_size") != ours["hidden_size"] or meta.get("vocab_size") != ours["vocab_size"]:
         raise InputError(
             folder,
-            f"checkpoint is for LLM {meta.get('llm')!r} (hidden size {meta.get('hidden_size')}, "
-            f"vocab {meta.get('vocab_size')}), not for {ours['llm']!r} (hidden size "
+            f"checkpoint is for LLM {quoted(meta.get('llm'))} (hidden size {meta.get('hidden_size')}, "
+            f"vocab {meta.get('vocab_size')}), not for {quoted(ours['llm'])} (hidden size "
             f"{ours['hidden_size']}, vocab {ours['vocab_size']})",
         )
     theirs, mine = _with_defaults(meta.get("streams") or {}), _with_defaults(ours["streams"])
@@ -146,8 +146,8 @@ def check_compatible(folder: str | os.PathLike, model, warm_start: bool = False)
     if connector["kind"] != ours["connector"]["kind"]:
         raise InputError(
             folder,
-            f"checkpoint was trained with connector {connector['kind']!r}, the model is built with "
-            f"{ours['connector']['kind']!r}: set model.connector={connector['kind']} to load it",
+            f"checkpoint was trained with connector {quoted(connector['kind'])}, the model is built with "
+            f"{quoted(ours['connector']['kind'])}: set model.connector={connector['kind']} to load it",
         )
     if connector != ours["connector"]:
         raise InputError(folder, f"checkpoint has connector settings {connector}, the model {ours['connector']}")

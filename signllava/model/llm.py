@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from pose.errors import InputError
+from pose.errors import MESSAGE, InputError, excerpt, quoted
 from pose.io import atomic_folder
 from pretrain.runtime import RECOPY, check_weight_folder
 
@@ -110,7 +110,9 @@ def load_llm(
         tokenizer = AutoTokenizer.from_pretrained(source)
         model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, attn_implementation=attn_implementation)
     except OSError as err:
-        raise InputError(None, f"cannot load LLM {name_or_path!r}: {str(err).splitlines()[0]}") from err
+        raise InputError(
+            None, f"cannot load LLM {quoted(name_or_path)}: {excerpt(str(err).splitlines()[0], MESSAGE)}"
+        ) from err
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "left"

@@ -50,6 +50,14 @@ def test_manifest_tsv_and_txt(tmp_path):
         read_manifest(bad)
 
 
+def test_a_manifest_row_is_quoted_by_an_excerpt(tmp_path):
+    manifest = tmp_path / "list.txt"
+    manifest.write_text("clip" * 50_000 + ".txt\n")  # one huge "path" that is no video
+    with pytest.raises(InputError, match=r"list.txt: row 1: 'clipclip.*…' is not a file name of the inputs") as err:
+        read_manifest(manifest)
+    assert len(err.value.problem) < 200
+
+
 def test_colliding_output_names_are_refused(tmp_path):
     write_video(tmp_path / "x" / "same.mp4", frames=2)
     write_video(tmp_path / "y" / "same.mp4", frames=2)

@@ -35,3 +35,12 @@ def test_an_excerpt_is_one_short_line():
 def test_a_problem_quoting_a_whole_file_is_clipped():
     err = InputError("big.json", "cannot read " + '{"videos": 1} ' * 100_000)
     assert len(err.problem) <= 1000 and err.problem.endswith("…") and "\n" not in str(err)
+
+
+def test_a_quoted_value_reads_as_repr_and_is_clipped():
+    from pose.errors import quoted
+
+    assert quoted("fast") == "'fast'" and quoted(1.5) == "1.5" and quoted(["a"]) == "['a']"
+    long = quoted("x" * 10_000)
+    assert long.startswith("'xxx") and long.endswith("…'") and len(long) == 80
+    assert len(quoted(list(range(10_000)))) <= 80
