@@ -195,6 +195,38 @@ def check_pose_file(path: str | os.PathLike) -> Path:
     return Path(path)
 
 
+def lock_path(output: str | os.PathLike) -> Path:
+    """The lock file of an output: hidden beside it while a run writes it (see :func:`claim`)."""
+    output = Path(output)
+    return output.with_name(f".{output.name}.lock")
+
+
+@contextlib.contextmanager
+def claim(output: str | os.PathLike) -> Iterator[bool]:
+    """Hold the lock of ``output`` for the block if no other process does: ``True`` inside when this one
+    holds it, ``False`` (nothing held) when another run is writing that output now.
+
+    Taken without waiting, so two runs writing one folder at once (two ``extract-poses`` on the same
+    videos, an array resubmitted while the first still runs) share the work: each skips what the other
+    is doing, and should check after taking it whether the output appeared meanwhile. The lock is the
+    kernel's (``flock``), so a killed run holds nothing; its file is removed as the holder ends."""
+    from filelock import FileLock, Timeout
+
+    path = lock_path(output)
+    make_folder(path.parent)
+    lock = FileLock(path)
+    try:
+        lock.acquire(blocking=False)
+    except Timeout:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        path.unlink(missing_ok=True)  # while still held: a run that opens it later makes a fresh one
+        lock.release()
+
+
 def partial_target(tmp: Path) -> Path:
     """The output a temporary file from :func:`write_pose` was meant to become."""
     name = tmp.name[len(TMP_PREFIX) :]
@@ -205,13 +237,18 @@ def remove_partials(folder: str | os.PathLike, owned: set[Path] | None = None) -
     """Delete temporary files left by a killed writer under ``folder``; return how many.
 
     With ``owned``, only partials of those outputs are removed, so concurrent jobs writing other
-    outputs into the same folder (a SLURM array) keep theirs.
+    outputs into the same folder (a SLURM array) keep theirs; and a partial whose output another run
+    holds the lock of (:func:`claim`) is being written now, and is kept too.
     """
     n = 0
     for tmp in Path(folder).rglob(TMP_PREFIX + "*"):
         if not tmp.is_file():  # a folder being written by atomic_folder is not ours to remove
             continue
-        if owned is None or partial_target(tmp) in owned:
-            tmp.unlink(missing_ok=True)
-            n += 1
+        target = partial_target(tmp)
+        if owned is not None and target not in owned:
+            continue
+        with claim(target) as mine:
+            if mine:
+                tmp.unlink(missing_ok=True)
+                n += 1
     return n

@@ -99,3 +99,21 @@ def test_a_file_in_the_way_of_an_output_is_one_line_before_anything_is_written(t
     assert sorted(p.name for p in tmp_path.iterdir()) == before and taken.read_text() == "a file\n"
     assert output_folder(tmp_path / "new" / "run") == tmp_path / "new" / "run" and not (tmp_path / "new").exists()
     assert make_folder(tmp_path / "new" / "run").is_dir()
+
+
+def test_an_output_claimed_by_one_run_is_not_claimed_by_another(tmp_path):
+    from pose.io import TMP_PREFIX, claim, lock_path, remove_partials
+
+    out = tmp_path / "poses" / "clip.pose"
+    with claim(out) as first:
+        assert first and lock_path(out).is_file()
+        with claim(out) as second:  # another lock on the same file: as another process's would be
+            assert not second
+        partial = out.with_name(f"{TMP_PREFIX}clip.pose.abc123")
+        partial.write_bytes(b"being written")
+        assert remove_partials(tmp_path / "poses") == 0 and partial.exists()  # the holder is writing it
+    assert not lock_path(out).exists()  # no lock file is left behind
+    with claim(out) as again:
+        assert again
+    assert remove_partials(tmp_path / "poses") == 1 and not partial.exists()  # nobody's: a killed run's
+    assert sorted(p.name for p in (tmp_path / "poses").iterdir()) == []
