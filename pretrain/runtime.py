@@ -125,6 +125,7 @@ def load_training_state(path: Path) -> dict:
 # what safetensors' header errors mean for a weight file someone copied, in the words a user acts on
 _DAMAGE = {
     "header too small": "empty, or cut off inside its header",
+    "invalid header length": "cut off inside its header",
     "file not fully covered": "cut short: smaller than its header says",
     "header too large": "not a safetensors file (another file under this name?)",
     "invalid JSON": "not a safetensors file (another file under this name?)",

@@ -93,6 +93,8 @@ def damage(path, how: str) -> None:
     path = Path(path)
     if how == "truncated":
         path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    elif how == "header cut":
+        path.write_bytes(path.read_bytes()[:20])
     elif how == "empty":
         path.write_bytes(b"")
     else:
@@ -104,6 +106,7 @@ def damage(path, how: str) -> None:
     [
         ("truncated", "cut short: smaller than its header says"),
         ("empty", "empty, or cut off inside its header"),
+        ("header cut", "cut off inside its header"),
         ("renamed", "not a safetensors file (another file under this name?)"),
     ],
 )
