@@ -189,8 +189,8 @@ def pose_seconds(path: str | os.PathLike, holistic: bool = True) -> float:
 
 
 def check_pose_file(path: str | os.PathLike) -> Path:
-    """Refuse a ``.pose`` file the model cannot read from its header alone (milliseconds): the first file
-    of a folder tells whether another tool made the folder's poses, before a run writes anything."""
+    """Refuse a ``.pose`` file the model cannot read, from its header alone: the first file of a folder
+    tells whether another tool made the folder's poses, before a run writes anything."""
     pose_seconds(path)
     return Path(path)
 

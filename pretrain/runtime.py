@@ -1,5 +1,6 @@
-"""What every run and every loaded model shares: checkpoint file names, the device, the processes of a
-distributed run, seeding and RNG state, and moving batches to the device.
+"""What every run and every loaded model shares: checkpoint file names and reading their weight files
+(a damaged one is one line naming it), the device, the processes of a distributed run, seeding and RNG
+state, and moving batches to the device.
 
 Training (:mod:`pretrain.loop`) and inference (loading a checkpoint) both import this module; it
 imports neither.
