@@ -4,7 +4,8 @@ Each worker process keeps one MediaPipe graph alive for all its videos (reset be
 Videos are dispatched longest first to whichever worker is free, so the batch does not end with
 one worker grinding through a long video while the others idle. Outputs are written atomically,
 finished outputs are skipped on a rerun, and a failing video is logged and summarized without
-stopping the batch.
+stopping the batch. Each video is extracted under its output's lock (:func:`pose.io.claim`): two
+runs on one output folder at once share the videos instead of each doing them all.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .config import ExtractConfig
-from .errors import InputError
+from .errors import MESSAGE, InputError, excerpt, quoted
 from .holistic import HolisticExtractor, NoSignerWarning, prepared, quiet_mediapipe
-from .io import atomic_output, remove_partials, write_pose
+from .io import atomic_output, claim, make_folder, output_folder, remove_partials, write_pose
 from .video import VIDEO_SUFFIXES, is_frame_folder, probe
 
 MANIFEST_SUFFIXES = (".txt", ".lst", ".tsv", ".csv")
@@ -46,7 +47,7 @@ class Job:
 class Outcome:
     video: str
     output: str
-    status: str  # done | failed
+    status: str  # done | failed | busy (another run holds its output) | skipped (its output appeared meanwhile)
     frames: int = 0
     seconds: float = 0.0
     error: str = ""
@@ -58,6 +59,7 @@ class BatchReport:
     done: list[Outcome] = field(default_factory=list)
     failed: list[Outcome] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    busy: list[str] = field(default_factory=list)  # outputs another run was writing: left to it
     wall_seconds: float = 0.0
     action: str = "extracted"  # what was done to each input, for the summary (``translate`` shares the report)
 
@@ -73,7 +75,9 @@ class BatchReport:
         """One line of counts: each failure and warning was printed once, as it happened."""
         warned = sum(1 for o in self.done if o.warning)
         return (
-            f"{len(self.done)} {self.action}, {len(self.skipped)} already done (skipped), {len(self.failed)} failed"
+            f"{len(self.done)} {self.action}, {len(self.skipped)} already done (skipped), "
+            + (f"{len(self.busy)} being {self.action} by another run (skipped), " if self.busy else "")
+            + f"{len(self.failed)} failed"
             + (f", {warned} with a warning" if warned else "")
             + f"; {self.frames} frames in {self.wall_seconds:.1f} s ({self.fps:.1f} frames/s)"
         )
@@ -82,7 +86,7 @@ class BatchReport:
 def error_line(path: str | os.PathLike, err: Exception) -> str:
     """One line for an input's failure: an InputError names its input already; another error gets
     the input and its type (a decoder's or a library's error may not say which file it was)."""
-    return str(err) if isinstance(err, InputError) else f"{path}: {type(err).__name__}: {err}"
+    return str(err) if isinstance(err, InputError) else f"{path}: {type(err).__name__}: {excerpt(err, MESSAGE)}"
 
 
 # --- planning ------------------------------------------------------------------------------------
@@ -112,7 +116,9 @@ def read_manifest(path: Path, suffixes: Sequence[str] = VIDEO_SUFFIXES) -> list[
         p = Path(entry)
         videos.append(p if p.is_absolute() else path.parent / p)
         if p.suffix.lower() not in suffixes:
-            raise InputError(path, f"row {row}: {entry!r} is not a file name of the inputs ({', '.join(suffixes)})")
+            raise InputError(
+                path, f"row {row}: {quoted(entry)} is not a file name of the inputs ({', '.join(suffixes)})"
+            )
     return videos
 
 
@@ -198,10 +204,11 @@ def plan(inputs: Sequence[str | os.PathLike], output_dir: str | os.PathLike, con
 _extractor = None
 _progress: mp.Queue | None = None
 _video_config = None
+_overwrite = False
 
 
 def _init_worker(config: ExtractConfig, progress_queue, mute_fd2: bool = False) -> None:
-    global _extractor, _progress, _video_config
+    global _extractor, _progress, _video_config, _overwrite
 
     if mute_fd2 and os.environ.get("SIGNLLAVA_MEDIAPIPE_LOGS") != "1":
         # a pool worker reports through its return values; its fd 2 only carries MediaPipe's logs
@@ -211,6 +218,7 @@ def _init_worker(config: ExtractConfig, progress_queue, mute_fd2: bool = False) 
 
     _extractor = HolisticExtractor(config.holistic)
     _video_config = config.video
+    _overwrite = config.overwrite
     _progress = progress_queue
 
 
@@ -220,6 +228,17 @@ def _report_progress(n: int) -> None:
 
 
 def _extract_one(job: Job) -> Outcome:
+    """Extract one video under its output's lock; another run holding it, or having finished the output
+    since this batch was planned, leaves the video to that run."""
+    with claim(job.output) as mine:
+        if not mine:
+            return Outcome(str(job.video), str(job.output), "busy")
+        if job.output.exists() and not _overwrite:
+            return Outcome(str(job.video), str(job.output), "skipped")
+        return _extract_claimed(job)
+
+
+def _extract_claimed(job: Job) -> Outcome:
     start = time.perf_counter()
     pending = [0]
 
@@ -313,6 +332,10 @@ def _record(
         report.done.append(outcome)
         if outcome.warning:
             bar.write(f"warning: {outcome.warning}", file=sys.stderr)
+    elif outcome.status == "busy":
+        report.busy.append(outcome.output)
+    elif outcome.status == "skipped":
+        report.skipped.append(outcome.output)
     else:
         report.failed.append(outcome)
         bar.write(f"failed: {outcome.error}", file=sys.stderr)
@@ -383,10 +406,10 @@ def run_batch(
     sha256, the bundle built once here rather than in every worker), so a config saved by
     ``on_start`` records it."""
     config = config or ExtractConfig()
-    out = Path(output_dir)
+    out = output_folder(output_dir)
     jobs = plan(inputs, out, config)
     config.holistic = prepared(config.holistic)
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     if on_start is not None:
         on_start(jobs)
     remove_partials(out, owned={job.output for job in jobs})

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, quoted
 
 BACKEND_CHOICES = ("auto", "decord", "pyav", "opencv")
 POSE_BACKENDS = ("auto", "legacy", "tasks")
@@ -20,7 +20,7 @@ _BACKEND_FILES = {
 
 
 def _fail(name: str, value, expected: str) -> None:
-    raise InputError(None, f"config value {name}={value!r} is invalid: expected {expected}")
+    raise InputError(None, f"config value {name}={quoted(value)} is invalid: expected {expected}")
 
 
 def mediapipe_version() -> str | None:

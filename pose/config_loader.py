@@ -15,15 +15,16 @@ from typing import TypeVar
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from pose.errors import InputError
+from pose.errors import MESSAGE, InputError, excerpt, quoted
 from pose.io import atomic_output
 
 T = TypeVar("T")
 
 
 def _one_line(err: Exception) -> str:
+    """The first line of a YAML or OmegaConf error, which may quote a value of the file: clipped."""
     text = str(err).strip().splitlines()
-    return text[0] if text else type(err).__name__
+    return excerpt(text[0], MESSAGE) if text else type(err).__name__
 
 
 def load_config(
@@ -54,7 +55,7 @@ def load_config(
         if overrides:
             bad = [o for o in overrides if "=" not in o]
             if bad:
-                raise InputError(None, f"override {bad[0]!r} must look like key=value")
+                raise InputError(None, f"override {quoted(bad[0])} must look like key=value")
             merged = OmegaConf.merge(merged, OmegaConf.from_dotlist(list(overrides)))
         return OmegaConf.to_object(merged)
     except OmegaConfBaseException as err:

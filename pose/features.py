@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 from pose_format import Pose
+from pose_format.pose_header import PoseHeader
 
 BODY_25 = list(range(25))
 BODY_6 = [11, 12, 13, 14, 23, 24]
@@ -79,6 +80,80 @@ LOCAL_PADDING = 0.2  # of the square side, on each side
 
 POSE_DIM = 2 * (25 + 21 + 21 + 37)  # 208
 SIGN2VEC_DIM = 3 * (6 + 21 + 21 + 37)  # 255
+
+# What a .pose file must hold for the views to read it, as a user is told it
+HOLISTIC_NEEDED = (
+    "MediaPipe Holistic's POSE_LANDMARKS (33 points), FACE_LANDMARKS (468 or 478), "
+    "LEFT_HAND_LANDMARKS (21) and RIGHT_HAND_LANDMARKS (21)"
+)
+# the skeletons pose-format knows (pose_format.utils.generic.detect_known_pose_format), by the name users know
+OTHER_TOOLS = {
+    "openpose": "OpenPose BODY_25",
+    "openpose_135": "OpenPose 135",
+    "alphapose_133": "AlphaPose whole-body 133",
+    "alphapose_136": "AlphaPose Halpe 136",
+    "coco_wholebody_133": "COCO whole-body 133 (MMPose, RTMPose)",
+}
+EXTRACT_AGAIN = "extract the video's poses with `signllava extract-poses`"
+
+
+def _needed_points() -> dict[str, list[str]]:
+    """The leading points each component must have, by name and in Holistic's order: the views index
+    the body's 0-24, the face mesh's 0-467 and every hand point by position."""
+    from .topology import body_points, hand_points
+
+    return {
+        "POSE_LANDMARKS": body_points()[:25],
+        "FACE_LANDMARKS": [str(i) for i in range(468)],
+        "LEFT_HAND_LANDMARKS": hand_points(),
+        "RIGHT_HAND_LANDMARKS": hand_points(),
+    }
+
+
+def _known_tool(header: PoseHeader) -> str | None:
+    from pose_format.utils.generic import detect_known_pose_format
+
+    try:
+        return detect_known_pose_format(header)
+    except (ValueError, ImportError):
+        return None
+
+
+def holistic_problem(header: PoseHeader) -> str | None:
+    """Why the views cannot read a pose with this header, in one line (what it has, what the model
+    needs, how to get that); None when they can.
+
+    Checked where a .pose file is read for the model, so that a file from another tool or skeleton
+    (OpenPose, MMPose, AlphaPose), or a Holistic with points left out (pose-format's
+    ``reduce_holistic``), is refused by name rather than indexed as if it were MediaPipe's."""
+    have = {c.name: list(c.points) for c in header.components}
+    wrong = [name for name, points in _needed_points().items() if have.get(name, [])[: len(points)] != points]
+    if not wrong:
+        return None
+    counts = [f"{c.name} ({len(c.points)}{' points' if i == 0 else ''})" for i, c in enumerate(header.components)]
+    listed = ", ".join(counts) or "no components"
+    tool = _known_tool(header)
+    if tool in OTHER_TOOLS:
+        name = OTHER_TOOLS[tool]
+        what = f"{'an' if name[0] in 'AEIOU' else 'a'} {name} pose, not MediaPipe Holistic"
+    elif any(name in have for name in wrong):
+        differ = ", ".join(name for name in wrong if name in have)
+        reduced = "a reduced Holistic, e.g. pose-format's reduce_holistic?"
+        what = f"not MediaPipe Holistic's points (other points in {differ}: {reduced})"
+    elif tool == "holistic":
+        what = f"not a whole MediaPipe Holistic pose (no {', '.join(wrong)})"
+    else:
+        what = "not a MediaPipe Holistic pose"
+    if tool == "holistic":
+        how = f"the points left out cannot be brought back: {EXTRACT_AGAIN}"
+    elif tool == "openpose":
+        how = (
+            "pose-format converts OpenPose to Holistic: pose_format.utils.pose_converter.convert_pose(pose, "
+            f"pose.topology.holistic_components()); or {EXTRACT_AGAIN}"
+        )
+    else:
+        how = f"pose-format has no converter from it to Holistic: {EXTRACT_AGAIN}"
+    return f"{what}: it has {listed}; the model needs {HOLISTIC_NEEDED}; {how}"
 
 
 def component(pose: Pose, name: str) -> tuple[np.ndarray, np.ndarray]:

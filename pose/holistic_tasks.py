@@ -18,7 +18,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from .config import HolisticConfig
-from .errors import InputError
+from .errors import MESSAGE, InputError, excerpt
 from .task_bundle import bundle_for
 
 FRAME_STEP_US = 33333  # the legacy graph's simulated 30 fps clock (mediapipe/python/solution_base.py)
@@ -83,7 +83,7 @@ class TasksGraph:
         try:
             self._landmarker = self._hl.HolisticLandmarker.create_from_options(self._options)
         except (RuntimeError, ValueError) as err:
-            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            first = excerpt((str(err).strip().splitlines() or [type(err).__name__])[0], MESSAGE)
             raise InputError(self.path, f"MediaPipe cannot load this Holistic Tasks bundle ({first})") from err
         self._frames = 0
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pose_format import Pose
 
-from .errors import InputError
+from .errors import MESSAGE, InputError, excerpt
 
 TMP_PREFIX = ".partial-"
 
@@ -35,6 +35,43 @@ def usual_permissions(path: str | os.PathLike) -> None:
     os.chmod(path, (0o777 if Path(path).is_dir() else 0o666) & ~mask)
 
 
+def _file_above(path: Path) -> None:
+    """Refuse a path whose nearest existing parent is a file: nothing can be made under it."""
+    for parent in path.parents:
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                raise InputError(parent, f"a file, not a folder: {path} cannot be written inside it")
+            return
+
+
+def output_folder(path: str | os.PathLike) -> Path:
+    """``path`` as a folder to write into, refused with one line when a file is in the way (``path``
+    itself, or a parent): every command checks its output folders with this before it works, and
+    :func:`make_folder` and :func:`atomic_folder` check again where they make them."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise InputError(path, "a file is in the way: an output folder goes here (give another path)")
+    _file_above(path)
+    return path
+
+
+def output_file(path: str | os.PathLike) -> Path:
+    """``path`` as a file to write, refused with one line when it is a folder or a parent is a file
+    (:func:`output_folder`'s twin; :func:`atomic_output` checks it too)."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(path, "a folder is in the way: an output file goes here (give a file name)")
+    _file_above(path)
+    return path
+
+
+def make_folder(path: str | os.PathLike) -> Path:
+    """Create an output folder (and its parents) after :func:`output_folder`'s check."""
+    path = output_folder(path)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it replaces ``path`` in one rename.
@@ -42,8 +79,8 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
     A kill or an error leaves the old file (or none), never half a file; the temporary file is
     removed on errors and carries :data:`TMP_PREFIX` so :func:`remove_partials` finds leftovers.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = output_file(path)
+    make_folder(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX + path.name + ".", dir=path.parent)
     os.close(fd)
     usual_permissions(tmp)
@@ -75,8 +112,8 @@ def atomic_folder(path: str | os.PathLike, keep_existing: bool = False) -> Itera
     temporary folder; a kill leaves the old folder or the new one, recoverable by
     :func:`recover_folder` in the one instant between the two renames. With ``keep_existing``, a
     folder that appeared meanwhile (another process finished first) is kept and ours discarded."""
-    path = recover_folder(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = output_folder(recover_folder(path))
+    make_folder(path.parent)
     tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX + path.name + ".", dir=path.parent))
     usual_permissions(tmp)
     try:
@@ -103,20 +140,38 @@ def write_pose(pose: Pose, path: str | os.PathLike) -> Path:
     return Path(path)
 
 
-def read_pose(path: str | os.PathLike) -> Pose:
-    """Read a ``.pose`` file; a missing or malformed file raises a one-line InputError."""
+def read_pose(path: str | os.PathLike, holistic: bool = True) -> Pose:
+    """Read a ``.pose`` file; a missing or malformed file raises a one-line InputError.
+
+    ``holistic``: the file is read for the model, so a pose of another skeleton (another tool's, or a
+    Holistic with points left out) is refused too, saying what it has and what the model needs
+    (:func:`pose.features.holistic_problem`); drawing reads any skeleton (``False``)."""
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "pose file not found")
     try:
-        return Pose.read(path.read_bytes())
+        pose = Pose.read(path.read_bytes())
     except Exception as err:
-        raise InputError(path, f"not a readable .pose file ({type(err).__name__}: {err})") from err
+        raise InputError(path, f"not a readable .pose file ({type(err).__name__}: {excerpt(err, MESSAGE)})") from err
+    if holistic:
+        _check_holistic(pose.header, path)
+        if pose.body.data.shape[1] == 0:
+            raise InputError(path, "the pose holds no person (its body has 0 people)")
+    return pose
 
 
-def pose_seconds(path: str | os.PathLike) -> float:
+def _check_holistic(header, path: Path) -> None:
+    from .features import holistic_problem
+
+    problem = holistic_problem(header)
+    if problem is not None:
+        raise InputError(path, problem)
+
+
+def pose_seconds(path: str | os.PathLike, holistic: bool = True) -> float:
     """A ``.pose`` file's duration in seconds, from its header and frame count alone (the landmarks
-    are skipped, not read: ~5 ms for a 10-minute file where reading it takes ~0.15 s)."""
+    are skipped, not read: ~5 ms for a 10-minute file where reading it takes ~0.15 s). ``holistic``:
+    as for :func:`read_pose`, a skeleton the model cannot read is refused from its header alone."""
     from pose_format.pose_body import EmptyPoseBody
 
     path = Path(path)
@@ -124,10 +179,52 @@ def pose_seconds(path: str | os.PathLike) -> float:
         raise InputError(path, "pose file not found")
     try:
         with open(path, "rb") as f:
-            body = Pose.read(f, pose_body=EmptyPoseBody).body
-        return len(body.data) / float(body.fps)
+            pose = Pose.read(f, pose_body=EmptyPoseBody)
+        seconds = len(pose.body.data) / float(pose.body.fps)
     except Exception as err:
-        raise InputError(path, f"not a readable .pose file ({type(err).__name__}: {err})") from err
+        raise InputError(path, f"not a readable .pose file ({type(err).__name__}: {excerpt(err, MESSAGE)})") from err
+    if holistic:
+        _check_holistic(pose.header, path)
+    return seconds
+
+
+def check_pose_file(path: str | os.PathLike) -> Path:
+    """Refuse a ``.pose`` file the model cannot read, from its header alone: the first file of a folder
+    tells whether another tool made the folder's poses, before a run writes anything."""
+    pose_seconds(path)
+    return Path(path)
+
+
+def lock_path(output: str | os.PathLike) -> Path:
+    """The lock file of an output: hidden beside it while a run writes it (see :func:`claim`)."""
+    output = Path(output)
+    return output.with_name(f".{output.name}.lock")
+
+
+@contextlib.contextmanager
+def claim(output: str | os.PathLike) -> Iterator[bool]:
+    """Hold the lock of ``output`` for the block if no other process does: ``True`` inside when this one
+    holds it, ``False`` (nothing held) when another run is writing that output now.
+
+    Taken without waiting, so two runs writing one folder at once (two ``extract-poses`` on the same
+    videos, an array resubmitted while the first still runs) share the work: each skips what the other
+    is doing, and should check after taking it whether the output appeared meanwhile. The lock is the
+    kernel's (``flock``), so a killed run holds nothing; its file is removed as the holder ends."""
+    from filelock import FileLock, Timeout
+
+    path = lock_path(output)
+    make_folder(path.parent)
+    lock = FileLock(path)
+    try:
+        lock.acquire(blocking=False)
+    except Timeout:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        path.unlink(missing_ok=True)  # while still held: a run that opens it later makes a fresh one
+        lock.release()
 
 
 def partial_target(tmp: Path) -> Path:
@@ -140,13 +237,18 @@ def remove_partials(folder: str | os.PathLike, owned: set[Path] | None = None) -
     """Delete temporary files left by a killed writer under ``folder``; return how many.
 
     With ``owned``, only partials of those outputs are removed, so concurrent jobs writing other
-    outputs into the same folder (a SLURM array) keep theirs.
+    outputs into the same folder (a SLURM array) keep theirs; and a partial whose output another run
+    holds the lock of (:func:`claim`) is being written now, and is kept too.
     """
     n = 0
     for tmp in Path(folder).rglob(TMP_PREFIX + "*"):
         if not tmp.is_file():  # a folder being written by atomic_folder is not ours to remove
             continue
-        if owned is None or partial_target(tmp) in owned:
-            tmp.unlink(missing_ok=True)
-            n += 1
+        target = partial_target(tmp)
+        if owned is not None and target not in owned:
+            continue
+        with claim(target) as mine:
+            if mine:
+                tmp.unlink(missing_ok=True)
+                n += 1
     return n

@@ -13,7 +13,7 @@ import io
 import pickle
 from pathlib import Path
 
-from .errors import InputError
+from .errors import MESSAGE, InputError, excerpt
 
 
 class Opaque:
@@ -54,6 +54,6 @@ def loads_plain(data: bytes, path: str | Path, inert: bool = False):
     try:
         return _PlainUnpickler(io.BytesIO(data), inert).load()
     except pickle.UnpicklingError as err:
-        raise InputError(path, f"not read: {err}") from None
+        raise InputError(path, f"not read: {excerpt(err, MESSAGE)}") from None
     except (EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError, MemoryError) as err:
-        raise InputError(path, f"not a readable pickle ({type(err).__name__}: {err})") from None
+        raise InputError(path, f"not a readable pickle ({type(err).__name__}: {excerpt(err, MESSAGE)})") from None

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from .config import POSE_BACKENDS, HolisticConfig, backend_installed
-from .errors import InputError
+from .errors import MESSAGE, InputError, excerpt, quoted
 from .io import atomic_output
 
 EXTRACT_CONFIGS = "extract_poses*.yaml"  # what `signllava extract-poses` writes beside its output
@@ -64,7 +64,7 @@ def recorded_holistic(folder: str | os.PathLike) -> dict | None:
             holistic = (yaml.safe_load(path.read_text()) or {}).get("holistic") or {}
             found[path.name] = dataclasses.asdict(holistic_from_record(holistic))
         except (OSError, yaml.YAMLError, TypeError, AttributeError, InputError) as err:
-            raise InputError(path, f"unreadable extraction config ({err})") from err
+            raise InputError(path, f"unreadable extraction config ({excerpt(err, MESSAGE)})") from err
     settings = {json.dumps(s, sort_keys=True) for s in found.values()}
     if len(settings) > 1:
         differing = ", ".join(found)
@@ -99,7 +99,7 @@ def read_record(stream_dir: str | os.PathLike) -> dict | None:
     try:
         record = json.loads(path.read_text())
     except ValueError as err:
-        raise InputError(path, f"corrupt pose record ({err})") from err
+        raise InputError(path, f"corrupt pose record ({excerpt(err, MESSAGE)})") from err
     if not isinstance(record, dict):
         raise InputError(path, "corrupt pose record (not an object)")
     return record
@@ -129,7 +129,7 @@ def extraction_settings(
         recorded = holistic_from_record(holistic) if holistic else None
         fps = float(fps) if fps else None
     except (AttributeError, TypeError, ValueError, InputError) as err:
-        raise InputError(source, f"corrupt pose record {dict(record)!r} ({err})") from err
+        raise InputError(source, f"corrupt pose record {quoted(dict(record))} ({excerpt(err, MESSAGE)})") from err
     if recorded is None:
         return None, fps
     if recorded.task_bundle and not Path(recorded.task_bundle).expanduser().is_file():
@@ -140,7 +140,9 @@ def extraction_settings(
             used = dataclasses.replace(recorded, backend=other)
         except InputError as err:
             raise InputError(
-                source, f"the model's poses were made with the {recorded.backend} backend, not installed here ({err})"
+                source,
+                f"the model's poses were made with the {recorded.backend} backend, not installed here "
+                f"({excerpt(err, MESSAGE)})",
             ) from err
         warn_other_backend(recorded, used, f": the {recorded.backend} backend is not installed here")
         return used, fps

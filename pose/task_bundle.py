@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError
+from .errors import MESSAGE, InputError, excerpt
 from .io import TMP_PREFIX, atomic_folder, atomic_output, file_sha256
 
 SOURCE_RELEASE = "0.10.21"
@@ -349,7 +349,9 @@ def check_bundle(path: str | os.PathLike) -> Path:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
     except (zipfile.BadZipFile, OSError) as err:
-        raise InputError(path, f"not a Holistic Tasks bundle (a .task zip: {err}); {HOW_TO_BUILD}") from err
+        raise InputError(
+            path, f"not a Holistic Tasks bundle (a .task zip: {excerpt(err, MESSAGE)}); {HOW_TO_BUILD}"
+        ) from err
     missing = [m for m in MEMBERS if m not in names]
     if missing:
         raise InputError(path, f"not a Holistic Tasks bundle (it lacks {', '.join(missing)}); {HOW_TO_BUILD}")

@@ -35,6 +35,10 @@ def body_points() -> list[str]:
     return list(_data()["body_points"])
 
 
+def hand_points() -> list[str]:
+    return list(_data()["hand_points"])
+
+
 def hand_limbs() -> list[tuple[int, int]]:
     return _pairs("hand_limbs")
 
@@ -55,12 +59,11 @@ def face_mesh_connections() -> SimpleNamespace:
 
 def holistic_components(pf: str = "XYZC", additional_face_points: int = 0) -> list[PoseHeaderComponent]:
     """pose-format's ``holistic_components(pf, additional_face_points)``."""
-    data = _data()
     face_limbs = _pairs("face_limbs") + (_pairs("face_irises") if additional_face_points > 0 else [])
     face_points = [str(i) for i in range(468 + additional_face_points)]
 
     def hand(name: str) -> PoseHeaderComponent:
-        return PoseHeaderComponent(name, list(data["hand_points"]), hand_limbs(), hand_colors, pf)
+        return PoseHeaderComponent(name, hand_points(), hand_limbs(), hand_colors, pf)
 
     return [
         PoseHeaderComponent("POSE_LANDMARKS", body_points(), _pairs("body_limbs"), [(255, 0, 0)], pf),

@@ -7,6 +7,7 @@ never held in memory whole. Every failure is raised as :class:`VideoError` namin
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import os
 import re
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import VideoError
+from .errors import MESSAGE, VideoError, excerpt, quoted
 
 # Measured on 1280x720 How2Sign clips, one thread: PyAV 2.5 ms of CPU per frame (one swscale
 # context reused per video), OpenCV 3.1 ms, decord 4.2 ms; so ``auto`` prefers PyAV.
@@ -63,7 +64,7 @@ def resolve_backend(backend: str) -> list[str]:
             raise VideoError(None, "no video backend installed: install decord, av or opencv-python")
         return found
     if backend not in BACKENDS:
-        raise VideoError(None, f"unknown video backend {backend!r}; choose one of auto, {', '.join(BACKENDS)}")
+        raise VideoError(None, f"unknown video backend {quoted(backend)}; choose one of auto, {', '.join(BACKENDS)}")
     return [backend]
 
 
@@ -78,7 +79,7 @@ def _check_file(path: Path) -> None:
 
 def _check_fps(path: Path, fps: float) -> float:
     if fps is None or not math.isfinite(fps) or fps <= 0 or fps > 1000:
-        raise VideoError(path, f"unreadable frame rate ({fps!r} fps) in the container")
+        raise VideoError(path, f"unreadable frame rate ({quoted(fps)} fps) in the container")
     return float(fps)
 
 
@@ -173,7 +174,7 @@ def probe(path: str | os.PathLike, backend: str = "auto", frames_fps: float = FR
         except VideoError as err:  # opened, but no frames or no usable fps: try the next backend
             facts.append(err)
         except Exception as err:  # backends raise their own types for unreadable files
-            errors.append(f"{name}: {str(err).splitlines()[0] if str(err) else type(err).__name__}")
+            errors.append(f"{name}: {excerpt(str(err).splitlines()[0], MESSAGE) if str(err) else type(err).__name__}")
     if facts:
         raise facts[0]
     raise VideoError(path, "not a readable video (" + "; ".join(errors) + ")")
@@ -234,7 +235,7 @@ def _missing_frames(files: list[Path]) -> str | None:
         if found is None:
             return None  # not numbered: the names say nothing of gaps
         numbers.append(int(found.group(1)))
-    for before, after in zip(numbers, numbers[1:]):
+    for before, after in itertools.pairwise(numbers):
         if after != before + 1:
             return f"frame numbers jump from {before} to {after} ({after - before - 1} missing)"
     return None
@@ -354,7 +355,7 @@ class VideoStream:
         self.source = probe(self.path, backend, frames_fps)
         self.backend = self.source.backend
         if target_fps is not None and (not math.isfinite(target_fps) or target_fps <= 0):
-            raise VideoError(self.path, f"target fps must be positive, got {target_fps!r}")
+            raise VideoError(self.path, f"target fps must be positive, got {quoted(target_fps)}")
         self.fps, self._repeat = resample_plan(self.source.fps, target_fps)
 
     @property
@@ -382,7 +383,7 @@ class VideoStream:
         except VideoError:
             raise
         except Exception as err:
-            msg = str(err).splitlines()[0] if str(err) else type(err).__name__
+            msg = excerpt(str(err).splitlines()[0], MESSAGE) if str(err) else type(err).__name__
             raise VideoError(self.path, f"corrupt video: decoding failed after {decoded} frames ({msg})") from err
         if decoded == 0:
             raise VideoError(self.path, "video has no decodable frames")

@@ -17,7 +17,7 @@ from pose_format import Pose
 from pose_format.pose_visualizer import PoseVisualizer
 
 from .errors import InputError
-from .io import atomic_output, read_pose
+from .io import atomic_output, output_file, read_pose
 from .video import VideoStream
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -58,11 +58,15 @@ def _length_warning(video, pose: Pose, length: str, more: str = "") -> None:
 def drawable(pose: Pose) -> Pose:
     """The image-space parts, with the face reduced to its contours (eyes, brows, lips, outline):
     the full 468-point tessellation would paint the face solid, and world landmarks (metres) do
-    not belong on the image."""
+    not belong on the image. Any skeleton is drawn (OpenPose, MMPose, AlphaPose): looking at a file
+    is how one finds out what it holds."""
     from .topology import facemesh_contours_points
 
     names = [c.name for c in pose.header.components if c.name != "POSE_WORLD_LANDMARKS"]
-    points = {"FACE_LANDMARKS": facemesh_contours_points()} if "FACE_LANDMARKS" in names else None
+    face = next((c.points for c in pose.header.components if c.name == "FACE_LANDMARKS"), [])
+    contours = facemesh_contours_points()
+    # another skeleton's face (or a Holistic face reduced some other way) is drawn as it is
+    points = {"FACE_LANDMARKS": contours} if set(contours) <= set(face) else None
     return pose.get_components(names, points)
 
 
@@ -134,7 +138,8 @@ def draw_pose(
         raise InputError(out, "output must end in .mp4, .png or .jpg")
     if frames < 1:
         raise InputError(None, f"a contact sheet needs at least 1 frame, got frames={frames}")
-    pose = read_pose(pose_path)
+    output_file(out)
+    pose = read_pose(pose_path, holistic=False)  # drawn whatever its skeleton
     total = len(pose.body.data)
     if total == 0:
         raise InputError(pose_path, "pose has no frames to draw")

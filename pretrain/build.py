@@ -13,14 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from omegaconf import OmegaConf
-from safetensors.torch import load_file
 
 from pose.config_loader import load_config
-from pose.errors import InputError
+from pose.errors import InputError, quoted
 
 from .data import PretrainData
 from .optim import OptimConfig
-from .runtime import CONFIG, WEIGHTS
+from .runtime import CONFIG, WEIGHTS, check_weights, load_weights
 
 
 @dataclass
@@ -46,7 +45,7 @@ def build_objective(cfg: PretrainConfig):
     unknown = sorted(set(cfg.model) - known)
     if unknown:
         fields = ", ".join(sorted(known))
-        raise InputError(None, f"unknown {cfg.objective} model field {unknown[0]!r} (fields: {fields})")
+        raise InputError(None, f"unknown {cfg.objective} model field {quoted(unknown[0])} (fields: {fields})")
     return cls(cls.Config(**cfg.model))
 
 
@@ -61,8 +60,9 @@ def load_objective(folder: str | Path, device: str = "cpu"):
     if not (folder / WEIGHTS).is_file() or not (folder / CONFIG).is_file():
         raise InputError(folder, "not a pretraining checkpoint (no model.safetensors / config.yaml)")
     cfg = load_config(PretrainConfig, folder / CONFIG)
+    check_weights(folder / WEIGHTS)  # a damaged file is refused before the model is built
     objective = build_objective(cfg)
-    state = load_file(folder / WEIGHTS)
+    state = load_weights(folder / WEIGHTS)
     mine = objective.state_dict()
     if set(state) != set(mine) or any(state[k].shape != mine[k].shape for k in mine):
         raise InputError(folder, f"weights do not match a {cfg.objective} model with this checkpoint's config")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pose.errors import InputError
+from pose.io import check_pose_file
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm")
 
@@ -45,4 +46,5 @@ def list_clips(data: PretrainData, need_video: bool = False) -> list[Clip]:
         clips.append(Clip(pose.stem, pose, video))
     if not clips:
         raise InputError(folder, "no .pose files found")
+    check_pose_file(clips[0].pose)  # another tool's folder is refused before a run folder or store is made
     return clips[: data.limit or None]

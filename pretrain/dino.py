@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -27,7 +28,7 @@ import torch.nn.functional as F
 from pose_format import Pose
 from torch import nn
 
-from pose.errors import InputError
+from pose.errors import MESSAGE, InputError, excerpt, quoted
 
 from .crops import (
     PARTS,
@@ -43,6 +44,7 @@ from .crops import (
 )
 from .data import PretrainData
 from .objective import register
+from .runtime import check_weight_folder
 
 # backbone presets: hidden size, layers, attention heads, patch size
 SIZES: dict[str, tuple[int, int, int, int]] = {
@@ -95,7 +97,7 @@ class DinoConfig:
 
     def __post_init__(self):
         if self.size not in SIZES:
-            raise InputError(None, f"unknown dino size {self.size!r}: choose from {', '.join(SIZES)}")
+            raise InputError(None, f"unknown dino size {quoted(self.size)}: choose from {', '.join(SIZES)}")
         positive = ("crop_size", "global_size", "local_size", "head_hidden", "head_bottleneck", "out_dim")
         positive += ("frames_per_sample", "samples_per_clip", "feature_batch")
         for name in positive:
@@ -157,10 +159,12 @@ class DinoNet(nn.Module):
         from transformers import Dinov2Config, Dinov2Model
 
         if config.init:
+            if Path(config.init).is_dir():  # a damaged weight file is one line naming it
+                check_weight_folder(config.init)
             try:
                 self.backbone = Dinov2Model.from_pretrained(config.init, drop_path_rate=config.drop_path)
             except OSError as err:  # no such folder, and the hub is unreachable or has no such id
-                raise InputError(config.init, f"cannot load a Dinov2Model from it ({err})") from err
+                raise InputError(config.init, f"cannot load a Dinov2Model from it ({excerpt(err, MESSAGE)})") from err
         else:
             hidden, layers, heads, patch = SIZES[config.size]
             vit = Dinov2Config(

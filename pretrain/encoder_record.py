@@ -18,8 +18,7 @@ ENCODER_RECORD = "encoder.json"
 def record_encoder(store_root: str | os.PathLike, stream: str, checkpoint: str | os.PathLike) -> Path:
     """Note which pretraining checkpoint extracted ``stream`` in a feature store (atomically)."""
     path = Path(store_root) / stream / ENCODER_RECORD
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_output(path) as tmp:
+    with atomic_output(path) as tmp:  # its folder made, after the check that no file is in the way
         tmp.write_text(json.dumps({"stream": stream, "checkpoint": str(Path(checkpoint).resolve())}) + "\n")
     return path
 

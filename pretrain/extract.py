@@ -17,8 +17,8 @@ import numpy as np
 import torch
 
 from pose import provenance
-from pose.errors import InputError
-from pose.io import read_pose
+from pose.errors import InputError, quoted
+from pose.io import output_folder, read_pose
 
 from .data import PretrainData, list_clips
 from .encoder_record import record_encoder
@@ -45,7 +45,7 @@ class ExtractFeaturesConfig:
 
     def __post_init__(self):
         if self.stream != "pose" and not self.checkpoint:
-            raise InputError(None, f"stream {self.stream!r} needs checkpoint=<its pretraining run>/last")
+            raise InputError(None, f"stream {quoted(self.stream)} needs checkpoint=<its pretraining run>/last")
         if self.num_shards < 1 or not 0 <= self.shard < self.num_shards:
             raise InputError(None, f"shard {self.shard} of {self.num_shards} is invalid")
         if self.clips_per_part < 1:
@@ -99,6 +99,7 @@ def _encoder(job: ExtractFeaturesConfig, device: torch.device):
 def extract_features(job: ExtractFeaturesConfig, progress: bool = True) -> FeatureReport:
     from tqdm import tqdm
 
+    output_folder(job.output)  # a file in the way is said before any clip is read
     device = pick_device(job.device)
     clips = list_clips(job.data, need_video=job.stream in IMAGE_STREAMS)[job.shard :: job.num_shards]
     encode, dim = _encoder(job, device)

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pose.errors import InputError
+from pose.errors import MESSAGE, InputError, excerpt, quoted
+from pose.io import output_folder
 
 from .store_format import DTYPE
 from .store_writer import ShardWriter
@@ -52,7 +53,9 @@ def _open_h5(file: Path):
     try:
         return _h5py().File(file, "r")
     except OSError as err:
-        why = str(err).rsplit("(", 1)[-1].rstrip(")") or type(err).__name__  # h5py: "Unable to ... (why)"
+        why = (
+            excerpt(str(err).rsplit("(", 1)[-1].rstrip(")"), MESSAGE) or type(err).__name__
+        )  # h5py: "Unable to ... (why)"
         raise InputError(file, f"not a readable HDF5 feature shard ({why})") from None
 
 
@@ -65,7 +68,7 @@ def _locate(path: Path) -> tuple[Path | None, dict[int, Path]]:
             index = json.loads(path.read_text())
             numbers = {int(n) for n in index.values()}
         except (ValueError, TypeError, AttributeError) as err:
-            raise InputError(path, f"not a JSALT index {{video_id: shard number}} ({err})") from err
+            raise InputError(path, f"not a JSALT index {{video_id: shard number}} ({excerpt(err, MESSAGE)})") from err
         prefix = path.with_suffix("")
         if path.name.startswith("metadata_") and not Path(f"{prefix}.{min(numbers, default=0)}.h5").is_file():
             prefix = prefix.with_name(prefix.name.removeprefix("metadata_"))  # as the original's scripts name it
@@ -90,7 +93,9 @@ def _datasets(f, videos: list[str]) -> Iterator[tuple[str, object]]:
     for video in videos:
         group = f.get(video)
         if group is None:
-            raise InputError(f.filename, f"video {video!r} is indexed in this shard but the file has no such group")
+            raise InputError(
+                f.filename, f"video {quoted(video)} is indexed in this shard but the file has no such group"
+            )
         if hasattr(group, "items"):
             for clip, ds in group.items():
                 yield clip_key(video, clip), ds
@@ -146,7 +151,7 @@ class JsaltFeatures(Mapping):
                 for key, ds in _datasets(f, videos):
                     here = f"{file.name}:{ds.name.lstrip('/')}"
                     if key in where:  # the same video in two shards
-                        raise InputError(file, f"clip {key!r} is stored twice: {where[key]} and {here}")
+                        raise InputError(file, f"clip {quoted(key)} is stored twice: {where[key]} and {here}")
                     if not isinstance(ds, h5py.Dataset) or len(ds.shape) != 2:
                         shape = f"shape {ds.shape}" if isinstance(ds, h5py.Dataset) else "a group"
                         raise InputError(file, f"{here} is not a 2-D (frames, dim) dataset ({shape})")
@@ -247,6 +252,7 @@ def import_jsalt(
     Resumable: clips already in the destination stream are skipped, and a part is committed every
     ``clips_per_part`` clips. Returns the number of clips written.
     """
+    output_folder(dst_root)  # a file in the way is said before the source is read
     src = JsaltFeatures.open(path)
     shard = shard or re.sub(r"[^A-Za-z0-9_.+-]", "_", f"jsalt.{src.name}")
     order = sorted(src.clips(), key=lambda c: src._clips[c][:2])  # file by file, group by group

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from pose.io import atomic_folder, atomic_output, recover_folder
+from pose.io import atomic_folder, atomic_output, make_folder, recover_folder
 
 from .optim import OptimConfig, make_optimizer
 from .runtime import CONFIG, TRAINING, all_mean, load_training_state, move_to, rng_state, set_rng_state
@@ -155,7 +155,7 @@ def fit(
     from tqdm import tqdm
 
     out = Path(run.output_dir)
-    out.mkdir(parents=True, exist_ok=True)  # only now: a run refused for its data leaves no empty folder
+    make_folder(out)  # only now: a run refused for its data leaves no empty folder
     module = trainee.module
     optimizer, scheduler = make_optimizer(module, optim)
     step, epoch, position, metrics = 0, 0, 0, []

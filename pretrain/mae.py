@@ -19,17 +19,19 @@ from collections.abc import Generator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from os import PathLike
+from pathlib import Path
 
 import numpy as np
 import torch
 from pose_format import Pose
 from torch import nn
 
-from pose.errors import InputError
+from pose.errors import MESSAGE, InputError, excerpt, quoted
 from pose.io import read_pose
 
 from .data import Clip, PretrainData, list_clips
 from .objective import register
+from .runtime import check_weight_folder
 from .signer_box import crop_resize, signer_box
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -97,9 +99,9 @@ class MAEConfig:
 
     def __post_init__(self):
         if self.size not in SIZES:
-            raise InputError(None, f"mae size {self.size!r} is unknown: choose from {', '.join(SIZES)}")
+            raise InputError(None, f"mae size {quoted(self.size)} is unknown: choose from {', '.join(SIZES)}")
         if self.pool not in POOLS:
-            raise InputError(None, f"mae pool {self.pool!r} is unknown: choose from {', '.join(POOLS)}")
+            raise InputError(None, f"mae pool {quoted(self.pool)} is unknown: choose from {', '.join(POOLS)}")
         if not 0 <= self.mask_ratio < 1:
             raise InputError(None, f"mae mask_ratio must be in [0, 1), got {self.mask_ratio}")
         image = self.image_size or SIZES[self.size]["image_size"]
@@ -118,10 +120,14 @@ def build_model(config: MAEConfig):
 
     overrides = dict(mask_ratio=config.mask_ratio, norm_pix_loss=config.norm_pix_loss)
     if config.init:
+        if Path(config.init).is_dir():  # a damaged weight file is one line naming it
+            check_weight_folder(config.init)
         try:
             model = ViTMAEForPreTraining.from_pretrained(config.init, **overrides)
         except OSError as err:
-            raise InputError(config.init, f"cannot load a ViT-MAE checkpoint from here ({err})") from err
+            raise InputError(
+                config.init, f"cannot load a ViT-MAE checkpoint from here ({excerpt(err, MESSAGE)})"
+            ) from err
         for name in ("image_size", "patch_size"):
             want, have = getattr(config, name), getattr(model.config, name)
             if want is not None and want != have:

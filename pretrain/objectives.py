@@ -7,7 +7,7 @@ itself in :mod:`pretrain.objective`, which imports none of them (peft's tuners p
 
 from __future__ import annotations
 
-from pose.errors import InputError
+from pose.errors import InputError, quoted
 
 from . import dino, mae, sign2vec  # noqa: F401  (importing registers them)
 from .objective import OBJECTIVES
@@ -16,5 +16,5 @@ from .objective import OBJECTIVES
 def objective_class(name: str) -> type:
     """The objective registered as ``name``, or a one-line InputError listing the known ones."""
     if name not in OBJECTIVES:
-        raise InputError(None, f"unknown objective {name!r}: choose from {', '.join(sorted(OBJECTIVES))}")
+        raise InputError(None, f"unknown objective {quoted(name)}: choose from {', '.join(sorted(OBJECTIVES))}")
     return OBJECTIVES[name]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from pose.errors import InputError
+from pose.errors import InputError, quoted
 
 
 @dataclass
@@ -36,7 +36,7 @@ class OptimConfig:
         }
         for name, ok in checks.items():
             if not ok:
-                raise InputError(None, f"config value optim.{name}={getattr(self, name)!r} is invalid")
+                raise InputError(None, f"config value optim.{name}={quoted(getattr(self, name))} is invalid")
 
 
 def decay_groups(module: nn.Module, weight_decay: float) -> list[dict]:

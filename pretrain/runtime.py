@@ -1,5 +1,6 @@
-"""What every run and every loaded model shares: checkpoint file names, the device, the processes of a
-distributed run, seeding and RNG state, and moving batches to the device.
+"""What every run and every loaded model shares: checkpoint file names and reading their weight files
+(a damaged one is one line naming it), the device, the processes of a distributed run, seeding and RNG
+state, and moving batches to the device.
 
 Training (:mod:`pretrain.loop`) and inference (loading a checkpoint) both import this module; it
 imports neither.
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pose.errors import InputError
+from pose.errors import MESSAGE, InputError, excerpt, quoted
 
 # the files of a checkpoint folder that every stage writes (a stage adds its own, e.g. SignLLaVA's meta.json)
 WEIGHTS, CONFIG, TRAINING = "model.safetensors", "config.yaml", "training.pt"
@@ -43,13 +44,13 @@ def pick_device(name: str) -> torch.device:
     try:
         device = torch.device(name)
     except (RuntimeError, TypeError):
-        raise InputError(None, f"device {name!r} is not a device torch knows (auto, cpu, cuda, cuda:N)") from None
+        raise InputError(None, f"device {quoted(name)} is not a device torch knows (auto, cpu, cuda, cuda:N)") from None
     if device.type == "cuda":
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if count == 0:
-            raise InputError(None, f"device {name!r}: this machine has no CUDA device (use auto or cpu)")
+            raise InputError(None, f"device {quoted(name)}: this machine has no CUDA device (use auto or cpu)")
         if device.index is not None and device.index >= count:
-            raise InputError(None, f"device {name!r}: this machine has {count} CUDA device(s)")
+            raise InputError(None, f"device {quoted(name)}: this machine has {count} CUDA device(s)")
     return device
 
 
@@ -116,10 +117,63 @@ def load_training_state(path: Path) -> dict:
         what = f"it asks for {named.group(1) or named.group(2)}" if named else "it holds objects torch will not load"
         raise InputError(path, f"refused: {what}; a training state holds only tensors and plain data") from None
     except (RuntimeError, EOFError, OSError, ValueError) as err:
-        raise InputError(path, f"not a readable training state ({str(err).splitlines()[0][:200]})") from None
+        raise InputError(path, f"not a readable training state ({excerpt(err, MESSAGE)})") from None
     if not isinstance(state, dict) or not {"optimizer", "scheduler", "step", "rng"} <= state.keys():
         raise InputError(path, "not a training state (no optimizer, scheduler, step and rng in it)")
     return state
+
+
+# what safetensors' header errors mean for a weight file someone copied, in the words a user acts on
+_DAMAGE = {
+    "header too small": "empty, or cut off inside its header",
+    "invalid header length": "cut off inside its header",
+    "file not fully covered": "cut short: smaller than its header says",
+    "header too large": "not a safetensors file (another file under this name?)",
+    "invalid JSON": "not a safetensors file (another file under this name?)",
+    "invalid UTF-8": "not a safetensors file (another file under this name?)",
+}
+RECOPY = "copy it again from where it came"
+
+
+def _damaged(path: Path, err: Exception, fix: str) -> InputError:
+    what = next((words for key, words in _DAMAGE.items() if key in str(err)), "not a readable safetensors file")
+    return InputError(path, f"damaged weight file: {what} ({excerpt(err, MESSAGE)}); {fix}")
+
+
+def check_weights(path: str | os.PathLike, fix: str = RECOPY) -> Path:
+    """Refuse a damaged safetensors file (truncated by a copy, empty, another file renamed to it) with
+    one line naming it and ``fix``, the way to a good one. Reads the header and the file's size only:
+    for files another library loads (an LLM folder's weights through transformers)."""
+    from safetensors import SafetensorError, safe_open
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "weight file not found")
+    try:
+        with safe_open(str(path), framework="pt"):
+            pass
+    except (SafetensorError, OSError) as err:
+        raise _damaged(path, err, fix) from None
+    return path
+
+
+def check_weight_folder(folder: str | os.PathLike, fix: str = RECOPY) -> None:
+    """:func:`check_weights` for every ``*.safetensors`` file of a model folder (an LLM's shards)."""
+    for path in sorted(Path(folder).glob("*.safetensors")):
+        check_weights(path, fix)
+
+
+def load_weights(path: str | os.PathLike, device: str | torch.device = "cpu", fix: str = RECOPY) -> dict:
+    """Every tensor of a safetensors file, on ``device``: what every checkpoint loader reads its weights
+    with, so that a damaged file is one line naming it (:func:`check_weights`), never a traceback."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    path = check_weights(path, fix)
+    try:
+        return load_file(str(path), device=str(device))
+    except SafetensorError as err:  # a header that reads but data that does not
+        raise _damaged(path, err, fix) from None
 
 
 def all_mean(values: list[float], world: int) -> list[float]:

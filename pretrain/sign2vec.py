@@ -33,7 +33,7 @@ from transformers.models.wav2vec2.modeling_wav2vec2 import (
     _sample_negative_indices,
 )
 
-from pose.errors import InputError
+from pose.errors import InputError, quoted
 from pose.features import sign2vec_view_255
 from pose.io import read_pose
 
@@ -128,17 +128,19 @@ class Sign2VecConfig:
 
     def __post_init__(self):
         if self.size not in SIZES:
-            raise InputError(None, f"unknown sign2vec size {self.size!r}: choose from {', '.join(SIZES)}")
+            raise InputError(None, f"unknown sign2vec size {quoted(self.size)}: choose from {', '.join(SIZES)}")
         for name, value in SIZES[self.size].items():
             if getattr(self, name) is None:
                 setattr(self, name, value)
         for name in (*SIZES["base"], "feature_layers", "conv_kernel", "mask_time_length", "num_negatives"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise InputError(None, f"sign2vec {name} must be a positive integer, got {getattr(self, name)!r}")
+                raise InputError(None, f"sign2vec {name} must be a positive integer, got {quoted(getattr(self, name))}")
         if self.feature_encoder not in ENCODERS:
-            raise InputError(None, f"sign2vec feature_encoder must be one of {ENCODERS}, got {self.feature_encoder!r}")
+            raise InputError(
+                None, f"sign2vec feature_encoder must be one of {ENCODERS}, got {quoted(self.feature_encoder)}"
+            )
         if self.input_norm not in INPUT_NORMS:
-            raise InputError(None, f"sign2vec input_norm must be one of {INPUT_NORMS}, got {self.input_norm!r}")
+            raise InputError(None, f"sign2vec input_norm must be one of {INPUT_NORMS}, got {quoted(self.input_norm)}")
         if self.conv_kernel % 2 == 0:
             raise InputError(None, f"sign2vec conv_kernel must be odd (frame-aligned output), got {self.conv_kernel}")
         if self.hidden_size % self.num_heads or self.hidden_size % self.pos_conv_groups:
@@ -311,7 +313,7 @@ class Sign2Vec(nn.Module):
         """Load the ``init`` checkpoint's weights once, before the first forward pass."""
         if int(self.initialized):
             return
-        from safetensors.torch import load_file
+        from .runtime import load_weights
 
         path = Path(self.config.init)
         if not path.exists():  # only an explicitly configured hub id ever reaches the network
@@ -321,7 +323,7 @@ class Sign2Vec(nn.Module):
         file = path if path.is_file() else path / "model.safetensors"
         if not file.is_file():
             raise InputError(path, "sign2vec init: no model.safetensors (a folder saved by the pretraining trainer)")
-        state = load_file(file, device=str(self.initialized.device))
+        state = load_weights(file, self.initialized.device)
         state["gumbel_temperature"], state["initialized"] = self.gumbel_temperature, torch.ones_like(self.initialized)
         mine = self.state_dict()
         if set(state) != set(mine) or any(state[k].shape != mine[k].shape for k in mine):

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pose.errors import InputError
+from pose.errors import InputError, quoted
 from pose.io import TMP_PREFIX, atomic_output
 
 from .store_format import DTYPE, FORMAT, SHARDS, check_name, committed_parts, read_part_index
@@ -71,7 +71,8 @@ def _scan(stream_dir: Path, stream: str) -> _Index:
             dim, dim_from = meta["dim"], name
         elif meta["dim"] != dim:
             raise InputError(
-                stream_dir, f"stream {stream!r}: shard {dim_from} has dim {dim} but shard {name} has dim {meta['dim']}"
+                stream_dir,
+                f"stream {quoted(stream)}: shard {dim_from} has dim {dim} but shard {name} has dim {meta['dim']}",
             )
         parts.append(_Part(name, path.with_name(Path(meta["data"]).name), meta["header_bytes"]))  # beside its index
         for clip, (first, n) in meta["clips"].items():
@@ -79,7 +80,7 @@ def _scan(stream_dir: Path, stream: str) -> _Index:
                 other = owner[pos[clip]]
                 raise InputError(
                     stream_dir,
-                    f"stream {stream!r}: clip {clip!r} is in two shards, {other} and {name}; "
+                    f"stream {quoted(stream)}: clip {quoted(clip)} is in two shards, {other} and {name}; "
                     f"remove one (its .json and .npy under {SHARDS}/)",
                 )
             pos[clip] = len(owner)
@@ -163,7 +164,9 @@ class FeatureStore(Mapping):
         stream_dir = Path(root) / check_name("stream", stream)
         current = committed_parts(stream_dir / SHARDS)
         if not current:
-            raise InputError(stream_dir, f"stream {stream!r} has no committed shards (nothing written, or all killed)")
+            raise InputError(
+                stream_dir, f"stream {quoted(stream)} has no committed shards (nothing written, or all killed)"
+            )
         index = _load_saved(stream_dir, stream, current)
         if index is None:
             index = _scan(stream_dir, stream)
@@ -224,7 +227,7 @@ class FeatureStore(Mapping):
             fd = self._open_fd(part)
         out = np.empty((index.frames[i], self.dim), DTYPE)  # (T, D)
         if _pread_into(fd, out, self._offsets[i]) != out.nbytes:
-            raise InputError(index.parts[part].data, f"shard data is truncated at clip {clip!r}")
+            raise InputError(index.parts[part].data, f"shard data is truncated at clip {quoted(clip)}")
         return out
 
     read = __getitem__

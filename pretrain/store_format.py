@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pose.errors import InputError
+from pose.errors import MESSAGE, InputError, excerpt, quoted
 
 FORMAT = "signllava-features/1"
 STREAM_DIMS = {"pose": 208, "sign2vec": 768, "dino": 1152, "mae": 768}  # JSALT 2024 per-frame dims
@@ -26,7 +26,7 @@ def check_name(kind: str, name: str) -> str:
     """Stream and shard names become file names: letters, digits and ``_ . + -``."""
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         rule = "1-200 letters, digits or _ . + -, starting with a letter or digit"
-        raise InputError(None, f"{kind} name {name!r} must be {rule}")
+        raise InputError(None, f"{kind} name {quoted(name)} must be {rule}")
     return name
 
 
@@ -34,7 +34,7 @@ def validate_clip(stream: str, clip: str, features, dim: int | None) -> np.ndarr
     """``features`` as a float16 ``(T, D)`` array, or a one-line InputError naming stream and clip."""
     where = f"stream {stream!r}, clip {clip!r}"
     if not isinstance(clip, str) or not clip:
-        raise InputError(None, f"stream {stream!r}: clip names must be non-empty strings, got {clip!r}")
+        raise InputError(None, f"stream {quoted(stream)}: clip names must be non-empty strings, got {quoted(clip)}")
     try:
         arr = np.asarray(features)
         with np.errstate(over="ignore"):  # overflow becomes inf, reported below with the clip's name
@@ -65,9 +65,11 @@ def read_part_index(path: Path, stream: str) -> dict:
         meta = json.loads(path.read_text())
         ok = meta.get("format") == FORMAT and isinstance(meta.get("clips"), dict)
     except (OSError, ValueError, AttributeError) as err:
-        raise InputError(path, f"not a readable feature shard index ({type(err).__name__}: {err})") from err
+        raise InputError(
+            path, f"not a readable feature shard index ({type(err).__name__}: {excerpt(err, MESSAGE)})"
+        ) from err
     if not ok:
         raise InputError(path, f"not a feature shard index (expected format {FORMAT!r})")
     if meta.get("stream") != stream:
-        raise InputError(path, f"shard belongs to stream {meta.get('stream')!r}, not {stream!r}")
+        raise InputError(path, f"shard belongs to stream {quoted(meta.get('stream'))}, not {quoted(stream)}")
     return meta

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pose.errors import InputError
-from pose.io import TMP_PREFIX, atomic_output, usual_permissions
+from pose.errors import InputError, quoted
+from pose.io import TMP_PREFIX, atomic_output, make_folder, usual_permissions
 
 from .store_format import (
     DTYPE,
@@ -67,10 +67,10 @@ class ShardWriter:
         if clips_per_part is not None and clips_per_part < 1:
             raise InputError(None, f"clips_per_part must be at least 1, got {clips_per_part}")
         if dim is not None and dim < 1:
-            raise InputError(None, f"stream {stream!r}: dim must be at least 1, got {dim}")
+            raise InputError(None, f"stream {quoted(stream)}: dim must be at least 1, got {dim}")
         self.clips_per_part = clips_per_part
         self.dir = self.root / stream / SHARDS
-        self.dir.mkdir(parents=True, exist_ok=True)
+        make_folder(self.dir)
         self._stored: dict[str, str] = {}  # clip -> part, committed before this writer opened
         stream_dim, dim_from = None, None
         for path in committed_parts(self.dir):
@@ -81,7 +81,8 @@ class ShardWriter:
                 self._stored.setdefault(clip, path.stem)
         if dim is not None and stream_dim is not None and dim != stream_dim:
             raise InputError(
-                self.dir.parent, f"stream {stream!r} has dim {stream_dim} (shard {dim_from}), not the requested {dim}"
+                self.dir.parent,
+                f"stream {quoted(stream)} has dim {stream_dim} (shard {dim_from}), not the requested {dim}",
             )
         self.dim: int | None = dim or stream_dim or STREAM_DIMS.get(stream)
         self.committed: list[str] = []  # part names this writer committed
@@ -108,11 +109,11 @@ class ShardWriter:
         if clip in self._stored:
             raise InputError(
                 self.dir.parent,
-                f"stream {self.stream!r}, clip {clip!r} is already stored in shard {self._stored[clip]}; "
+                f"stream {quoted(self.stream)}, clip {quoted(clip)} is already stored in shard {self._stored[clip]}; "
                 "skip stored clips (`if clip in writer: continue`)",
             )
         if clip in self._added:
-            raise InputError(self.dir.parent, f"stream {self.stream!r}, clip {clip!r} was added twice")
+            raise InputError(self.dir.parent, f"stream {quoted(self.stream)}, clip {quoted(clip)} was added twice")
         arr = validate_clip(self.stream, clip, features, self.dim)  # (T, D) float16
         if self.dim is None:
             self.dim = arr.shape[1]

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
+
+from pose.io import output_folder
 
 from .build import PretrainConfig, build_objective, config_text
 from .loop import Run, StepOutput, Trainee, fit
-from .runtime import WEIGHTS, distributed_setup, seed_everything
+from .runtime import WEIGHTS, distributed_setup, load_weights, seed_everything
 
 
 def pretrain(cfg: PretrainConfig, progress: bool = True, should_stop=None) -> dict:
@@ -25,6 +27,7 @@ def pretrain(cfg: PretrainConfig, progress: bool = True, should_stop=None) -> di
 
     Under torch.distributed (WORLD_SIZE > 1: ``torchrun``, or ``submit pretrain-*`` with several
     tasks) every rank trains on its share of each epoch and DDP averages the gradients."""
+    output_folder(cfg.output_dir)  # a file in the way is said before the model is built
     rank, world, device = distributed_setup(cfg.device)
     seed_everything(cfg.seed)
     objective = build_objective(cfg).to(device)
@@ -34,7 +37,7 @@ def pretrain(cfg: PretrainConfig, progress: bool = True, should_stop=None) -> di
         save_file({k: v.detach().cpu().contiguous() for k, v in objective.state_dict().items()}, folder / WEIGHTS)
 
     def load(folder: Path) -> None:
-        objective.load_state_dict(load_file(folder / WEIGHTS, device=str(device)), strict=True)
+        objective.load_state_dict(load_weights(folder / WEIGHTS, device), strict=True)
 
     trainee = Trainee(objective, lambda batch: StepOutput(*objective.loss(batch)), save, load, objective.after_step)
     run = Run(

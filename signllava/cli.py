@@ -11,7 +11,8 @@ import typer
 
 from pose.config import ExtractConfig
 from pose.config_loader import load_config, save_config
-from pose.errors import InputError
+from pose.errors import InputError, quoted
+from pose.io import output_file, output_folder
 
 app = typer.Typer(
     name="signllava",
@@ -81,6 +82,7 @@ def data_check(
 
     if output.resolve() in {p.resolve() for p in metadata}:
         raise InputError(output, "the manifest would overwrite an input metadata file; give another --output")
+    output_file(output)
     how2sign = not dataset and all(recognize(p).name == "how2sign" for p in metadata)
     if how2sign:  # timed metadata: durations checked and clipped as the rows are read
         durations, media = None, None
@@ -140,6 +142,7 @@ def data_passages(
 
     if output.resolve() in {p.resolve() for p in metadata}:
         raise InputError(output, "the manifest would overwrite an input metadata file; give another --output")
+    output_file(output)
     data = DataConfig(metadata=[str(p) for p in metadata])
     sentences = [s for split in ("train", "val", "test") for s in load_sentences(data, split)]
     if not sentences:
@@ -318,6 +321,7 @@ def demo(
     from .demo import check_document, run_demo, run_translation_demo
 
     check_document(document)
+    output_folder(output)
     typer.echo("1. Translation with the embedded default model. It knows only synthsign, the project's synthetic")
     typer.echo("   signing language (signllava/recipes/default.yaml trained it), not ASL. The sample is a")
     typer.echo("   synthsign test document: sentences never seen in training, generated here as .pose files.")
@@ -514,7 +518,7 @@ def _output_folder(inputs: list[Path], output: str | None) -> Path | None:
         raise InputError(
             None, "several inputs (or a folder or list of them) need -o FOLDER: one output each is written there"
         )
-    return Path(output)
+    return output_folder(output)
 
 
 def _translator(
@@ -619,7 +623,7 @@ def translate_command(
     from .inference.subtitles import FORMATS, format_segments
 
     if fmt not in FORMATS:
-        raise InputError(None, f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+        raise InputError(None, f"--format must be one of {', '.join(FORMATS)}, got {quoted(fmt)}")
     prior = _read_context(context)
     videos = _videos(videos)
     folder = _output_folder(videos, output)
@@ -638,6 +642,8 @@ def translate_command(
         return
     video, bars = videos[0], StageBars(_show_progress(quiet))
     input_seconds(video)  # a bad input is refused before the model loads
+    if output is not None:
+        output_file(output)  # and an output that cannot be written
     translator = _translator(checkpoint, device, llm, encoder, [video], bars, frames_fps)
     try:
         segments = translator.translate(video, context=prior, num_beams=beam)
@@ -701,6 +707,8 @@ def ask_command(
         return
     video, bars = videos[0], StageBars(_show_progress(quiet))
     input_seconds(video)  # a bad input is refused before the model loads
+    if output is not None:
+        output_file(output)  # and an output that cannot be written
     try:
         translator = _translator(checkpoint, device, llm, encoder, [video], bars, frames_fps)
         answer = translator.ask(video, question)
@@ -767,7 +775,7 @@ def show_config(
         cfg = STAGES[stage].config(config, set_)
     else:
         known = ", ".join(sorted({*STAGES, *COMMAND_CONFIGS}))
-        raise InputError(None, f"unknown stage {stage!r}; choose one of {known}")
+        raise InputError(None, f"unknown stage {quoted(stage)}; choose one of {known}")
     typer.echo(config_yaml(cfg), nl=False)
     notes = STAGES[stage].notes if stage in STAGES else None
     for line in notes() if notes else []:

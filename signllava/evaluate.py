@@ -22,8 +22,8 @@ import yaml
 from torch import nn
 
 from pose.config_loader import config_yaml, load_config
-from pose.errors import InputError
-from pose.io import atomic_output
+from pose.errors import InputError, quoted
+from pose.io import atomic_output, output_file
 from pretrain.runtime import CONFIG
 
 from .data.dataset import SignCollator, SignDataset
@@ -144,13 +144,14 @@ def evaluate(cfg: EvalConfig, progress: bool = True) -> dict:
 
     folder = resolve_checkpoint(cfg.checkpoint)  # a folder, an export or a Hugging Face repo id
     read_meta(folder)  # a bad checkpoint is named before its data is looked for
+    out = output_file(report_path(cfg))  # and a report that cannot be written, before the work
     data = cfg.data or trained_config(folder).data
     with _data_hint():  # the data is read before the model loads, so a wrong path fails at once
         sentences = load_sentences(data, cfg.split)
     if cfg.limit:
         sentences = sentences[: cfg.limit]
     if not sentences:
-        raise InputError(None, f"no sentences in split {cfg.split!r} of {data.metadata}")
+        raise InputError(None, f"no sentences in split {quoted(cfg.split)} of {data.metadata}")
     model, _ = load_trained(folder, cfg.device, merge=True, half_weights=cfg.half_weights)
     with _data_hint():
         streams = build_streams(data, sentences, model.config)
@@ -224,7 +225,6 @@ def evaluate(cfg: EvalConfig, progress: bool = True) -> dict:
         ],
         "qa_answers": qa_results,
     }
-    out = report_path(cfg)
     with atomic_output(out) as tmp:
         tmp.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
     report["output"] = str(out)

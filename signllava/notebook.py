@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pose.errors import InputError
+from pose.errors import InputError, quoted
 from pose.io import write_pose
 
 from .inference.questions import Question, answered
@@ -229,7 +229,7 @@ class QASession:
         """The pose skeleton drawn over the video (alone for a .pose file), ready for IPython to show:
         ``"video"`` an embedded mp4, ``"sheet"`` a JPEG contact sheet of six frames."""
         if kind not in OVERLAYS:
-            raise InputError(None, f"overlay kind must be one of {', '.join(OVERLAYS)}, got {kind!r}")
+            raise InputError(None, f"overlay kind must be one of {', '.join(OVERLAYS)}, got {quoted(kind)}")
         from IPython.display import Image, Video
 
         path = self._overlays.get(kind) or self._draw(kind)

@@ -13,7 +13,8 @@ import warnings
 
 from pose import provenance
 from pose.config_loader import config_yaml
-from pose.errors import InputError
+from pose.errors import InputError, quoted
+from pose.io import output_folder
 from pretrain.loop import Run, StepOutput, Trainee, fit
 from pretrain.runtime import distributed_setup, seed_everything
 
@@ -22,7 +23,8 @@ from .data.languages import language
 from .data.streams import build_streams, data_language, load_sentences
 from .data.tasks import ContextWindow, TaskBuilder
 from .model.build import TrainConfig, build_model
-from .model.checkpoint import load_checkpoint, write_checkpoint
+from .model.checkpoint import load_checkpoint, read_meta, write_checkpoint
+from .model.hub import resolve_checkpoint
 
 
 def gloss_vocabulary(sentences, given: list[str]) -> list[str]:
@@ -46,11 +48,15 @@ def train(cfg: TrainConfig, progress: bool = True, should_stop=None) -> dict:
     ``should_stop(step)`` is asked after every optimizer step; when it returns True the run saves
     ``last/`` and returns early (a preemption or time-limit handler), and the next call resumes.
     """
+    output_folder(cfg.output_dir)  # a file in the way is said before the data is read
     rank, world, device = distributed_setup(cfg.device)
     seed_everything(cfg.seed)
+    if cfg.init_from:
+        # not a checkpoint, or its weights damaged: said before the data is read (a repo id fetched now)
+        read_meta(resolve_checkpoint(cfg.init_from))
     sentences = load_sentences(cfg.data, cfg.data.train_split)
     if not sentences:
-        raise InputError(None, f"no sentences in split {cfg.data.train_split!r} of {cfg.data.metadata}")
+        raise InputError(None, f"no sentences in split {quoted(cfg.data.train_split)} of {cfg.data.metadata}")
     # the prompts name the data's languages ("... German Sign Language video into German"); a model that
     # resumes or starts from another keeps what its config says
     cfg.model.language = cfg.model.language or data_language(cfg.data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, quoted
 
 SPLITS = ("train", "val", "test")
 # documents per split; a document holds min..max sentences (5.5 on average with the defaults)
@@ -20,7 +20,7 @@ RUNTIME_FIELDS = ("workers", "progress", "overwrite")
 
 
 def _fail(name: str, value, expected: str) -> None:
-    raise InputError(None, f"config value synth.{name}={value!r} is invalid: expected {expected}")
+    raise InputError(None, f"config value synth.{name}={quoted(value)} is invalid: expected {expected}")
 
 
 @dataclass

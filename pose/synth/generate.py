@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ..errors import InputError
-from ..io import atomic_folder, atomic_output, write_pose
+from ..errors import MESSAGE, InputError, excerpt
+from ..io import atomic_folder, atomic_output, output_folder, write_pose
 from .config import SPLITS, SynthConfig
 from .grammar import SynthSentence, sample_sentence
 from .lexicon import LEXICON_SIGNS
@@ -113,7 +113,9 @@ def held_out_glosses(folder: Path) -> set[tuple[str, ...]]:
                 try:
                     seen.add(tuple(json.loads(line)["glosses"]))
                 except (ValueError, KeyError, TypeError) as e:
-                    raise InputError(path, f"line {n} is not a synthsign sentence record ({e})") from None
+                    raise InputError(
+                        path, f"line {n} is not a synthsign sentence record ({excerpt(e, MESSAGE)})"
+                    ) from None
     return seen
 
 
@@ -254,7 +256,7 @@ def generate(out_dir: str | os.PathLike, config: SynthConfig | None = None) -> S
     """Generate a synthsign dataset into ``out_dir`` (see the module doc for the layout)."""
     config = config or SynthConfig()
     started = time.perf_counter()
-    out = Path(out_dir)
+    out = output_folder(out_dir)
     docs = [
         d
         for d in plan(config)

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import MESSAGE, InputError, excerpt, quoted
 from .config import SPLITS
 
 WORD = re.compile(r"[a-z']+")
@@ -71,7 +71,7 @@ def load_metadata(folder: str | os.PathLike, split: str | None = None) -> list[S
     folder = Path(folder)
     splits = SPLITS if split is None else (split,)
     if split is not None and split not in SPLITS:
-        raise InputError(None, f"unknown split {split!r}: expected one of {', '.join(SPLITS)}")
+        raise InputError(None, f"unknown split {quoted(split)}: expected one of {', '.join(SPLITS)}")
     records = []
     for s in splits:
         path = folder / f"synthsign_{s}.jsonl"
@@ -81,7 +81,7 @@ def load_metadata(folder: str | os.PathLike, split: str | None = None) -> list[S
             try:
                 records.append(SynthRecord.from_json(json.loads(line)))
             except (ValueError, TypeError, KeyError) as err:
-                raise InputError(path, f"line {n} is not a synthsign record ({err})") from err
+                raise InputError(path, f"line {n} is not a synthsign record ({excerpt(err, MESSAGE)})") from err
     return records
 
 

@@ -22,8 +22,8 @@ from pathlib import Path
 import submitit  # at import, not inside a command: it configures logging (dictConfig) when first imported
 
 from pose.config_loader import config_yaml
-from pose.errors import InputError
-from pose.io import atomic_output
+from pose.errors import MESSAGE, InputError, excerpt
+from pose.io import atomic_output, make_folder, output_folder
 
 from .profiles import check_profile, load_profile
 from .stages import get_stage
@@ -58,13 +58,12 @@ def submit(
         profile = dataclasses.replace(profile, cluster="debug")
     if spec.check is not None:
         spec.check(cfg)
-    check_profile(profile, Path(profile_path))
+    check_profile(profile, Path(profile_path), array_stage=stage if spec.array else None)
     cpu_only = profile.cluster == "slurm" and not profile.gpus_per_node
     if cpu_only and getattr(cfg, "device", None) == "auto":
         cfg.device = "cpu"  # a CPU-only allocation trains with gloo, whatever the submitting machine has
-    run = spec.run_folder(cfg)
-    logs = run / "slurm"
-    logs.mkdir(parents=True, exist_ok=True)
+    run = output_folder(spec.run_folder(cfg))
+    logs = make_folder(run / "slurm")
     for name, obj in ((f"{stage}.yaml", cfg), (f"{stage}.profile.yaml", profile)):
         with atomic_output(logs / name) as tmp:
             tmp.write_text(config_yaml(obj))
@@ -74,7 +73,7 @@ def submit(
     try:
         executor.update_parameters(name=f"signllava-{stage}", **profile.executor_parameters())
     except NameError as err:  # an sbatch option submitit does not know
-        raise InputError(Path(profile_path), str(err).splitlines()[0]) from err
+        raise InputError(Path(profile_path), excerpt(str(err).splitlines()[0], MESSAGE)) from err
     shards = list(range(profile.array_size)) if spec.array else [0]
     job = spec.job(cfg, len(shards), profile.max_requeues)
     jobs = executor.map_array(job, shards) if spec.array else [executor.submit(job)]

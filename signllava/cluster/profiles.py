@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from pose.errors import InputError
+from pose.errors import MESSAGE, InputError, excerpt, quoted
 
 from .stages import STAGES
 
@@ -46,10 +47,10 @@ class Profile:
 
     def __post_init__(self):
         if self.cluster not in ("slurm", "local", "debug"):
-            raise InputError(None, f"profile value cluster={self.cluster!r} is invalid: slurm, local or debug")
+            raise InputError(None, f"profile value cluster={quoted(self.cluster)} is invalid: slurm, local or debug")
         for name in ("nodes", "tasks_per_node", "cpus_per_task", "time_min", "array_size", "array_parallelism"):
             if getattr(self, name) < 1:
-                raise InputError(None, f"profile value {name}={getattr(self, name)!r} is invalid: must be >= 1")
+                raise InputError(None, f"profile value {name}={quoted(getattr(self, name))} is invalid: must be >= 1")
         if self.gpus_per_node < 0 or self.max_requeues < 0 or self.signal_delay_s < 0:
             raise InputError(None, "profile values gpus_per_node, max_requeues and signal_delay_s must be >= 0")
 
@@ -85,13 +86,13 @@ def load_profile(path: str | os.PathLike, stage: str) -> Profile:
     try:
         raw = OmegaConf.to_container(OmegaConf.load(path)) or {}
     except Exception as err:
-        raise InputError(path, f"not a valid YAML profile ({str(err).splitlines()[0]})") from err
+        raise InputError(path, f"not a valid YAML profile ({excerpt(str(err).splitlines()[0], MESSAGE)})") from err
     if not isinstance(raw, dict) or set(raw) - {"defaults", "stages"}:
         raise InputError(path, "a profile has two sections, defaults and stages; found " + ", ".join(map(str, raw)))
     stages = raw.get("stages") or {}
     unknown = sorted(set(stages) - set(STAGES))
     if unknown:
-        raise InputError(path, f"unknown stage {unknown[0]!r} in stages (known: {', '.join(STAGES)})")
+        raise InputError(path, f"unknown stage {quoted(unknown[0])} in stages (known: {', '.join(STAGES)})")
     known = {f.name for f in dataclasses.fields(Profile)}
     merged = {}
     for where, section in (("defaults", raw.get("defaults") or {}), (f"stages.{stage}", stages.get(stage) or {})):
@@ -104,7 +105,7 @@ def load_profile(path: str | os.PathLike, stage: str) -> Profile:
     except InputError as err:
         raise InputError(path, err.problem) from err
     except TypeError as err:
-        raise InputError(path, str(err)) from err
+        raise InputError(path, excerpt(err, MESSAGE)) from err
 
 
 def _partition_gpus(partition: str | None) -> int:
@@ -129,15 +130,44 @@ def _partitions() -> list[str]:
     return sorted(set(out.split()))
 
 
-def check_profile(profile: Profile, where: Path) -> None:
+def max_array_size() -> int | None:
+    """The cluster's ``MaxArraySize`` (``scontrol show config``; SLURM's default is 1001): an array's task
+    ids must be below it. None where scontrol is not here or does not say."""
+    if shutil.which("scontrol") is None:
+        return None
+    try:
+        out = subprocess.run(["scontrol", "show", "config"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    found = re.search(r"^\s*MaxArraySize\s*=\s*(\d+)", out, re.MULTILINE)
+    return int(found.group(1)) if found else None
+
+
+def _check_array_size(profile: Profile, where: Path, stage: str) -> None:
+    """An array of ``array_size`` tasks (ids 0 to array_size - 1) that SLURM would refuse at submission."""
+    limit = max_array_size()
+    if limit is not None and profile.array_size > limit:
+        raise InputError(
+            where,
+            f"array_size {profile.array_size} is more than this cluster allows in one job array (its MaxArraySize "
+            f"is {limit}); set array_size: {limit} or less in the profile (stages: {stage}: or defaults:), "
+            "each task then takes more of the inputs",
+        )
+
+
+def check_profile(profile: Profile, where: Path, array_stage: str | None = None) -> None:
+    """Refuse what the cluster cannot give; ``array_stage``: the stage submitted as a job array, whose
+    ``array_size`` must fit the cluster's limit."""
     if profile.cluster == "slurm":
         if shutil.which("sbatch") is None:
             raise InputError(where, "cluster: slurm, but no SLURM here (sbatch not found); use --local to run here")
+        if array_stage is not None:
+            _check_array_size(profile, where, array_stage)
         known = _partitions()
         if profile.partition and known and profile.partition not in known:
             raise InputError(
                 where,
-                f"partition {profile.partition!r} does not exist on this cluster (it has {', '.join(known)}); "
+                f"partition {quoted(profile.partition)} does not exist on this cluster (it has {', '.join(known)}); "
                 "set partition: in the profile",
             )
         if profile.gpus_per_node:

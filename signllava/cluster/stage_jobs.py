@@ -19,7 +19,7 @@ from pathlib import Path
 import submitit  # at import, not inside a command: it configures logging (dictConfig) when first imported
 
 from pose.config import ExtractConfig
-from pose.io import atomic_output
+from pose.io import atomic_output, make_folder
 from pretrain.build import PretrainConfig
 from pretrain.extract import ExtractFeaturesConfig
 
@@ -136,8 +136,7 @@ class ExtractPosesJob(_Requeueable):
         cfg = dataclasses.replace(self.config, shard=shard)
         report = run_batch(self.inputs, self.output, cfg, progress=False)
         print(report.summary(), flush=True)
-        shards = Path(self.output) / "slurm" / "shards"
-        shards.mkdir(parents=True, exist_ok=True)
+        shards = make_folder(Path(self.output) / "slurm" / "shards")
         failures = shards / f"shard-{shard:05d}.failures.tsv"
         if report.failed:
             write_failures(report, failures)

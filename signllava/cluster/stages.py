@@ -21,7 +21,7 @@ from typing import Any
 
 from pose.config import ExtractConfig
 from pose.config_loader import load_config
-from pose.errors import InputError
+from pose.errors import InputError, quoted
 from pretrain.build import PretrainConfig
 from pretrain.extract import ExtractFeaturesConfig
 
@@ -139,7 +139,7 @@ class Stage:
             return None
         if name not in self.variants:
             choices = ", ".join(["1", *self.variants]) if self.variants else "none"
-            raise InputError(None, f"{self.name} has no variant (--stage) {name!r}: choose from {choices}")
+            raise InputError(None, f"{self.name} has no variant (--stage) {quoted(name)}: choose from {choices}")
         return self.variants[name]
 
 
@@ -158,7 +158,7 @@ def register(stage: Stage) -> Stage:
 
 def get_stage(name: str) -> Stage:
     if name not in STAGES:
-        raise InputError(None, f"unknown stage {name!r}: choose from {', '.join(STAGES)}")
+        raise InputError(None, f"unknown stage {quoted(name)}: choose from {', '.join(STAGES)}")
     return STAGES[name]
 
 

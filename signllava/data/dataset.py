@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from pose.errors import InputError
+from pose.errors import InputError, quoted
 from pose.features import frame_span
 from pretrain.jsalt import clip_key
 
@@ -59,24 +59,24 @@ class FeatureSource:
         key = self.key(sentence)
         if self.per_video_fps is None:
             if key is None:
-                raise InputError(None, f"stream {stream!r} has no features for clip {sentence.sentence_name}")
+                raise InputError(None, f"stream {quoted(stream)} has no features for clip {sentence.sentence_name}")
             features = self.store[key]
         else:
             if key is None:
                 video, clip = sentence.video_name, sentence.sentence_name
-                raise InputError(None, f"stream {stream!r} has no features for video {video} (clip {clip})")
+                raise InputError(None, f"stream {quoted(stream)} has no features for video {video} (clip {clip})")
             video = self.store[key]
             first, last = frame_span(self.per_video_fps, sentence.start, sentence.end, len(video))
             if last <= first:
                 raise InputError(
                     None,
-                    f"stream {stream!r}: clip {sentence.sentence_name} "
+                    f"stream {quoted(stream)}: clip {sentence.sentence_name} "
                     f"({sentence.start}-{sentence.end} s) has no frames in video {key}",
                 )
             features = video[first:last]
         if features.ndim != 2 or len(features) == 0:
             raise InputError(
-                None, f"stream {stream!r}: clip {key} features have shape {features.shape}, expected (T, D)"
+                None, f"stream {quoted(stream)}: clip {key} features have shape {features.shape}, expected (T, D)"
             )
         return features
 
@@ -156,7 +156,8 @@ class SignCollator:
             for i, t in enumerate(tensors):
                 if t.shape[1] != dim:
                     raise InputError(
-                        None, f"stream {name!r}: clip {items[i]['sentence']} has dim {t.shape[1]}, the batch has {dim}"
+                        None,
+                        f"stream {quoted(name)}: clip {items[i]['sentence']} has dim {t.shape[1]}, the batch has {dim}",
                     )
                 batch[i, : t.shape[0]] = t
                 mask[i, : t.shape[0]] = True

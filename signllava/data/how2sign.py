@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ftfy import TextFixerConfig, fix_text
 
-from pose.errors import InputError
+from pose.errors import InputError, excerpt
 from pose.io import atomic_output
 
 from .registry import Dataset, register
@@ -97,11 +97,9 @@ def read_realigned(path: str | os.PathLike, split: str | None = None) -> tuple[l
     rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
     next(rows)
     header = _header(text)
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise InputError(
-            path, f"not How2Sign realigned metadata: missing column(s) {', '.join(missing)} (found {', '.join(header)})"
-        )
+    problem = _header_problem(header)
+    if problem:
+        raise InputError(path, problem)
     col = {name: header.index(name) for name in REQUIRED}
     para_cols = [i for i, h in enumerate(header) if PARAPHRASE_PREFIX in h]
     gloss_col = header.index(GLOSS_COLUMN) if GLOSS_COLUMN in header else None
@@ -363,6 +361,23 @@ def with_media(report: CheckReport, durations: Mapping[str, float]) -> CheckRepo
     return out
 
 
+def _header_problem(header: list[str]) -> str | None:
+    missing = [c for c in REQUIRED if c not in header]
+    if not missing:
+        return None
+    return (
+        f"not How2Sign realigned metadata: missing column(s) {', '.join(missing)} (found {excerpt(', '.join(header))})"
+    )
+
+
+def explain(path: Path) -> str | None:
+    """Why a table of text is not How2Sign metadata (its missing columns), for a file no dataset recognized."""
+    if not path.is_file() or path.suffix.lower() not in (".csv", ".tsv", ".txt"):
+        return None
+    with open(path, encoding="utf-8-sig", errors="replace") as f:
+        return _header_problem(_header(f.readline() or "\n"))
+
+
 def is_realigned(path: Path) -> bool:
     """Whether ``path`` is How2Sign-layout metadata: a text file whose header has the realigned columns."""
     if not path.is_file() or path.suffix.lower() not in (".csv", ".tsv", ".txt"):
@@ -405,6 +420,7 @@ register(
         "SENTENCE_NAME, START_REALIGNED, END_REALIGNED, SENTENCE); videos: full videos or pre-cut clips",
         recognize=is_realigned,
         read=_read_realigned,
+        explain=explain,
         context="the first sentences and the sentences right before it in the same video (by START)",
     )
 )

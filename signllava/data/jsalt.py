@@ -20,7 +20,7 @@ import json
 import os
 from pathlib import Path
 
-from pose.errors import InputError
+from pose.errors import InputError, quoted
 from pretrain.jsalt import clip_key
 
 from .how2sign import Sentence, fix_mojibake, split_of
@@ -68,14 +68,14 @@ def read_annotations(path: str | os.PathLike, split: str | None = None) -> list[
             raise InputError(path, f"{where}: clip_order lists {', '.join(map(repr, twice))} more than once")
         unlisted = [c for c in clips if c != "clip_order" and c not in listed]
         if unlisted:
-            raise InputError(path, f"{where}: clip {unlisted[0]!r} is not in its clip_order")
+            raise InputError(path, f"{where}: clip {quoted(unlisted[0])} is not in its clip_order")
         for position, clip in enumerate(order):
             entry = clips.get(clip)
             if not isinstance(entry, dict) or not isinstance(entry.get("translation"), str):
-                raise InputError(path, f"{where}, clip {clip!r}: needs an object with a translation string")
+                raise InputError(path, f"{where}, clip {quoted(clip)}: needs an object with a translation string")
             paraphrases = entry.get("paraphrases", [])
             if not _strings(paraphrases):
-                raise InputError(path, f"{where}, clip {clip!r}: paraphrases must be a list of strings")
+                raise InputError(path, f"{where}, clip {quoted(clip)}: paraphrases must be a list of strings")
             text = fix_mojibake(entry["translation"].strip())
             if not text:
                 continue

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pose.errors import InputError
+from pose.errors import InputError, quoted
 from pose.features import frame_span, pose_view_208, sign2vec_view_255
 from pose.io import read_pose
 
@@ -28,7 +28,7 @@ def view_for(dim: int, stream: str = "pose"):
     if dim not in VIEWS:
         raise InputError(
             None,
-            f"stream {stream!r} has {dim} values per frame: no pose view has that size "
+            f"stream {quoted(stream)} has {dim} values per frame: no pose view has that size "
             f"(they have {', '.join(map(str, VIEWS))}); it needs its encoder's features",
         )
     return VIEWS[dim]

@@ -32,6 +32,8 @@ class Dataset:
     # the sentences of a group of its files (all the paths of data.metadata that are its), with dropped rows
     read: Callable[[Sequence[Path]], CheckReport]
     context: str = ""  # what the context of a sentence is (the previous sentences of what), for `data list`
+    # why a file no dataset recognized is not this one's, where the file looks meant for it (its columns)
+    explain: Callable[[Path], str | None] | None = None
 
 
 DATASETS: dict[str, Dataset] = {}
@@ -59,10 +61,14 @@ def recognize(path: str | os.PathLike) -> Dataset:
     for dataset in DATASETS.values():
         if dataset.recognize(path):
             return dataset
+    reasons = [why for d in DATASETS.values() if d.explain is not None and (why := d.explain(path))]
     raise InputError(
         path,
-        "not a file of any dataset SignLLaVA reads (" + ", ".join(DATASETS) + "): `signllava data list` says what "
-        "each wants, or name one with --set data.dataset=NAME",
+        (f"{reasons[0]}; nor a file of another dataset" if reasons else "not a file of any dataset SignLLaVA reads")
+        + " ("
+        + ", ".join(DATASETS)
+        + "): `signllava data list` says what each wants, or name one with "
+        "--set data.dataset=NAME",
     )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from pose import provenance
-from pose.errors import InputError
+from pose.errors import InputError, quoted
 
 from .dataset import FeatureSource
 from .datasets import dataset_named, read_metadata, recognize
@@ -99,13 +99,15 @@ def build_streams(data: DataConfig, sentences: list[Sentence], model_config) -> 
             if missing:  # found now rather than by a training run hours in
                 raise InputError(
                     spec.store,
-                    f"stream {name!r} has no features for {len(missing)} of the {len(sentences)} sentences of "
+                    f"stream {quoted(name)} has no features for {len(missing)} of the {len(sentences)} sentences of "
                     f"{', '.join(data.metadata)}, e.g. {_named(missing[0], spec.per_video_fps)}",
                 )
         dim = model_config.streams[name].dim
         got = _dim_of(sources[name], sentences[0], name) if sentences else dim
         if got != dim:
-            raise InputError(None, f"stream {name!r}: the data has {got} values per frame, the model expects {dim}")
+            raise InputError(
+                None, f"stream {quoted(name)}: the data has {got} values per frame, the model expects {dim}"
+            )
     return sources
 
 

@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pose.errors import InputError
+from pose.errors import InputError, quoted
 
 from .how2sign import Sentence, by_video
 
@@ -289,4 +289,4 @@ class TaskBuilder:
             rng.shuffle(asked)
             words = ", ".join(f"'{w}'" for w, _ in asked)
             return Task(name, task, ", ".join(a for _, a in asked), QUESTIONS[task].format(words=words))
-        raise InputError(None, f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+        raise InputError(None, f"unknown task {quoted(task)}; choose one of {', '.join(TASKS)}")

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import torch
 
-from pose.errors import InputError
+from pose.errors import InputError, quoted
 
 from ..data.tasks import WORD_RE, Task
 from .questions import Question, parse_question
@@ -56,10 +56,11 @@ class AnswerConfig:
         for task in ("sign_present", "signs_present", "reversed"):
             if getattr(self, task) not in METHODS[task]:
                 raise InputError(
-                    None, f"config value {task}={getattr(self, task)!r} is invalid: choose {', '.join(METHODS[task])}"
+                    None,
+                    f"config value {task}={quoted(getattr(self, task))} is invalid: choose {', '.join(METHODS[task])}",
                 )
         if self.num_beams < 1:
-            raise InputError(None, f"config value num_beams={self.num_beams!r} must be >= 1")
+            raise InputError(None, f"config value num_beams={quoted(self.num_beams)} must be >= 1")
 
     def method(self, task: str) -> str:
         return getattr(self, task, "llm")
@@ -202,5 +203,5 @@ def answer_tasks(
 def _question(task: Task) -> Question:
     question = parse_question(task.question or "")
     if question is None or question.task != task.task:
-        raise InputError(None, f"task {task.sentence}: {task.question!r} is not a {task.task} question")
+        raise InputError(None, f"task {task.sentence}: {quoted(task.question)} is not a {task.task} question")
     return question

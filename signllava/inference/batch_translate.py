@@ -4,7 +4,8 @@ The inputs are gathered as ``extract-poses`` gathers its videos (:func:`pose.bat
 videos and .pose files, folders of them (mirrored under the output folder), manifests. One output
 per input is written atomically (``OUT/<relative path>/<stem>.txt``, ``.json``, ``.srt``, ``.vtt``
 by format; ``<stem>.answer.txt`` for ``ask``), inputs whose output exists are skipped (a rerun does
-what is left), the next input's poses are extracted while the current one decodes, and a failing
+what is left; a run writing the same folder at once leaves each input the other holds the lock of,
+:func:`pose.io.claim`), the next input's poses are extracted while the current one decodes, and a failing
 input is recorded in the report (:class:`pose.batch.BatchReport`, as ``extract-poses`` reports)
 while the others go on::
 
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pose.batch import BatchReport, Job, Outcome, error_line, plan_outputs, write_failures
-from pose.io import atomic_output, pose_seconds, remove_partials
+from pose.io import atomic_output, claim, pose_seconds, remove_partials
 from pose.video import VIDEO_SUFFIXES, probe
 
 from .progress import BatchBar
@@ -42,6 +43,7 @@ class Batch:
     output_dir: Path
     jobs: list[Job]
     skipped: list[str]
+    overwrite: bool = False  # redo inputs whose output exists (else one that appears meanwhile is left)
 
     @property
     def inputs(self) -> list[Path]:
@@ -65,7 +67,7 @@ def plan_batch(
             skipped.append(str(target))
         else:
             jobs.append(Job(source, target))
-    return Batch(out, jobs, skipped)
+    return Batch(out, jobs, skipped, overwrite)
 
 
 def translate_batch(
@@ -165,6 +167,22 @@ def estimated_frames(fps: float | None) -> Callable[[Path], int]:
     return frames
 
 
+def _produce(job: Job, produce: Callable[[Path], str], overwrite: bool) -> Outcome:
+    """One input into its output, under the output's lock: ``skipped`` when the output appeared since
+    the batch was planned (another run finished it), ``failed`` with the error of a bad input."""
+    outcome = Outcome(str(job.video), str(job.output), "done")
+    if job.output.exists() and not overwrite:
+        outcome.status = "skipped"
+        return outcome
+    try:
+        # the temporary file is there while the input is worked on: an error or a kill leaves no output
+        with atomic_output(job.output) as tmp:
+            tmp.write_text(produce(job.video), encoding="utf-8")
+    except Exception as err:  # one bad input must not stop the others
+        outcome.status, outcome.error = "failed", error_line(job.video, err)
+    return outcome
+
+
 def _run(
     translator: Translator,
     batch: Batch,
@@ -185,14 +203,13 @@ def _run(
             # this input's poses (unless already on their way), then the next one's: extracted while this one
             # decodes; prefetches run in order, so this one never waits for the next
             translator.prefetch([j.video for j in jobs[i : i + 2]])
-            outcome = Outcome(str(job.video), str(job.output), "done")
             began = time.perf_counter()
-            try:
-                # the temporary file is there while the input is worked on: an error or a kill leaves no output
-                with atomic_output(job.output) as tmp:
-                    tmp.write_text(produce(job.video), encoding="utf-8")
-            except Exception as err:  # one bad input must not stop the others
-                outcome.status, outcome.error = "failed", error_line(job.video, err)
+            with claim(job.output) as mine:
+                outcome = _produce(job, produce, batch.overwrite) if mine else None
+            if outcome is None or outcome.status == "skipped":  # another run is writing it, or wrote it meanwhile
+                (report.busy if outcome is None else report.skipped).append(str(job.output))
+                bar.passed(job.video)
+                continue
             outcome.seconds = time.perf_counter() - began
             outcome.frames = bar.finished(job.video, outcome.status == "done")
             (report.done if outcome.status == "done" else report.failed).append(outcome)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pose.errors import InputError
+from pose.errors import InputError, quoted
 from pose.io import file_sha256
 from pretrain.encoder_record import recorded_encoder
 from pretrain.extract import IMAGE_STREAMS  # encoders that read video frames, not only poses
@@ -76,7 +76,7 @@ def load_encoders(
         if checkpoint is None:
             raise InputError(
                 None,
-                f"the model reads stream {name!r} ({stream.dim} values per frame) from a pretrained encoder: "
+                f"the model reads stream {quoted(name)} ({stream.dim} values per frame) from a pretrained encoder: "
                 f"give --encoder {name}=PRETRAIN_RUN/last (the checkpoint that extracted its training features)",
             )
         checkpoint = resolve_encoder(checkpoint)  # a folder, an export or a Hugging Face repo id
@@ -85,7 +85,7 @@ def load_encoders(
             raise InputError(
                 checkpoint,
                 f"{cfg.objective} encoder gives {objective.dim} values per frame; "
-                f"the model's stream {name!r} has {stream.dim}",
+                f"the model's stream {quoted(name)} has {stream.dim}",
             )
         digest = file_sha256(checkpoint / "model.safetensors")[:16]  # the feature cache key's encoder part
         out[name] = StreamEncoder(name, checkpoint, objective, cfg.objective, digest)
@@ -98,6 +98,8 @@ def parse_encoder_options(options: list[str]) -> dict[str, str]:
     for option in options:
         name, sep, folder = option.partition("=")
         if not sep or not name or not folder:
-            raise InputError(None, f"--encoder {option!r} must look like NAME=CHECKPOINT (e.g. sign2vec=runs/s2v/last)")
+            raise InputError(
+                None, f"--encoder {quoted(option)} must look like NAME=CHECKPOINT (e.g. sign2vec=runs/s2v/last)"
+            )
         out[name] = folder
     return out

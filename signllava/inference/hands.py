@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from pose_format import Pose
 
-from pose.errors import InputError
+from pose.errors import InputError, quoted
 from pose.features import component
 
 from .subtitles import Segment, hands_share
@@ -33,7 +33,7 @@ class HandsCheck:
 
     def __post_init__(self):
         if not 0 <= self.min_found <= 1:
-            raise InputError(None, f"config value min_found={self.min_found!r} must be between 0 and 1")
+            raise InputError(None, f"config value min_found={quoted(self.min_found)} must be between 0 and 1")
 
 
 def hand_found(pose: Pose) -> np.ndarray | None:

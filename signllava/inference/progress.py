@@ -103,6 +103,14 @@ class BatchBar:
         self.bar.refresh()
         return frames
 
+    def passed(self, path: Path) -> None:
+        """An input left to another run (it writes that output): out of the count and the estimate."""
+        self.count -= 1
+        if self.estimate is not None:
+            self.estimate.finished(path, 0)
+            self.bar.total = max(self.estimate.total(), self.bar.n)
+        self.bar.set_description(self._desc(), refresh=False)
+
     def write(self, line: str) -> None:
         """A line on stderr, above the bar where one is shown."""
         tqdm.write(line, file=sys.stderr)

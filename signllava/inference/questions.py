@@ -15,7 +15,7 @@ import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from pose.errors import InputError
+from pose.errors import InputError, excerpt
 
 from ..data.tasks import QUESTIONS, TASKS
 
@@ -107,7 +107,7 @@ def answered(kinds: Sequence[str]) -> str:
 def recognize(text: str, kinds: Sequence[str]) -> Question:
     """The question as one of ``kinds`` (the loaded model's trained QA tasks); a question of no known
     kind, or of a kind the model was never trained on, raises an :class:`InputError` that says so."""
-    shown = " ".join(text.split())
+    shown = excerpt(text)  # what the user asked, as the error quotes it
     if not shown:
         raise InputError(None, "the question is empty")
     question = parse_question(text)

@@ -26,7 +26,7 @@ from pose_format import Pose
 
 from pose.config import HolisticConfig
 from pose.errors import InputError
-from pose.io import atomic_output
+from pose.io import atomic_output, make_folder
 from pose.provenance import extraction_settings, warn_other_backend
 from pose.video import FRAMES_FPS
 
@@ -265,7 +265,7 @@ class Translator:
                 path, f"{encoder.name} features have shape {features.shape}: one row per pose frame expected"
             )
         self.timings.add(encoder.name, time.perf_counter() - start)
-        cached.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(cached.parent)
         with atomic_output(cached) as tmp, open(tmp, "wb") as f:
             np.save(f, features)
         return features

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from pose.config_loader import load_config
-from pose.errors import InputError
+from pose.errors import InputError, quoted
 from pretrain.optim import OptimConfig
 from pretrain.runtime import CONFIG, pick_device
 
@@ -43,7 +43,7 @@ class TrainOptim(OptimConfig):
     def __post_init__(self):
         super().__post_init__()
         if not 0 <= self.label_smoothing < 1:
-            raise InputError(None, f"config value optim.label_smoothing={self.label_smoothing!r} is invalid")
+            raise InputError(None, f"config value optim.label_smoothing={quoted(self.label_smoothing)} is invalid")
 
 
 @dataclass
@@ -130,7 +130,7 @@ def load_trained(
     call). ``half_weights``: for inference only, on a CPU, keep the LLM's linear weights in float16
     (:func:`~signllava.model.llm.half_weight_linears`: ~1.75x faster decoding)."""
     folder = resolve_checkpoint(checkpoint)
-    read_meta(folder)
+    read_meta(folder)  # a damaged weight file too, before the LLM loads
     cfg = trained_config(folder)
     cfg.init_from = None  # the checkpoint itself holds everything
     if llm is not None:

@@ -20,21 +20,30 @@ import os
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
-from pose.errors import InputError
+from pose.errors import InputError, quoted
 from pose.io import atomic_folder, usual_permissions
-from pretrain.runtime import CONFIG, WEIGHTS
+from pretrain.runtime import CONFIG, RECOPY, WEIGHTS, check_weights, load_weights
 
 META = "meta.json"
 # the embedded default model: trained on synthsign only (signllava/recipes/default.yaml says how)
 DEFAULT_CHECKPOINT = Path(__file__).parents[1] / "default_model"  # package data at the top of signllava/
 
 
+REINSTALL = "the installation is damaged: reinstall signllava (pip install --force-reinstall)"
+
+
 def default_checkpoint() -> Path:
     if not (DEFAULT_CHECKPOINT / WEIGHTS).is_file():
         raise InputError(DEFAULT_CHECKPOINT, "the embedded default model is missing from this installation")
     return DEFAULT_CHECKPOINT
+
+
+def weights_fix(folder: str | os.PathLike) -> str:
+    """How to get good weights back for a checkpoint folder: the embedded default model is reinstalled."""
+    default = Path(folder).resolve() == DEFAULT_CHECKPOINT.resolve()
+    return REINSTALL if default else RECOPY
 
 
 def model_meta(model, poses: dict | None = None) -> dict:
@@ -73,7 +82,7 @@ def export_checkpoint(src: str | os.PathLike, dst: str | os.PathLike, half: bool
     ``half``: the weights in float16 (half the size; loading casts them back to the model's dtype)."""
     src = Path(src)
     read_meta(src)
-    state = load_file(src / WEIGHTS)
+    state = load_weights(src / WEIGHTS, fix=weights_fix(src))
     if half:
         state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
     with atomic_folder(dst) as tmp:
@@ -93,6 +102,8 @@ def _with_defaults(streams: dict) -> dict:
 
 
 def read_meta(folder: str | os.PathLike) -> dict:
+    """A checkpoint's metadata; a folder that is no checkpoint, or one whose weight file is damaged (read
+    from its header alone, so that it is refused before an LLM or any data loads for it), is one line."""
     folder = Path(folder)
     if not folder.exists():
         raise InputError(folder, "checkpoint folder not found")
@@ -100,6 +111,7 @@ def read_meta(folder: str | os.PathLike) -> dict:
         if (folder / "last" / META).is_file():  # a training run's folder: its checkpoint is last/
             raise InputError(folder, f"a training run's folder, not a checkpoint; give {folder / 'last'}")
         raise InputError(folder, "not a SignLLaVA checkpoint (no meta.json / model.safetensors)")
+    check_weights(folder / WEIGHTS, weights_fix(folder))
     try:
         return json.loads((folder / META).read_text())
     except json.JSONDecodeError as err:
@@ -120,8 +132,8 @@ def check_compatible(folder: str | os.PathLike, model, warm_start: bool = False)
     if meta.get("hidden_size") != ours["hidden_size"] or meta.get("vocab_size") != ours["vocab_size"]:
         raise InputError(
             folder,
-            f"checkpoint is for LLM {meta.get('llm')!r} (hidden size {meta.get('hidden_size')}, "
-            f"vocab {meta.get('vocab_size')}), not for {ours['llm']!r} (hidden size "
+            f"checkpoint is for LLM {quoted(meta.get('llm'))} (hidden size {meta.get('hidden_size')}, "
+            f"vocab {meta.get('vocab_size')}), not for {quoted(ours['llm'])} (hidden size "
             f"{ours['hidden_size']}, vocab {ours['vocab_size']})",
         )
     theirs, mine = _with_defaults(meta.get("streams") or {}), _with_defaults(ours["streams"])
@@ -134,8 +146,8 @@ def check_compatible(folder: str | os.PathLike, model, warm_start: bool = False)
     if connector["kind"] != ours["connector"]["kind"]:
         raise InputError(
             folder,
-            f"checkpoint was trained with connector {connector['kind']!r}, the model is built with "
-            f"{ours['connector']['kind']!r}: set model.connector={connector['kind']} to load it",
+            f"checkpoint was trained with connector {quoted(connector['kind'])}, the model is built with "
+            f"{quoted(ours['connector']['kind'])}: set model.connector={connector['kind']} to load it",
         )
     if connector != ours["connector"]:
         raise InputError(folder, f"checkpoint has connector settings {connector}, the model {ours['connector']}")
@@ -154,7 +166,7 @@ def load_checkpoint(folder: str | os.PathLike, model, warm_start: bool = False) 
     """
     folder = Path(folder)
     meta = check_compatible(folder, model, warm_start=warm_start)
-    state = load_file(folder / WEIGHTS)
+    state = load_weights(folder / WEIGHTS, fix=weights_fix(folder))
     expected = set(model.trainable_state())
     if warm_start:
         expected = {k for k in expected if k in state or not _fresh(k)}

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import torch
 
-from pose.errors import InputError
+from pose.errors import MESSAGE, InputError, excerpt, quoted
 from pose.io import atomic_folder
+from pretrain.runtime import RECOPY, check_weight_folder
 
 DEFAULT_LLM = "smollm2-135m"
 DEFAULT_ALIASES = (DEFAULT_LLM, "default", "SmolLM2-135M-Instruct")
@@ -66,6 +67,13 @@ def _default_local_copy() -> Path:
     return target
 
 
+def _weights_fix(name_or_path: str, source: str) -> str:
+    """How to get good weights back: the default LLM's cached copy is made again from the GGUF."""
+    if name_or_path in DEFAULT_ALIASES:
+        return f"remove the cached copy {source} and it is converted again from the GGUF"
+    return RECOPY
+
+
 def resolve(name_or_path: str) -> str:
     """A loadable id or folder for ``name_or_path`` (the default alias becomes its local copy)."""
     if name_or_path in DEFAULT_ALIASES:
@@ -96,11 +104,15 @@ def load_llm(
     device = torch.device(device)
     source = resolve(name_or_path)
     dtype = dtype or default_dtype(device)
+    if Path(source).is_dir():  # a damaged weight file is one line naming it, before transformers reads it
+        check_weight_folder(source, _weights_fix(name_or_path, source))
     try:
         tokenizer = AutoTokenizer.from_pretrained(source)
         model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, attn_implementation=attn_implementation)
     except OSError as err:
-        raise InputError(None, f"cannot load LLM {name_or_path!r}: {str(err).splitlines()[0]}") from err
+        raise InputError(
+            None, f"cannot load LLM {quoted(name_or_path)}: {excerpt(str(err).splitlines()[0], MESSAGE)}"
+        ) from err
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "left"

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from pose.errors import InputError
+from pose.errors import InputError, quoted
 
 PROJECTORS: dict[str, Callable[[int, int], nn.Module]] = {"linear": lambda i, o: nn.Linear(i, o)}
 MLP_RE = re.compile(r"^mlp(\d+)x_gelu$")
@@ -29,7 +29,7 @@ def build_projector(kind: str, in_dim: int, out_dim: int) -> nn.Module:
         return PROJECTORS[kind](in_dim, out_dim)
     match = MLP_RE.match(kind)
     if not match or int(match.group(1)) < 1:
-        raise InputError(None, f"unknown projector {kind!r}; use linear or mlpNx_gelu (e.g. mlp2x_gelu)")
+        raise InputError(None, f"unknown projector {quoted(kind)}; use linear or mlpNx_gelu (e.g. mlp2x_gelu)")
     layers: list[nn.Module] = [nn.Linear(in_dim, out_dim)]
     for _ in range(int(match.group(1)) - 1):
         layers += [nn.GELU(), nn.Linear(out_dim, out_dim)]
@@ -96,9 +96,11 @@ class StreamProjector(nn.Module):
     ):
         super().__init__()
         if out_norm not in OUT_NORMS:
-            raise InputError(None, f"unknown projector output norm {out_norm!r}; choose one of {', '.join(OUT_NORMS)}")
+            raise InputError(
+                None, f"unknown projector output norm {quoted(out_norm)}; choose one of {', '.join(OUT_NORMS)}"
+            )
         if pool not in POOLS:
-            raise InputError(None, f"unknown temporal pooling {pool!r}; choose one of {', '.join(POOLS)}")
+            raise InputError(None, f"unknown temporal pooling {quoted(pool)}; choose one of {', '.join(POOLS)}")
         if stride < 1:
             raise InputError(None, f"temporal stride must be >= 1, got {stride}")
         if temporal < 0:

@@ -50,11 +50,29 @@ def test_manifest_tsv_and_txt(tmp_path):
         read_manifest(bad)
 
 
+def test_a_manifest_row_is_quoted_by_an_excerpt(tmp_path):
+    manifest = tmp_path / "list.txt"
+    manifest.write_text("clip" * 50_000 + ".txt\n")  # one huge "path" that is no video
+    with pytest.raises(InputError, match=r"list.txt: row 1: 'clipclip.*…' is not a file name of the inputs") as err:
+        read_manifest(manifest)
+    assert len(err.value.problem) < 200
+
+
 def test_colliding_output_names_are_refused(tmp_path):
     write_video(tmp_path / "x" / "same.mp4", frames=2)
     write_video(tmp_path / "y" / "same.mp4", frames=2)
     with pytest.raises(InputError, match="collides"):
         plan([tmp_path / "x" / "same.mp4", tmp_path / "y" / "same.mp4"], tmp_path / "out", ExtractConfig())
+
+
+def test_an_output_folder_that_is_a_file_is_refused_before_any_video(tmp_path):
+    make_folder(tmp_path / "in", 1)
+    (tmp_path / "out").write_text("a file\n")
+    with pytest.raises(InputError, match="out: a file is in the way: an output folder goes here"):
+        run_batch([tmp_path / "in"], tmp_path / "out", ExtractConfig(), progress=False)
+    with pytest.raises(InputError, match="out: a file, not a folder"):
+        run_batch([tmp_path / "in"], tmp_path / "out" / "poses", ExtractConfig(), progress=False)
+    assert (tmp_path / "out").read_text() == "a file\n"
 
 
 def test_failures_are_summarized_without_stopping(tmp_path):
@@ -69,6 +87,37 @@ def test_failures_are_summarized_without_stopping(tmp_path):
         assert len(read_pose(out).body.data) > 0
     again = run_batch([tmp_path / "in"], tmp_path / "out", ExtractConfig(), progress=False)
     assert len(again.skipped) == 3 and len(again.done) == 0 and len(again.failed) == 1
+
+
+def test_a_video_another_run_is_extracting_is_left_to_it_and_counted(tmp_path):
+    from pose.io import claim
+
+    make_folder(tmp_path / "in", 3)
+    held = tmp_path / "out" / "a" / "v1.pose"
+    with claim(held) as mine:  # another run, extracting v1 now
+        assert mine
+        report = run_batch([tmp_path / "in"], tmp_path / "out", ExtractConfig(), progress=False)
+    assert report.busy == [str(held)] and len(report.done) == 2 and not report.failed and not held.exists()
+    assert "2 extracted, 0 already done (skipped), 1 being extracted by another run (skipped), 0 failed" in (
+        report.summary()
+    )
+    again = run_batch([tmp_path / "in"], tmp_path / "out", ExtractConfig(), progress=False)
+    assert [o.output for o in again.done] == [str(held)] and len(again.skipped) == 2 and not again.busy
+
+
+def test_two_runs_on_one_folder_at_once_extract_each_video_once(tmp_path):
+    """Two extract-poses on the same videos at once: each video is extracted by one of them, the other
+    leaves it (being extracted, or found done); no partial or lock file is left."""
+    videos = make_folder(tmp_path / "in", 6, frames=30)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "signllava", "extract-poses", str(tmp_path / "in"), "-o", str(out), "-q", "-w", "1"]
+    runs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) for _ in range(2)]
+    summaries = [run.communicate(timeout=600)[0].strip().splitlines()[-1] for run in runs]
+    assert all(run.returncode == 0 for run in runs), summaries
+    extracted = [int(line.split(" extracted")[0]) for line in summaries]
+    assert sum(extracted) == len(videos), summaries  # none twice
+    assert len(list(out.rglob("*.pose"))) == len(videos)
+    assert not list(out.rglob(".*")), "no partial or lock file is left"
 
 
 def test_two_workers(tmp_path):

@@ -105,3 +105,11 @@ def test_a_saved_config_loads_back_equal(tmp_path):
     assert "s2v:\n      dim: 64" in path.read_text() and not list(path.parent.glob(".*"))  # no temporary left
     with pytest.raises(TypeError, match="dataclass"):
         save_config({"steps": 4}, tmp_path / "dict.yaml")
+
+
+def test_a_long_value_in_a_config_file_is_clipped_in_the_error(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("holistic:\n  model_complexity: " + "x" * 100_000 + "\n")
+    with pytest.raises(InputError) as err:
+        load_config(ExtractConfig, path)
+    assert str(err.value).startswith(f"{path}: ") and len(str(err.value)) < 300 and "…" in str(err.value)

@@ -21,3 +21,26 @@ def test_errors_survive_pickling_with_their_class():
         back = pickle.loads(pickle.dumps(err))
         assert type(back) is type(err) and str(back) == str(err) and back.path == err.path
     assert isinstance(VideoError("b.mp4", "empty file"), InputError)  # the CLI catches one class
+
+
+def test_an_excerpt_is_one_short_line():
+    from pose.errors import excerpt
+
+    assert excerpt("a  b\n c") == "a b c"
+    long = excerpt("x" * 400_000)
+    assert len(long) == 80 and long.endswith("…")
+    assert excerpt("word " * 10, limit=12) == "word word w…"
+
+
+def test_a_problem_quoting_a_whole_file_is_clipped():
+    err = InputError("big.json", "cannot read " + '{"videos": 1} ' * 100_000)
+    assert len(err.problem) <= 1000 and err.problem.endswith("…") and "\n" not in str(err)
+
+
+def test_a_quoted_value_reads_as_repr_and_is_clipped():
+    from pose.errors import quoted
+
+    assert quoted("fast") == "'fast'" and quoted(1.5) == "1.5" and quoted(["a"]) == "['a']"
+    long = quoted("x" * 10_000)
+    assert long.startswith("'xxx") and long.endswith("…'") and len(long) == 80
+    assert len(quoted(list(range(10_000)))) <= 80

@@ -6,7 +6,15 @@ from pose_format import Pose
 from pose_format.numpy.pose_body import NumPyPoseBody
 
 from pose.config import HolisticConfig
-from pose.features import FACE_37, POSE_DIM, SIGN2VEC_DIM, local_normalize, pose_view_208, sign2vec_view_255
+from pose.features import (
+    FACE_37,
+    POSE_DIM,
+    SIGN2VEC_DIM,
+    holistic_problem,
+    local_normalize,
+    pose_view_208,
+    sign2vec_view_255,
+)
 from pose.holistic import holistic_header
 from pose.io import read_pose
 from tests.conftest import realdata
@@ -27,6 +35,31 @@ def synthetic_pose(frames: int = 3, refine: bool = False, right_hand: bool = Tru
         conf[:, 0, rh : rh + 21] = 0
         data[:, 0, rh : rh + 21] = 0
     return Pose(header, NumPyPoseBody(fps=25, data=data, confidence=conf))
+
+
+def other_skeleton_pose(tool: str, frames: int = 4) -> Pose:
+    """A pose as another tool writes it with pose-format (2-D points in pixels): ``openpose`` (BODY_25,
+    137 points), ``alphapose`` (Halpe 136), ``coco`` (COCO whole-body 133: MMPose, RTMPose), or
+    ``reduced`` (a Holistic through pose-format's ``reduce_holistic``)."""
+    import copy
+
+    from pose_format.pose_header import PoseHeader, PoseHeaderDimensions
+    from pose_format.utils.alphapose import get_alphapose_components
+    from pose_format.utils.cocowholebody133_header import cocowholebody_components
+    from pose_format.utils.generic import reduce_holistic
+    from pose_format.utils.openpose import OpenPose_Components
+
+    if tool == "reduced":
+        return reduce_holistic(synthetic_pose(frames))
+    components = {
+        "openpose": lambda: copy.deepcopy(OpenPose_Components),
+        "alphapose": get_alphapose_components,
+        "coco": cocowholebody_components,
+    }[tool]()
+    header = PoseHeader(0.2, PoseHeaderDimensions(640, 480), components)
+    n = header.total_points()
+    data = np.random.default_rng(0).uniform(50, 400, (frames, 1, n, 2)).astype(np.float32)
+    return Pose(header, NumPyPoseBody(fps=25, data=data, confidence=np.ones((frames, 1, n), np.float32)))
 
 
 def test_dimensions_and_masks():
@@ -89,3 +122,44 @@ def test_views_reject_non_holistic(view):
     pose.header.components[0].name = "BODY"
     with pytest.raises(KeyError, match="POSE_LANDMARKS"):
         view(pose)
+
+
+def test_holistic_poses_have_no_problem():
+    assert holistic_problem(synthetic_pose().header) is None
+    assert holistic_problem(synthetic_pose(refine=True).header) is None  # 478 face points
+
+
+@pytest.mark.parametrize(
+    "tool, says",
+    [
+        ("openpose", "an OpenPose BODY_25 pose, not MediaPipe Holistic: it has pose_keypoints_2d (25 points)"),
+        ("alphapose", "an AlphaPose Halpe 136 pose, not MediaPipe Holistic: it has BODY_136 (26 points)"),
+        ("coco", "a COCO whole-body 133 (MMPose, RTMPose) pose, not MediaPipe Holistic: it has BODY (23 points)"),
+        ("reduced", "not MediaPipe Holistic's points (other points in POSE_LANDMARKS, FACE_LANDMARKS"),
+    ],
+)
+def test_another_skeleton_says_what_it_has_and_what_the_model_needs(tool, says):
+    problem = holistic_problem(other_skeleton_pose(tool).header)
+    assert problem.startswith(says) and "\n" not in problem
+    assert "the model needs MediaPipe Holistic's POSE_LANDMARKS (33 points), FACE_LANDMARKS (468 or 478)" in problem
+    if tool == "openpose":  # the one pose-format converts: the way to do it, which the test below follows
+        assert "pose_format.utils.pose_converter.convert_pose(pose, pose.topology.holistic_components())" in problem
+    else:
+        assert "extract the video's poses with `signllava extract-poses`" in problem
+
+
+def test_the_conversion_the_message_names_gives_a_pose_the_views_read():
+    pytest.importorskip("mediapipe.python.solutions.holistic")  # pose-format's converter imports it
+    from pose_format.utils.pose_converter import convert_pose
+
+    from pose.topology import holistic_components
+
+    converted = convert_pose(other_skeleton_pose("openpose"), holistic_components())
+    assert holistic_problem(converted.header) is None
+    assert pose_view_208(converted)[0].shape == (4, 208)
+
+
+def test_a_holistic_without_its_hands_is_named():
+    pose = synthetic_pose()
+    problem = holistic_problem(pose.get_components(["POSE_LANDMARKS", "FACE_LANDMARKS"]).header)
+    assert problem.startswith("not a whole MediaPipe Holistic pose (no LEFT_HAND_LANDMARKS, RIGHT_HAND_LANDMARKS)")

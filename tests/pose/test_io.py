@@ -44,3 +44,76 @@ def test_pose_seconds_reads_the_duration_without_the_landmarks(tmp_path):
     (tmp_path / "junk.pose").write_bytes(b"not a pose")
     with pytest.raises(InputError, match="junk.pose: not a readable .pose file"):
         pose_seconds(tmp_path / "junk.pose")
+
+
+@pytest.mark.parametrize("tool", ["openpose", "alphapose", "coco", "reduced"])
+def test_a_pose_of_another_skeleton_is_refused_where_the_model_reads_it(tmp_path, tool):
+    from pose.errors import InputError
+    from pose.io import pose_seconds, read_pose, write_pose
+    from tests.pose.test_features import other_skeleton_pose
+
+    path = write_pose(other_skeleton_pose(tool), tmp_path / f"{tool}.pose")
+    for read in (read_pose, pose_seconds):  # the header alone tells (a command refuses before any model loads)
+        with pytest.raises(InputError, match=f"{tool}.pose: .*the model needs MediaPipe Holistic's") as err:
+            read(path)
+        assert "\n" not in str(err.value)
+    assert len(read_pose(path, holistic=False).body.data) == 4  # drawing reads any skeleton
+
+
+def test_a_pose_of_no_person_is_refused(tmp_path):
+    from pose_format import Pose
+    from pose_format.numpy.pose_body import NumPyPoseBody
+
+    from pose.errors import InputError
+    from pose.io import read_pose, write_pose
+    from tests.pose.test_features import synthetic_pose
+
+    pose = synthetic_pose()
+    nobody = Pose(pose.header, NumPyPoseBody(25, pose.body.data.data[:, :0], pose.body.confidence[:, :0]))
+    with pytest.raises(InputError, match="nobody.pose: the pose holds no person"):
+        read_pose(write_pose(nobody, tmp_path / "nobody.pose"))
+
+
+def test_a_file_in_the_way_of_an_output_is_one_line_before_anything_is_written(tmp_path):
+    from pose.errors import InputError
+    from pose.io import atomic_folder, atomic_output, make_folder, output_file, output_folder
+
+    taken = tmp_path / "taken"
+    taken.write_text("a file\n")
+    (tmp_path / "dir").mkdir()
+    before = sorted(p.name for p in tmp_path.iterdir())
+    cases = [
+        (output_folder, taken, f"{taken}: a file is in the way: an output folder goes here"),
+        (make_folder, taken, f"{taken}: a file is in the way: an output folder goes here"),
+        (output_folder, taken / "sub" / "deeper", f"{taken}: a file, not a folder: {taken / 'sub' / 'deeper'} cannot"),
+        (output_file, taken / "out.tsv", f"{taken}: a file, not a folder: {taken / 'out.tsv'} cannot be written"),
+        (output_file, tmp_path / "dir", f"{tmp_path / 'dir'}: a folder is in the way: an output file goes here"),
+    ]
+    for check, path, says in cases:
+        with pytest.raises(InputError) as err:
+            check(path)
+        assert str(err.value).startswith(says) and "\n" not in str(err.value)
+    for writer, path in ((atomic_output, taken / "x.pose"), (atomic_folder, taken), (atomic_output, tmp_path / "dir")):
+        with pytest.raises(InputError), writer(path):
+            pytest.fail("the block runs only where the output can be written")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before and taken.read_text() == "a file\n"
+    assert output_folder(tmp_path / "new" / "run") == tmp_path / "new" / "run" and not (tmp_path / "new").exists()
+    assert make_folder(tmp_path / "new" / "run").is_dir()
+
+
+def test_an_output_claimed_by_one_run_is_not_claimed_by_another(tmp_path):
+    from pose.io import TMP_PREFIX, claim, lock_path, remove_partials
+
+    out = tmp_path / "poses" / "clip.pose"
+    with claim(out) as first:
+        assert first and lock_path(out).is_file()
+        with claim(out) as second:  # another lock on the same file: as another process's would be
+            assert not second
+        partial = out.with_name(f"{TMP_PREFIX}clip.pose.abc123")
+        partial.write_bytes(b"being written")
+        assert remove_partials(tmp_path / "poses") == 0 and partial.exists()  # the holder is writing it
+    assert not lock_path(out).exists()  # no lock file is left behind
+    with claim(out) as again:
+        assert again
+    assert remove_partials(tmp_path / "poses") == 1 and not partial.exists()  # nobody's: a killed run's
+    assert sorted(p.name for p in (tmp_path / "poses").iterdir()) == []

@@ -65,3 +65,21 @@ def test_only_image_parts_are_drawn_and_the_face_as_its_contours():
     assert "POSE_WORLD_LANDMARKS" not in names and "FACE_LANDMARKS" in names and "POSE_LANDMARKS" in names
     face = next(c for c in pose.header.components if c.name == "FACE_LANDMARKS")
     assert len(face.points) == len(facemesh_contours_points()) < 468
+
+
+@pytest.mark.parametrize("tool", ["openpose", "reduced"])
+def test_another_skeleton_is_drawn_as_it_is(tmp_path, tool):
+    """Looking at a file is how one finds out what it holds: drawing takes any skeleton (the model does not)."""
+    from tests.pose.test_features import other_skeleton_pose
+
+    path = write_pose(other_skeleton_pose(tool, frames=3), tmp_path / f"{tool}.pose")
+    out = draw_pose(path, tmp_path / f"{tool}.png", frames=2)
+    assert cv2.imread(str(out)) is not None
+
+
+def test_a_face_without_the_contour_points_is_drawn_whole():
+    pose = synthetic_pose()
+    names = [c.name for c in pose.header.components]
+    first70 = pose.get_components(names, {"FACE_LANDMARKS": [str(i) for i in range(70)]})  # no whole contour
+    drawn = next(c for c in drawable(first70).header.components if c.name == "FACE_LANDMARKS")
+    assert len(drawn.points) == 70

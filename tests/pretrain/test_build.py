@@ -41,3 +41,16 @@ def test_a_checkpoint_folder_loads_back_strictly(tmp_path):
     (tmp_path / "model.safetensors").unlink()
     with pytest.raises(InputError, match=r"not a pretraining checkpoint \(no model.safetensors / config.yaml\)"):
         load_objective(tmp_path)
+
+
+def test_a_damaged_encoder_checkpoint_is_refused_before_the_model_is_built(tmp_path, monkeypatch):
+    import pretrain.build
+    from tests.pretrain.test_runtime import damage
+
+    cfg = PretrainConfig("sign2vec", TINY, output_dir=str(tmp_path))
+    save_file({k: v.contiguous() for k, v in build_objective(cfg).state_dict().items()}, tmp_path / "model.safetensors")
+    (tmp_path / "config.yaml").write_text(config_text(cfg))
+    damage(tmp_path / "model.safetensors", "truncated")
+    monkeypatch.setattr(pretrain.build, "build_objective", lambda cfg: pytest.fail("built for damaged weights"))
+    with pytest.raises(InputError, match=r"model.safetensors: damaged weight file: cut short"):
+        load_objective(tmp_path)

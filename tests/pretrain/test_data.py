@@ -9,7 +9,13 @@ from pretrain.data import Clip, PretrainData, list_clips
 
 
 def touch(path):
+    """An empty file; a .pose file holds a real (one-frame) Holistic pose, as the first one is read."""
+    from pose.io import write_pose
+    from tests.pose.test_features import synthetic_pose
+
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".pose":
+        return write_pose(synthetic_pose(frames=1), path)
     path.write_bytes(b"")
     return path
 
@@ -43,3 +49,13 @@ def test_missing_folders_and_empty_ones_are_one_line_errors(tmp_path):
     for videos in (None, str(tmp_path / "no-videos")):
         with pytest.raises(InputError, match="this objective reads video frames: set data.videos"):
             list_clips(PretrainData(poses=str(tmp_path / "p"), videos=videos), need_video=True)
+
+
+def test_a_folder_of_another_tools_poses_is_refused_from_its_first_file(tmp_path):
+    from pose.io import write_pose
+    from tests.pose.test_features import other_skeleton_pose
+
+    for name in ("a", "b"):
+        write_pose(other_skeleton_pose("alphapose", frames=2), tmp_path / "p" / f"{name}.pose")
+    with pytest.raises(InputError, match=r"a.pose: an AlphaPose Halpe 136 pose, not MediaPipe Holistic"):
+        list_clips(PretrainData(poses=str(tmp_path / "p")))

@@ -83,3 +83,50 @@ def test_reductions_on_one_process_are_the_identity(monkeypatch):
     assert all_mean([0.5, 3.0], 1) == [0.5, 3.0]
     monkeypatch.delenv("WORLD_SIZE", raising=False)
     assert distributed_setup("cpu") == (0, 1, torch.device("cpu"))
+
+
+def damage(path, how: str) -> None:
+    """Spoil a safetensors file as copies spoil them: ``truncated``, ``empty``, or ``renamed`` (another file
+    under its name)."""
+    from pathlib import Path
+
+    path = Path(path)
+    if how == "truncated":
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    elif how == "header cut":
+        path.write_bytes(path.read_bytes()[:20])
+    elif how == "empty":
+        path.write_bytes(b"")
+    else:
+        path.write_text("optim:\n  lr: 0.001\n")
+
+
+@pytest.mark.parametrize(
+    "how, says",
+    [
+        ("truncated", "cut short: smaller than its header says"),
+        ("empty", "empty, or cut off inside its header"),
+        ("header cut", "cut off inside its header"),
+        ("renamed", "not a safetensors file (another file under this name?)"),
+    ],
+)
+def test_a_damaged_weight_file_is_one_line_naming_it(tmp_path, how, says):
+    from safetensors.torch import save_file
+
+    from pose.errors import InputError
+    from pretrain.runtime import check_weight_folder, check_weights, load_weights
+
+    path = tmp_path / "model.safetensors"
+    save_file({"w": torch.arange(1000.0)}, path)
+    assert torch.equal(load_weights(path)["w"], torch.arange(1000.0))
+    damage(path, how)
+    for load in (check_weights, load_weights, check_weight_folder):
+        with pytest.raises(InputError) as err:
+            load(path if load is not check_weight_folder else tmp_path)
+        text = str(err.value)
+        assert text.startswith(f"{path}: damaged weight file: {says}") and "\n" not in text
+        assert text.endswith("copy it again from where it came")
+    with pytest.raises(InputError, match="reinstall"):
+        load_weights(path, fix="reinstall")
+    with pytest.raises(InputError, match="gone.safetensors: weight file not found"):
+        check_weights(tmp_path / "gone.safetensors")

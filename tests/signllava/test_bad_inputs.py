@@ -7,6 +7,8 @@ script for a few of them."""
 
 from __future__ import annotations
 
+import json
+import os
 import random
 import shutil
 import sys
@@ -16,8 +18,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from pose.io import write_pose
 from signllava.cli import main
 from tests.conftest import write_video
+from tests.pose.test_features import other_skeleton_pose
+from tests.signllava.cluster.test_profiles import fake_slurm
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "signllava" / "default_model"
 
@@ -64,6 +69,15 @@ def bad(tmp_path_factory, synth) -> Path:
     _field_datasets(d)
     (d / "bad.json").write_text("{bad")
     (d / "list.json").write_text("[1, 2]")
+    _other_tools(d)
+    _damaged_weights(d)
+    (d / "taken").write_text("a file where an output folder is wanted\n")
+    # input quoted in an error: a 400 KB JSON file read as metadata, a manifest row of 200 KB
+    (d / "big.json").write_text(json.dumps({f"video{i}": {"clip": "hello world " * 20} for i in range(2000)}))
+    (d / "longrow.txt").write_text("clip" * 50_000 + ".txt\n")
+    # a cluster whose MaxArraySize is SLURM's default (1001); its sbatch queues nothing
+    fake_slurm(d / "fakeslurm")
+    (d / "bigarray.yaml").write_text("defaults: {cluster: slurm, partition: local, array_size: 5000}\n")
     return d
 
 
@@ -98,6 +112,39 @@ def _field_datasets(d: Path) -> None:
             return (print, ("a pickle ran code",))
 
     (d / "csl" / "csl2020ct_v2.pkl").write_bytes(pickle.dumps({"info": [Payload()]}))
+
+
+def _other_tools(d: Path) -> None:
+    """.pose files of other skeletons (OpenPose BODY_25, AlphaPose, a reduced Holistic), and folders of them
+    as a dataset's poses (the clip of short_train.csv is ``s``); a folder of good poses beside them."""
+    for tool in ("openpose", "alphapose", "reduced"):
+        write_pose(other_skeleton_pose(tool), d / f"{tool}.pose")
+    for name in ("s", "t"):
+        write_pose(other_skeleton_pose("openpose"), d / "openposes" / f"{name}.pose")
+    (d / "goodposes").mkdir()
+    shutil.copy(d / "good.pose", d / "goodposes" / "s.pose")
+
+
+def _damaged_weights(d: Path) -> None:
+    """Checkpoints whose weight file is cut short, empty, or another file renamed to it; an LLM folder and a
+    pretraining checkpoint with an empty one."""
+    from pose.config_loader import load_config, save_config
+    from pretrain.build import PretrainConfig
+
+    weights = (DEFAULT_MODEL / "model.safetensors").read_bytes()
+    for name, content in (("trunc_ckpt", weights[:100_000]), ("empty_ckpt", b""), ("renamed_ckpt", None)):
+        (d / name).mkdir()
+        for f in DEFAULT_MODEL.iterdir():
+            if f.name != "model.safetensors":
+                shutil.copy(f, d / name / f.name)
+        target = d / name / "model.safetensors"
+        target.write_bytes(content) if content is not None else shutil.copy(DEFAULT_MODEL / "config.yaml", target)
+    (d / "damaged_llm").mkdir()
+    (d / "damaged_llm" / "config.json").write_text('{"model_type": "llama"}\n')
+    (d / "damaged_llm" / "model.safetensors").write_bytes(b"")
+    (d / "damaged_encoder").mkdir()
+    save_config(load_config(PretrainConfig, None, ["objective=sign2vec"]), d / "damaged_encoder" / "config.yaml")
+    (d / "damaged_encoder" / "model.safetensors").write_bytes(weights[:1000])
 
 
 NO_CUDA = not torch.cuda.is_available()
@@ -260,6 +307,76 @@ CASES = {
     "submit-profile-unknown-field": ["submit", "train", "-p", "profile_unknown.yaml"],
     "submit-profile-missing": ["submit", "train", "-p", "missing.yaml"],
     "jobs-no-run": ["jobs", "emptydir"],
+    # a .pose of another tool or skeleton, where the model reads it: one line of what it has and needs
+    "translate-openpose-pose": ["translate", "openpose.pose"],
+    "translate-reduced-holistic-pose": ["translate", "reduced.pose"],
+    "ask-alphapose-pose": ["ask", "alphapose.pose", "Is the sign 'dog' present?"],
+    "train-openpose-dataset-poses": [
+        *("train", "--set", "data.metadata=[short_train.csv]", "--set", "data.streams.pose.poses=openposes"),
+        *("--set", "output_dir=r"),
+    ],
+    "pretrain-openpose-poses": ["pretrain", "sign2vec", "--set", "data.poses=openposes", "--set", "output_dir=r"],
+    "extract-features-openpose-poses": ["extract-features", "--stream", "pose", "--poses", "openposes", "-o", "fs"],
+    # damaged weight files: cut short, empty, another file renamed; in a checkpoint, an LLM folder, an encoder
+    "translate-checkpoint-weights-truncated": ["translate", P, "--checkpoint", "trunc_ckpt"],
+    "translate-checkpoint-weights-empty": ["translate", P, "--checkpoint", "empty_ckpt"],
+    "translate-checkpoint-weights-renamed": ["translate", P, "--checkpoint", "renamed_ckpt"],
+    "ask-checkpoint-weights-truncated": ["ask", P, "Is the sign 'dog' present?", "--checkpoint", "trunc_ckpt"],
+    "evaluate-checkpoint-weights-empty": ["evaluate", "empty_ckpt"],
+    "train-init-from-weights-renamed": [
+        "train",
+        "--stage",
+        "2",
+        "--init-from",
+        "renamed_ckpt",
+        "--set",
+        "output_dir=r",
+    ],
+    "translate-llm-weights-empty": ["translate", P, "--llm", "damaged_llm"],
+    "extract-features-encoder-weights-truncated": [
+        *("extract-features", "--stream", "sign2vec", "--poses", "goodposes", "-o", "fs"),
+        *("--checkpoint", "damaged_encoder"),
+    ],
+    # an output where a file is in the way (the output folder itself, or a folder above an output)
+    "extract-output-is-a-file": ["extract-poses", V, "-o", "taken"],
+    "extract-output-under-a-file": ["extract-poses", V, "-o", "taken/poses"],
+    "demo-output-is-a-file": ["demo", "-o", "taken"],
+    "synth-output-is-a-file": ["data", "synth", "-o", "taken"],
+    "check-output-under-a-file": ["data", "check", "latin.tsv", "-o", "taken/m.tsv"],
+    "passages-output-is-a-folder": ["data", "passages", "short_train.csv", "--seconds", "1", "-o", "emptydir"],
+    "extract-features-output-is-a-file": [
+        "extract-features",
+        "--stream",
+        "pose",
+        "--poses",
+        "goodposes",
+        "-o",
+        "taken",
+    ],
+    "import-jsalt-root-is-a-file": ["features", "import-jsalt", "junk.h5", "taken", "--stream", "pose"],
+    "pretrain-output-dir-is-a-file": [
+        "pretrain",
+        "sign2vec",
+        "--set",
+        "data.poses=goodposes",
+        "--set",
+        "output_dir=taken",
+    ],
+    "train-output-dir-is-a-file": ["train", "--set", "output_dir=taken"],
+    "evaluate-report-under-a-file": ["evaluate", "run/last", "-o", "taken/eval.json"],
+    "translate-output-under-a-file": ["translate", P, "-o", "taken/out.txt"],
+    "translate-batch-output-is-a-file": ["translate", P, "goodposes", "-o", "taken"],
+    "ask-output-under-a-file": ["ask", P, "Is the sign 'dog' present?", "-o", "taken/answer.txt"],
+    "visualize-output-under-a-file": ["visualize-pose", P, "-o", "taken/z.png"],
+    "submit-run-folder-is-a-file": ["submit", "train", "-p", "slurm/local.yaml", "--set", "output_dir=taken"],
+    # an array larger than the cluster's MaxArraySize
+    "submit-array-larger-than-the-cluster-allows": [
+        *("submit", "extract-poses", "-p", "bigarray.yaml", "--set", "inputs=[good.mp4]", "--set", "output=sp")
+    ],
+    # input an error quotes: clipped to an excerpt
+    "check-json-file-as-metadata": ["data", "check", "big.json", "-o", "dc/m.tsv"],
+    "extract-manifest-row-of-200-kb": ["extract-poses", "longrow.txt", "-o", "eo"],
+    "ask-question-of-80-kb": ["ask", P, "why " * 20_000],
 }
 if NO_CUDA:
     CASES["translate-device-cuda"] = ["translate", P, "--device", "cuda"]
@@ -275,6 +392,8 @@ def test_bad_input_is_one_line_and_exit_2(args, bad, tmp_path, monkeypatch, caps
     shutil.copytree(bad, work)
     shutil.copytree(Path(__file__).resolve().parents[2] / "slurm", work / "slurm")
     monkeypatch.chdir(work)
+    # no row reaches a real cluster: SLURM's commands are fakes that say what a default cluster says
+    monkeypatch.setenv("PATH", f"{bad / 'fakeslurm'}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setattr(sys, "argv", ["signllava", *args])
     monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)  # main() installs its own
     before = _tree(work)
@@ -285,6 +404,7 @@ def test_bad_input_is_one_line_and_exit_2(args, bad, tmp_path, monkeypatch, caps
     assert exit_.value.code == 2, err
     assert "Traceback" not in err
     assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert len(lines[0]) <= 1200, "an error quotes at most an excerpt of its input"
     assert _tree(work) == before, "a failed command wrote or changed files"
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 import torch
 from torch import nn
 
-from pose.errors import InputError
+from pose.errors import InputError, quoted
 
 Blocks = dict[str, tuple[torch.Tensor, torch.Tensor]]  # {name: ((B, N, H) tokens, (B, N) mask)}
 CONNECTORS: dict[str, type[Connector]] = {}
@@ -76,7 +76,7 @@ def register(name: str, summary: str) -> Callable[[type[Connector]], type[Connec
 def check_name(name: str) -> None:
     """A one-line InputError for a connector name that is not registered."""
     if name not in CONNECTORS:
-        raise InputError(None, f"unknown connector {name!r}; choose one of {', '.join(CONNECTORS)}")
+        raise InputError(None, f"unknown connector {quoted(name)}; choose one of {', '.join(CONNECTORS)}")
 
 
 def build_connector(config, hidden: int, text_rms: float, llm: nn.Module) -> Connector:

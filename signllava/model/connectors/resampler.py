@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from pose.errors import InputError
+from pose.errors import InputError, quoted
 
 from .attention import CrossAttention, FeedForward, heads_for, time_encoding
 from .registry import Blocks, Connector, frame_steps, register
@@ -36,11 +36,14 @@ class ResamplerConfig:
     def __post_init__(self):
         for name, low in (("queries", 1), ("layers", 1), ("heads", 1)):
             if getattr(self, name) < low:
-                raise InputError(None, f"config value model.resampler.{name}={getattr(self, name)!r} must be >= {low}")
+                raise InputError(
+                    None, f"config value model.resampler.{name}={quoted(getattr(self, name))} must be >= {low}"
+                )
         if self.window < 0 or self.fps <= 0:
             raise InputError(
                 None,
-                f"config values model.resampler.window={self.window!r} (>= 0) / fps={self.fps!r} (> 0) are invalid",
+                f"config values model.resampler.window={quoted(self.window)} (>= 0) / "
+                f"fps={quoted(self.fps)} (> 0) are invalid",
             )
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from pose.errors import InputError
+from pose.errors import InputError, quoted
 
 from .attention import CrossAttention, FeedForward, heads_for, time_encoding
 from .registry import Blocks, Connector, frame_steps, register
@@ -40,7 +40,9 @@ class CrossAttentionConfig:
     def __post_init__(self):
         for name, low in (("every", 1), ("heads", 1), ("ff_mult", 0)):
             if getattr(self, name) < low:
-                raise InputError(None, f"config value model.xattn.{name}={getattr(self, name)!r} must be >= {low}")
+                raise InputError(
+                    None, f"config value model.xattn.{name}={quoted(getattr(self, name))} must be >= {low}"
+                )
 
 
 class GatedCrossAttention(nn.Module):

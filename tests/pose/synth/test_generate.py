@@ -137,6 +137,9 @@ def test_existing_output_needs_overwrite(tmp_path):
     assert not (out / "keep.txt").exists() and not (out / "poses_full").exists()
     assert json.loads((out / "synthsign.json").read_text())["config"]["documents"] is False
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary folders left
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError, match="file: a file is in the way: an output folder goes here"):
+        generate(tmp_path / "file", SynthConfig(overwrite=True, **SMALL))  # overwrite replaces folders, not files
 
 
 def test_only_splits_writes_the_same_sentences_of_fewer_splits(tmp_path):

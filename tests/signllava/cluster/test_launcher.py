@@ -41,6 +41,13 @@ def test_cli_refuses_bad_input_before_submitting(tmp_path):
     assert not list(tmp_path.rglob("jobs.jsonl"))
 
 
+def test_a_run_folder_that_is_a_file_is_refused_before_submitting(tmp_path):
+    (tmp_path / "run").write_text("a file\n")
+    with pytest.raises(InputError, match="run: a file is in the way: an output folder goes here"):
+        submit("train", SLURM / "local.yaml", overrides=[f"output_dir={tmp_path / 'run'}"], local=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
 def test_gpus_asked_of_a_machine_without_them(tmp_path, monkeypatch):
     import torch
 

@@ -157,3 +157,16 @@ def test_glosses_column_is_read(tmp_path):
     report = check_metadata([path])
     assert [s.glosses for s in report.kept] == [("YESTERDAY", "STORE", "I", "GO"), ()]
     assert "unknown column" not in report.summary()
+
+
+def test_a_json_file_given_as_metadata_is_quoted_by_an_excerpt(tmp_path):
+    """A JSON file is one "line": its header quoted whole would be the whole file."""
+    import json
+
+    path = tmp_path / "annotations.json"
+    path.write_text(json.dumps({f"video{i}": {"clip": "hello world " * 20} for i in range(2000)}))
+    assert path.stat().st_size > 400_000
+    with pytest.raises(InputError, match=r"missing column\(s\) VIDEO_ID") as err:
+        read_realigned(path)
+    found = str(err.value).split("(found ", 1)[1]
+    assert len(found) <= 82 and found.endswith("…)")

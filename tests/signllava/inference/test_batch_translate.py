@@ -143,3 +143,18 @@ def test_an_input_that_fails_midway_leaves_no_output_and_the_others_go_on(
         translate_many(translator, [folder], out, overwrite=True)
     assert (out / "a.txt").read_text() == before and not list(out.rglob(TMP_PREFIX + "*"))
     translator.close()
+
+
+def test_an_input_another_run_is_translating_is_left_to_it(inputs, checkpoint, tmp_path):
+    from pose.io import claim
+
+    folder, _, _ = inputs
+    out = tmp_path / "out"
+    translator = Translator.load(checkpoint, "cpu")
+    with claim(out / "sub" / "b.txt") as mine:  # another run, translating b now
+        assert mine
+        report = translate_many(translator, [folder], out, max_new_tokens=3)
+    assert report.busy == [str(out / "sub" / "b.txt")] and [o.output for o in report.done] == [str(out / "a.txt")]
+    assert "1 translated, 0 already done (skipped), 1 being translated by another run (skipped)" in report.summary()
+    assert outputs(out) == ["a.txt"] and not list(out.rglob(".*"))
+    translator.close()

@@ -84,3 +84,10 @@ def test_only_the_kinds_a_model_was_trained_on_are_answered():
         recognize("  ", kinds)
     assert answered(()) == "this model answers no questions (it was trained on translation only)"
     assert trained_kinds(TaskWeights(translate=1, sign_present=0, signs_present=0, reversed=0).as_dict()) == ()
+
+
+def test_a_long_question_is_quoted_by_its_start():
+    with pytest.raises(InputError) as err:
+        recognize("why " * 5000, ["sign_present"])
+    assert str(err.value).startswith('"why why') and '…" is not a question' in str(err.value)
+    assert len(str(err.value)) < 300

@@ -88,3 +88,33 @@ def test_default_model_ships_with_the_package_and_its_recipe():
     assert sum(f.stat().st_size for f in folder.iterdir()) < 10_000_000  # a few MB (float16), no optimizer state
     assert not (folder / "training.pt").exists()
     assert (folder.parent / "recipes" / "default.yaml").is_file()
+
+
+@pytest.mark.parametrize("how", ["truncated", "empty", "renamed"])
+def test_a_damaged_checkpoint_is_refused_before_anything_loads(tmp_path, how):
+    import shutil
+
+    from signllava.model.build import load_trained
+    from signllava.model.checkpoint import DEFAULT_CHECKPOINT
+    from tests.pretrain.test_runtime import damage
+
+    folder = tmp_path / "last"
+    shutil.copytree(DEFAULT_CHECKPOINT, folder)
+    damage(folder / "model.safetensors", how)
+    for load in (read_meta, load_trained):  # load_trained: before the LLM loads (it would take seconds)
+        with pytest.raises(InputError, match=f"{folder / 'model.safetensors'}: damaged weight file: .*copy it again"):
+            load(folder)
+
+
+def test_a_damaged_default_model_says_to_reinstall(tmp_path, monkeypatch):
+    import shutil
+
+    import signllava.model.checkpoint as checkpoint
+    from tests.pretrain.test_runtime import damage
+
+    shipped = tmp_path / "default_model"
+    shutil.copytree(checkpoint.DEFAULT_CHECKPOINT, shipped)
+    damage(shipped / "model.safetensors", "empty")
+    monkeypatch.setattr(checkpoint, "DEFAULT_CHECKPOINT", shipped)
+    with pytest.raises(InputError, match="damaged weight file: .*reinstall signllava"):
+        read_meta(default_checkpoint())
