@@ -16,7 +16,7 @@ from pose.io import output_file, output_folder
 
 app = typer.Typer(
     name="signllava",
-    help="SignLLaVA: American Sign Language video -> poses and sign features -> a frozen Llama -> English.",
+    help="SignLLaVA: sign language video (ASL, DGS, CSL) -> poses and sign features -> a frozen LLM -> text.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -26,7 +26,7 @@ app = typer.Typer(
 
 
 data_app = typer.Typer(
-    help="Datasets: How2Sign metadata checks and manifests, synthetic signing data.", no_args_is_help=True
+    help="Datasets: check any supported dataset's files (data list), manifests, passages, synthetic signing data.", no_args_is_help=True
 )
 app.add_typer(data_app, name="data")
 
