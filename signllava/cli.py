@@ -26,7 +26,8 @@ app = typer.Typer(
 
 
 data_app = typer.Typer(
-    help="Datasets: check any supported dataset's files (data list), manifests, passages, synthetic signing data.", no_args_is_help=True
+    help="Datasets: check any supported dataset's files (data list), manifests, passages, synthetic signing data.",
+    no_args_is_help=True,
 )
 app.add_typer(data_app, name="data")
 
