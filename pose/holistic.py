@@ -184,10 +184,6 @@ class HolisticExtractor:
             self._graph._simulated_timestamp = step * FRAME_STEP_US
         return self.frame_arrays(self._graph.process(frame), width, height)
 
-    def reset(self) -> None:
-        """Restart tracking and smoothing (as before a new video)."""
-        self._graph.reset()
-
     def landmarks(
         self,
         frames: Iterable[np.ndarray],

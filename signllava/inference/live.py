@@ -255,7 +255,7 @@ class LivePipeline:
                 previous.append(text)
             found = share_found(hand_found(pose))
             segment = Segment(first / self.fps, last / self.fps, text, glosses, found)
-            ended = self.reader.arrival[last - 1] + 1 / self.fps  # when the source reached the segment's end
+            ended = self.reader.arrival[last - 1]  # when the source delivered the segment's last frame
             cue = LiveCue(segment, len(self.report.cues) + 1, now - ended, time.perf_counter() - start)
             self.report.cues.append(cue)
             self.report.seconds = now - self._started

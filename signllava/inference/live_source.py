@@ -69,6 +69,9 @@ def parse_source(text: str) -> Source:
         raise InputError(path, "a folder: live reads one camera, stream or video file")
     if path.suffix == ".pose":
         raise InputError(path, "a .pose file: live reads video (translate reads .pose files)")
+    from pose.video import probe
+
+    probe(path)  # an empty, junk or truncated file is refused as translate refuses it
     return Source(text, "file", str(path))
 
 
@@ -106,7 +109,9 @@ def open_source(source: Source, timeout: float):
 
 
 def _first_line(err: BaseException) -> str:
-    return (str(err).strip().splitlines() or [type(err).__name__])[0]
+    """The error's own words: FFmpeg's message without its number and the URL it repeats."""
+    text = getattr(err, "strerror", None) or str(err)
+    return (text.strip().splitlines() or [type(err).__name__])[0]
 
 
 def source_fps(container) -> float | None:
@@ -136,9 +141,10 @@ class FrameReader:
     :attr:`arrival` holds when each slot arrived (``time.monotonic()``), dropped ones included;
     :attr:`error` says why the source ended early (None: it ended, or was stopped)."""
 
-    def __init__(self, source: Source, container):
+    def __init__(self, source: Source, container, timeout: float = 10.0):
         self.source = source
         self.container = container
+        self.timeout = timeout
         self.fps = source_fps(container)
         self.frames: queue.Queue = queue.Queue()
         self.arrival: list[float] = []  # per slot
@@ -205,7 +211,7 @@ class FrameReader:
                     return
         except av.error.ExitError:
             if not self._stop.is_set():
-                self.error = "no frame for the --timeout: the stream stopped"
+                self.error = f"no frame for {self.timeout:g} s (--timeout): the stream stopped"
         except Exception as err:  # a broken stream mid-way: the frames so far still count
             if not self._stop.is_set():
                 self.error = f"the stream broke off ({_first_line(err)})"
@@ -290,4 +296,4 @@ def open_reader(source: Source | str, timeout: float) -> FrameReader:
     """A :class:`FrameReader` on a source named as :func:`parse_source` reads it (opened at once: a bad
     one fails here, as one line)."""
     source = source if isinstance(source, Source) else parse_source(source)
-    return FrameReader(source, open_source(source, timeout))
+    return FrameReader(source, open_source(source, timeout), timeout)
