@@ -48,7 +48,7 @@ class LiveConfig:
 
     realtime: bool = False  # a video file: play it at its own pace (else as fast as it can)
     timeout: float = 10.0  # seconds to wait for a stream to start, and then for each frame
-    queue_seconds: float = 1.0  # frames waiting for the pose graph, in seconds of video, before any is dropped
+    queue_seconds: float = 0.5  # frames waiting for the pose graph, in seconds of video, before any is dropped
     num_beams: int = 5
     max_new_tokens: int = 100
     max_context: int = 2  # previous outputs given as context
@@ -212,27 +212,34 @@ class LivePipeline:
         from pose.holistic import HolisticExtractor, quiet_mediapipe
 
         reformatter = av.video.reformatter.VideoReformatter()
-        slots = None
+        self._slots = None
         # MediaPipe's threads log as they please (also after the graph is made): muted for the whole run
         with quiet_mediapipe(), HolisticExtractor(self.holistic) as extractor:
             self._graph_ready.set()
-            while True:
-                item = self.reader.frames.get()
-                if item is None:
-                    break
+            while (item := self.reader.frames.get()) is not None:
                 rgb = reformatter.reformat(item.image, format="rgb24").to_ndarray()
-                if slots is None:
-                    slots = _Slots(self, rgb.shape[1], rgb.shape[0])
-                d, c = extractor.process_at(rgb, item.step, slots.width, slots.height)
-                slots.fill(item.first, item.last, rgb, d, c)
-                if self.on_frame is not None:
-                    self.on_frame(rgb, d, c, item.last - 1)
-        if slots is not None:
-            slots.finish()
+                data, conf = extractor.process_at(rgb, item.step, rgb.shape[1], rgb.shape[0])
+                self._landmarks_in(item, rgb, data, conf)
+        if self._slots is not None:
+            self._slots.finish()
         self.report.frames = len(self.reader.arrival)
         self.report.dropped = self.reader.dropped
         self.report.error = self.reader.error
         self._segments.put(None)
+
+    def _landmarks_in(self, frame, rgb: np.ndarray, data: np.ndarray, conf: np.ndarray) -> None:
+        """A frame's landmarks, in the frames' order: into its slots and the segmenter, and to ``on_frame``."""
+        data, conf = self.landmarks(frame, rgb, data, conf)
+        if self._slots is None:
+            self._slots = _Slots(self, rgb.shape[1], rgb.shape[0])
+        self._slots.fill(frame.first, frame.last, rgb, data, conf)
+        if self.on_frame is not None:
+            self.on_frame(rgb, data, conf, frame.last - 1)
+
+    def landmarks(self, frame, rgb: np.ndarray, data: np.ndarray, conf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The landmarks the pipeline goes on with for a frame, given MediaPipe's ``(P, 3)`` points and ``(P,)``
+        confidences: those (a subclass may put others in their place)."""
+        return data, conf
 
     # --- the translation thread ------------------------------------------------------------------
 
@@ -272,7 +279,7 @@ class _Slots:
     def __init__(self, pipeline: LivePipeline, width: int, height: int):
         from pose.holistic import holistic_header
 
-        self.pipeline, self.width, self.height = pipeline, width, height
+        self.pipeline = pipeline
         self.header = holistic_header(width, height, pipeline.translator.holistic)
         self.segmenter = OnlineSegmenter(self.header, pipeline.fps, pipeline.translator.segments)
         self.keep_frames = pipeline.translator.reads_video
