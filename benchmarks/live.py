@@ -18,7 +18,7 @@ since other jobs share it), and the live transcript against offline ``translate`
 (the video; the document's ``.pose`` for synthsign): segments identical, texts identical, and for
 synthsign BLEU-4 of each against the document's sentences.
 
-  python benchmarks/live.py [--seconds 45] [--only how2sign|synthsign] [--json out.json]
+  python benchmarks/live.py [--seconds 45] [--only how2sign|synthsign] [--beam 5] [--quick] [--json out.json]
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ def live_run(translator: Translator, video: Path, pose=None, **config) -> dict:
     """One run (in real time, or as fast as it goes): its report, and the CPU it and the machine used meanwhile."""
     cls = DocumentPipeline if pose is not None else LivePipeline
     extra = {"pose": pose} if pose is not None else {}
-    pipeline = cls(translator, str(video), LiveConfig(num_beams=5, **config), **extra)
+    pipeline = cls(translator, str(video), LiveConfig(**config), **extra)
     me = psutil.Process()
     load_before = os.getloadavg()[0]
     pipeline.start()  # the pose graphs are made and the model warmed up: the clock starts with the first frame
@@ -179,6 +179,8 @@ def figures(name: str, run: dict, unpaced: dict | None, offline: list, reference
         "latency_median_s": float(np.median(lat)),
         "latency_p90_s": float(np.percentile(lat, 90)),
         "translation_median_s": float(np.median(run["translation_s"])),
+        "waited_median_s": float(np.median([c.waited for c in report.cues])),
+        "to_close_median_s": float(np.median([c.latency - c.translation - c.waited for c in report.cues])),
         "cores_ours": run["cores_ours"],
         "machine_cpu_percent": run["machine_cpu_percent"],
         "load_before": run["load_before"],
@@ -207,6 +209,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--queue", type=float, default=None, help="LiveConfig.queue_seconds (default: its own)")
     parser.add_argument("--quick", action="store_true", help="the real-time run only (no unpaced or offline run)")
+    parser.add_argument("--beam", type=int, default=5, help="beam size (5: the CLI's default)")
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -221,17 +224,18 @@ def main() -> None:
             video, pose_path, references = synthsign_document(folder)
             sources.append(("synthsign", video, pose_path, references))
         translator = Translator.load()  # the embedded default model, its weights packed as live packs them
-        config = {"queue_seconds": args.queue} if args.queue else {}
+        config = {"num_beams": args.beam} | ({"queue_seconds": args.queue} if args.queue else {})
         for name, video, pose_path, references in sources:
             pose = read_pose(pose_path) if pose_path is not None else None
             run = live_run(translator, video, pose, realtime=True, **config)
             unpaced = None if args.quick else live_run(translator, video, pose, realtime=False, **config)
-            offline = [] if args.quick else translator.translate(pose_path or video, num_beams=5)
+            offline = [] if args.quick else translator.translate(pose_path or video, num_beams=args.beam)
             results.append(r := figures(name, run, unpaced, offline, references))
             print(
                 f"{name}: {r['video_s']:.1f} s of 720p video in real time: {r['dropped']} of {r['frames']} frames "
                 f"dropped ({r['dropped_percent']:.1f} %), {r['realtime']['segments']} segments; latency median "
-                f"{r['latency_median_s']:.2f} s, 90th percentile {r['latency_p90_s']:.2f} s (translation median "
+                f"{r['latency_median_s']:.2f} s, 90th percentile {r['latency_p90_s']:.2f} s (medians: to the cut "
+                f"{r['to_close_median_s']:.2f} s, waiting {r['waited_median_s']:.2f} s, translation "
                 f"{r['translation_median_s']:.2f} s); this process {r['cores_ours']:.2f} cores, machine "
                 f"{r['machine_cpu_percent']:.0f} % of {psutil.cpu_count()} cores, load average "
                 f"{r['load_before']:.1f} -> {r['load_after']:.1f}",

@@ -66,12 +66,15 @@ class LiveConfig:
 @dataclass(frozen=True)
 class LiveCue:
     """One translated segment as it comes out: ``number`` from 1; ``latency``: seconds from the
-    segment's end in the source to its text; ``translation``: seconds its streams and text took."""
+    segment's end in the source to its text, of which ``translation`` its streams and text took and
+    ``waited`` it waited for the translation of the segments before it (the rest: until its end was
+    certain, after the frames queued before the pose graph)."""
 
     segment: Segment
     number: int
     latency: float
     translation: float
+    waited: float = 0.0
 
     def extra(self) -> dict:
         """What a JSON line adds to the segment."""
@@ -250,8 +253,9 @@ class LivePipeline:
             job = self._segments.get()
             if job is None:
                 break
-            first, last, pose, clip = job
+            first, last, pose, clip, closed = job
             start = time.perf_counter()
+            waited = time.monotonic() - closed
             streams = translator.clip_features(pose, clip, self.source.name)
             name = f"live@{first}"
             text, glosses = translator.translate_clip(
@@ -263,7 +267,7 @@ class LivePipeline:
             found = share_found(hand_found(pose))
             segment = Segment(first / self.fps, last / self.fps, text, glosses, found)
             ended = self.reader.arrival[last - 1]  # when the source delivered the segment's last frame
-            cue = LiveCue(segment, len(self.report.cues) + 1, now - ended, time.perf_counter() - start)
+            cue = LiveCue(segment, len(self.report.cues) + 1, now - ended, time.perf_counter() - start, waited)
             self.report.cues.append(cue)
             self.report.seconds = now - self._started
             if self.on_cue is not None:
@@ -310,7 +314,7 @@ class _Slots:
         a, b = first - self.base, last - self.base
         pose = _pose(self.header, self.data[a:b], self.conf[a:b], self.pipeline.fps)
         clip = np.stack(self.frames[a:b]) if self.keep_frames else None
-        self.pipeline._segments.put((first, last, pose, clip))
+        self.pipeline._segments.put((first, last, pose, clip, time.monotonic()))
         del self.data[:b], self.conf[:b], self.frames[:b]
         self.base = last
 

@@ -85,8 +85,8 @@ def run_live(
                 signs = "" if s.glosses is None else f"; signs recognized: {' '.join(s.glosses) or '(none)'}"
                 hands = f"; hands in {100 * s.hands_found:.0f} % of frames" if s.hands_found is not None else ""
                 bar.write(
-                    f"[{s.start:.2f}-{s.end:.2f} s] latency {cue.latency:.2f} s "
-                    f"(translation {cue.translation:.2f} s){signs}{hands}",
+                    f"[{s.start:.2f}-{s.end:.2f} s] latency {cue.latency:.2f} s (translation {cue.translation:.2f} s, "
+                    f"waiting for the one before {cue.waited:.2f} s){signs}{hands}",
                     file=sys.stderr,
                 )
         if view is not None:
