@@ -219,7 +219,7 @@ class LivePipeline:
         # MediaPipe's threads log as they please (also after the graph is made): muted for the whole run
         with quiet_mediapipe(), HolisticExtractor(self.holistic) as extractor:
             self._graph_ready.set()
-            while (item := self.reader.frames.get()) is not None:
+            while (item := self._next_frame()) is not None:
                 rgb = reformatter.reformat(item.image, format="rgb24").to_ndarray()
                 data, conf = extractor.process_at(rgb, item.step, rgb.shape[1], rgb.shape[0])
                 self._landmarks_in(item, rgb, data, conf)
@@ -229,6 +229,16 @@ class LivePipeline:
         self.report.dropped = self.reader.dropped
         self.report.error = self.reader.error
         self._segments.put(None)
+
+    def _next_frame(self):
+        """The next frame from the reader; None at the end, or once stopped and nothing is left (a reader
+        waiting on a silent stream does not hold up the end)."""
+        while True:
+            try:
+                return self.reader.frames.get(timeout=0.1)
+            except queue.Empty:
+                if self.reader.stopped:
+                    return None
 
     def _landmarks_in(self, frame, rgb: np.ndarray, data: np.ndarray, conf: np.ndarray) -> None:
         """A frame's landmarks, in the frames' order: into its slots and the segmenter, and to ``on_frame``."""

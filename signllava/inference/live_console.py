@@ -68,9 +68,13 @@ def run_live(
     view = LiveView(translator.holistic) if show else None
     warned = []
 
+    closed = []  # the run is over for the console (a second Ctrl-C): no more output
+
     def on_cue(cue: LiveCue) -> None:
         s = cue.segment
         with lock:
+            if closed:
+                return
             if out is not None:
                 out.write(cue)
             if stdout_fmt in ("srt", "vtt") and cue.number == 1 and cue_header(stdout_fmt):
@@ -100,8 +104,14 @@ def run_live(
     pipeline = LivePipeline(translator, reader, config, on_cue, on_frame if progress or view else None)
     window = None
     try:
+        pipeline.start()
+    except KeyboardInterrupt:
+        reader.close()
+        bar.close()
+        sys.stderr.write("interrupted before the first frame\n")
+        return 130
+    try:
         try:
-            pipeline.start()
             window = LiveWindow(view) if view is not None else None
             while pipeline.wait(0.05 if window else 0.2) is None:
                 if window is not None and not window.pump():
@@ -118,9 +128,11 @@ def run_live(
         sys.stderr.write("interrupted: the segment in progress was not translated\n")
         return 130
     finally:
+        with lock:  # a cue being written is finished first: none is left half-written
+            closed.append(True)
+            if out is not None:
+                out.close()
         bar.close()
-        if out is not None:
-            out.close()
         if window is not None:
             window.close()
     report = pipeline.report
