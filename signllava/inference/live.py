@@ -224,7 +224,7 @@ class LivePipeline:
                 data, conf = extractor.process_at(rgb, item.step, rgb.shape[1], rgb.shape[0])
                 self._landmarks_in(item, rgb, data, conf)
         if self._slots is not None:
-            self._slots.finish()
+            self._slots.finish(len(self.reader.arrival))
         self.report.frames = len(self.reader.arrival)
         self.report.dropped = self.reader.dropped
         self.report.error = self.reader.error
@@ -301,22 +301,30 @@ class _Slots:
         self.data: list[np.ndarray] = []
         self.conf: list[np.ndarray] = []
         self.frames: list[np.ndarray] = []
+        self._last: tuple | None = None  # the last slot's landmarks and frame
 
     def fill(self, first: int, last: int, rgb: np.ndarray, data: np.ndarray, conf: np.ndarray) -> None:
         """A processed frame for slots ``first``..``last - 1``; slots dropped before it (from the last
         one filled) get the nearer of the frame before them and this one, as nearest-frame resampling."""
         filled = self.base + len(self.data)
         for slot in range(filled, last):
-            new = slot >= first or not self.data or slot - (filled - 1) > first - slot
-            self.data.append(data if new else self.data[-1])
-            self.conf.append(conf if new else self.conf[-1])
-            if self.keep_frames:
-                self.frames.append(rgb if new else self.frames[-1])
-            for span in self.segmenter.push(self.data[-1], self.conf[-1]):
-                self._close(*span)
+            new = slot >= first or self._last is None or slot - (filled - 1) > first - slot
+            self._push(*((data, conf, rgb) if new else self._last))
 
-    def finish(self) -> None:
+    def finish(self, total: int) -> None:
+        """The stream ended after ``total`` slots: the last ones, dropped, get the last frame processed."""
+        while self._last is not None and self.base + len(self.data) < total:
+            self._push(*self._last)
         for span in self.segmenter.finish():
+            self._close(*span)
+
+    def _push(self, data: np.ndarray, conf: np.ndarray, rgb: np.ndarray | None) -> None:
+        self._last = (data, conf, rgb)
+        self.data.append(data)
+        self.conf.append(conf)
+        if self.keep_frames:
+            self.frames.append(rgb)
+        for span in self.segmenter.push(data, conf):
             self._close(*span)
 
     def _close(self, first: int, last: int) -> None:

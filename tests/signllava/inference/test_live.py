@@ -242,3 +242,24 @@ def test_show_is_refused_in_one_line_without_a_display(monkeypatch):
     picture = view.picture()
     assert picture.shape == (120, 160, 3) and picture[50, 75].any()  # half size; the shoulder line drawn
     assert view._captions == ["two", "three"]
+
+
+def test_dropped_frames_take_the_nearest_frame_processed():
+    """Slots whose frame was dropped get the nearer of the frames processed before and after them (as
+    nearest-frame resampling), and those dropped at the very end the last one; the segment covers all."""
+    import queue
+    from types import SimpleNamespace
+
+    from signllava.inference.live import _Slots
+
+    translator = SimpleNamespace(holistic=HolisticConfig(), segments=SegmentConfig(), reads_video=False)
+    pipeline = SimpleNamespace(translator=translator, fps=25.0, _segments=queue.Queue())
+    slots = _Slots(pipeline, 320, 240)
+    frame = [(np.full((576, 3), i, np.float32), np.full(576, 1.0, np.float32)) for i in range(8)]
+    slots.fill(0, 1, None, *frame[0])
+    slots.fill(4, 5, None, *frame[4])  # slots 1-3 dropped
+    slots.fill(5, 6, None, *frame[5])
+    slots.finish(8)  # slots 6 and 7 dropped at the end
+    first, last, pose, _, _ = pipeline._segments.get_nowait()
+    assert (first, last) == (0, 8) and pipeline._segments.empty()
+    assert pose.body.data.data[:, 0, 0, 0].tolist() == [0, 0, 0, 4, 4, 5, 5, 5]
