@@ -140,6 +140,7 @@ class LivePipeline:
         self._graph_ready = threading.Event()
         self._threads: list[threading.Thread] = []
         self._started = 0.0
+        self._slots: _Slots | None = None  # the pose thread's, from its first frame
 
     # --- control ---------------------------------------------------------------------------------
 
@@ -215,7 +216,6 @@ class LivePipeline:
         from pose.holistic import HolisticExtractor, quiet_mediapipe
 
         reformatter = av.video.reformatter.VideoReformatter()
-        self._slots = None
         # MediaPipe's threads log as they please (also after the graph is made): muted for the whole run
         with quiet_mediapipe(), HolisticExtractor(self.holistic) as extractor:
             self._graph_ready.set()

@@ -263,3 +263,54 @@ def test_dropped_frames_take_the_nearest_frame_processed():
     first, last, pose, _, _ = pipeline._segments.get_nowait()
     assert (first, last) == (0, 8) and pipeline._segments.empty()
     assert pose.body.data.data[:, 0, 0, 0].tolist() == [0, 0, 0, 4, 4, 5, 5, 5]
+
+
+def test_show_pumps_the_window_and_closing_it_stops_like_ctrl_c(translator, twice, monkeypatch, capsys):
+    """--show's window (OpenCV, stubbed here: no display) is fed the drawn frames from the main thread;
+    pressing q stops the run as Ctrl-C does: the segment so far is translated, exit 0."""
+    import cv2
+
+    from signllava.inference.live_console import run_live
+
+    shown = []
+    monkeypatch.setattr(cv2, "namedWindow", lambda *args: None)
+    monkeypatch.setattr(cv2, "imshow", lambda name, picture: shown.append(picture.shape))
+    monkeypatch.setattr(cv2, "waitKey", lambda ms: ord("q") if len(shown) >= 5 else -1)
+    monkeypatch.setattr(cv2, "getWindowProperty", lambda *args: 1.0)
+    monkeypatch.setattr(cv2, "destroyWindow", lambda *args: None)
+    reader = open_reader(str(twice), 5.0)
+    code = run_live(translator, reader, LiveConfig(realtime=True, num_beams=1, max_new_tokens=4), show=True)
+    out, err = capsys.readouterr()
+    assert code == 0 and len(shown) >= 5 and shown[0] == (240, 320, 3)
+    frames = int(err.split("live: ")[1].split(" frames")[0])
+    assert 0 < frames < 214 and out.count("] ") >= 1  # stopped early, what was read translated
+
+
+def test_a_model_that_reads_video_gets_each_segments_frames(tmp_path):
+    """Encoder streams that read video (DINO, MAE) get the segment's RGB frames, one per pose frame,
+    through the code translate uses (Translator.clip_features, StreamEncoder.features)."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from signllava.inference.encoders import StreamEncoder
+    from signllava.inference.hands import HandsCheck
+    from signllava.inference.timings import Timings
+
+    seen = []
+
+    class Recorder(torch.nn.Linear):
+        def features(self, pose, video):
+            seen.append((len(pose.body.data), video.shape))
+            return np.zeros((len(pose.body.data), 6), np.float32)
+
+    encoder = StreamEncoder("mae", Path("mae/last"), Recorder(1, 1), "mae", "0" * 16)
+    translator = Translator(None, segments=SegmentConfig(max_seconds=1.2), pose_workers=1)
+    translator.model = SimpleNamespace(config=SimpleNamespace(streams={"mae": None}))
+    translator.encoders, translator.views, translator.hands = {"mae": encoder}, {}, HandsCheck()
+    translator.translate_clip = lambda streams, *args: (f"{len(streams['mae'])} frames", None)
+    translator.timings = Timings()
+    video = write_video(tmp_path / "v.mp4", frames=50, fps=25, size=(96, 64))
+    report, cues, _ = run(translator, str(video))
+    assert [c.segment.text for c in cues] == ["25 frames", "25 frames"]  # a forced cut: no hands, no pause
+    assert seen[1:] == [(25, (25, 64, 96, 3)), (25, (25, 64, 96, 3))]  # (after the warm-up's blank frames)
