@@ -170,6 +170,20 @@ class HolisticExtractor:
         ]
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
+    def process_at(self, frame: np.ndarray, step: int, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+        """One frame of a live stream: its ``(P, 3)`` data and ``(P,)`` confidence, the frame stamped
+        ``step`` frames into the graph's clock (steps must grow). The graph's clock runs as for a
+        video's frames (:meth:`landmarks`: one step per frame, 1/30 s), so a stream's landmarks equal
+        the same video's when every frame is processed, and a frame the stream dropped leaves its gap
+        in the clock for tracking and smoothing to see."""
+        from .holistic_tasks import FRAME_STEP_US, TasksGraph
+
+        if isinstance(self._graph, TasksGraph):
+            self._graph.step(step)
+        else:  # the legacy solution stamps each frame one 1/30-s step after its own counter
+            self._graph._simulated_timestamp = step * FRAME_STEP_US
+        return self.frame_arrays(self._graph.process(frame), width, height)
+
     def landmarks(
         self,
         frames: Iterable[np.ndarray],

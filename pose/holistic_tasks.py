@@ -97,6 +97,10 @@ class TasksGraph:
             self._landmarker.close()
             self._landmarker = None
 
+    def step(self, step: int) -> None:
+        """Stamp the next frame ``step`` frames into the clock (a live stream's frame after dropped ones)."""
+        self._frames = step
+
     def process(self, frame: np.ndarray) -> SimpleNamespace:
         """Landmarks of one RGB frame, each part a sequence of points (``x, y, z``, ``visibility``) or None."""
         import mediapipe as mp

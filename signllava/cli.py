@@ -48,6 +48,23 @@ FramesFps = Annotated[
     float,
     typer.Option(min=0.001, max=1000, help="The frame rate of a video given as a folder of frames (or their glob)."),
 ]
+# translate's model options, which live takes as they are
+Checkpoint = Annotated[
+    Path | None,
+    typer.Option(
+        help="Trained checkpoint folder, export or Hugging Face repo id (user/name[@rev]); default: the embedded."
+    ),
+]
+Beam = Annotated[int, typer.Option(min=1, help="Beam size (1 = greedy).")]
+Verbose = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        help="Print the signs recognized in each segment and a timing breakdown (live: each segment's latency).",
+    ),
+]
+Context = Annotated[str | None, typer.Option(help="Preceding text as context: the text itself or a text file.")]
 SUBMIT_STAGES = (
     "extract-poses",
     "pretrain-sign2vec",
@@ -598,19 +615,15 @@ def _finish_batch(report, folder: Path, command: str) -> None:
 @app.command("translate")
 def translate_command(
     videos: Inputs,
-    checkpoint: Path | None = typer.Option(
-        None, help="Trained checkpoint folder, export or Hugging Face repo id (user/name[@rev]); default: the embedded."
-    ),
+    checkpoint: Checkpoint = None,
     llm: LlmOverride = None,
     encoder: Encoders = (),
-    context: str | None = typer.Option(None, help="Preceding text as context: the text itself or a text file."),
+    context: Context = None,
     fmt: str = typer.Option("text", "--format", "-f", help="text, json, srt or vtt."),
     output: OutputOption = None,
-    beam: int = typer.Option(5, min=1, help="Beam size (1 = greedy)."),
+    beam: Beam = 5,
     device: Device = "auto",
-    verbose: bool = typer.Option(
-        False, "--verbose", "-v", help="Print the signs recognized in each segment and a timing breakdown."
-    ),
+    verbose: Verbose = False,
     overwrite: Overwrite = False,
     frames_fps: FramesFps = 25.0,
     quiet: Quiet = False,
@@ -665,6 +678,63 @@ def translate_command(
             typer.echo(f"[{s.start:.1f}-{s.end:.1f} s] signs recognized: {' '.join(s.glosses) or '(none)'}", err=True)
         typer.echo(translator.timings.summary(), err=True)
     _default_model_note(checkpoint)
+
+
+@app.command("live")
+def live_command(
+    source: str = typer.Argument(
+        ...,
+        help="A camera (0, /dev/video0), a stream FFmpeg reads (rtsp://, udp://, srt://, http://...) or a video file.",
+    ),
+    checkpoint: Checkpoint = None,
+    llm: LlmOverride = None,
+    encoder: Encoders = (),
+    context: Context = None,
+    fmt: str = typer.Option("text", "--format", "-f", help="text (timed lines), jsonl, srt or vtt."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Append each segment to this file as it is translated (the lines still print)."
+    ),
+    realtime: bool = typer.Option(False, "--realtime", help="A video file: play it at its own pace (else: at once)."),
+    timeout: float = typer.Option(
+        10.0, help="Seconds to wait for a stream to start, and then for each frame before it counts as stopped."
+    ),
+    show: bool = typer.Option(False, "--show", help="A window with the video, its skeleton and the captions."),
+    beam: Beam = 5,
+    device: Device = "auto",
+    verbose: Verbose = False,
+    quiet: Quiet = False,
+) -> None:
+    """Translate signing as it happens: each sentence when the signer pauses (Ctrl-C stops, keeping the last one)."""
+    from .inference.live import LiveConfig
+    from .inference.live_source import open_reader
+    from .inference.subtitles import CUE_FORMATS
+
+    if fmt not in CUE_FORMATS:
+        raise InputError(None, f"--format must be one of {', '.join(CUE_FORMATS)}, got {fmt!r}")
+    if output is not None and output.is_dir():
+        raise InputError(output, "-o: a folder; give the file to append the segments to")
+    config = LiveConfig(realtime=realtime, timeout=timeout, num_beams=beam, context=tuple(_read_context(context)))
+    if show:
+        from .inference.live_view import display_problem
+
+        problem = display_problem()
+        if problem:
+            raise InputError(None, f"--show: {problem}")
+    reader = open_reader(source, timeout)  # a bad source is refused before the model loads; a live one is drained
+    try:
+        from .inference.encoders import parse_encoder_options
+        from .inference.translator import Translator
+
+        translator = Translator.load(checkpoint, device, llm, encoders=parse_encoder_options(list(encoder)))
+    except BaseException:
+        reader.close()
+        raise
+    from .inference.live_console import run_live
+
+    code = run_live(translator, reader, config, fmt, output, show, verbose, _show_progress(quiet))
+    _default_model_note(checkpoint)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command("ask")
@@ -867,6 +937,9 @@ def main() -> None:
         sys.exit(err.exit_code)
     except typer.Abort:
         typer.echo("aborted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:  # Ctrl-C outside a command that handles it (live does): no traceback
+        typer.echo("interrupted", err=True)
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
 

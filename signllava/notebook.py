@@ -17,6 +17,8 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
+import time
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -292,6 +294,125 @@ class QASession:
     def widget(self) -> QAWidget:
         """The interactive UI over this session (display it as a cell's last expression)."""
         return QAWidget(self)
+
+    def live(self, source: str | os.PathLike | None = None, **config) -> LiveWidget | NoCamera:
+        """Live translation with this session's model (``signllava live``'s pipeline) behind ipywidgets: a
+        camera (``$SIGNLLAVA_NOTEBOOK_CAMERA``, else camera 0), or a stream URL or video file (played in
+        real time). Where there is no such camera, one line saying so (:class:`NoCamera`). ``config``:
+        :class:`~signllava.inference.live.LiveConfig` fields."""
+        from .inference.live_source import parse_source
+
+        source = str(source if source is not None else os.environ.get("SIGNLLAVA_NOTEBOOK_CAMERA") or CAMERA)
+        try:
+            parsed = parse_source(source)
+        except InputError as err:
+            if source.isdigit() or source.startswith("/dev/video"):
+                return NoCamera(str(err))
+            raise
+        config = {"num_beams": self.num_beams, "max_new_tokens": self.max_new_tokens} | config
+        return LiveWidget(self.translator, parsed, **config)
+
+
+CAMERA = "0"  # the notebook's live mode: camera 0 unless $SIGNLLAVA_NOTEBOOK_CAMERA names another source
+
+
+@dataclass(frozen=True)
+class NoCamera:
+    """What the live mode shows where the camera is missing: one line."""
+
+    problem: str
+
+    def __str__(self) -> str:
+        return (
+            f"no camera for live translation here ({self.problem}); "
+            "set SIGNLLAVA_NOTEBOOK_CAMERA to another camera, a stream URL or a video file"
+        )
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        printer.text(str(self))
+
+
+class LiveWidget:
+    """ipywidgets UI over :class:`~signllava.inference.live.LivePipeline`: Start and Stop, the video with its
+    skeleton and the latest captions (refreshed a few times a second), and each translated segment as
+    it comes. A file source plays at its own pace. The controls are attributes, for code and tests."""
+
+    REFRESH_S = 0.2  # between pictures
+
+    def __init__(self, translator: Translator, source, **config):
+        import ipywidgets as w
+
+        from .inference.live import LiveConfig
+        from .inference.live_view import LiveView
+
+        self.translator, self.source = translator, source
+        self.config = LiveConfig(**({"realtime": True} | config))
+        self.view = LiveView(translator.holistic, width=DISPLAY_WIDTH)
+        self.pipeline = None
+        self.start_button = w.Button(description="Start", button_style="primary")
+        self.stop_button = w.Button(description="Stop", disabled=True)
+        self.status = w.Label(value=f"{source.name}: press Start")
+        self.image = w.Image(format="jpeg", layout=w.Layout(width=f"{DISPLAY_WIDTH}px"))
+        self.captions = w.Output()
+        self.start_button.on_click(lambda _: self.start())
+        self.stop_button.on_click(lambda _: self.stop())
+        self.ui = w.VBox([w.HBox([self.start_button, self.stop_button, self.status]), self.image, self.captions])
+        self._refresher: threading.Thread | None = None
+
+    def _repr_mimebundle_(self, **kwargs) -> Any:
+        return self.ui._repr_mimebundle_(**kwargs)
+
+    def start(self) -> None:
+        """Open the source and translate it live (the Start button); a bad source: one line in the status."""
+        from .inference.live import LivePipeline
+        from .inference.live_source import open_reader
+
+        self.captions.outputs = ()
+        try:
+            reader = open_reader(self.source, self.config.timeout)
+            self.pipeline = LivePipeline(self.translator, reader, self.config, self._cue, self.view.frame).start()
+        except InputError as err:
+            self.status.value = f"error: {err}"
+            return
+        self.start_button.disabled, self.stop_button.disabled = True, False
+        self.status.value = f"{self.source.name}: live"
+        self._refresher = threading.Thread(target=self._refresh, name="live-widget", daemon=True)
+        self._refresher.start()
+
+    def stop(self) -> None:
+        """Stop reading; the segment in progress is still translated (the Stop button)."""
+        if self.pipeline is not None:
+            self.pipeline.stop()
+            self.status.value = f"{self.source.name}: stopping (translating the segment in progress)"
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Until the run is over (the source ended or was stopped) and its last picture is shown."""
+        if self._refresher is not None:
+            self._refresher.join(timeout)
+
+    def _cue(self, cue) -> None:
+        s = cue.segment
+        self.view.caption(s.text)
+        self.captions.append_stdout(f"[{s.start:6.2f}-{s.end:6.2f} s] {s.text}  (latency {cue.latency:.1f} s)\n")
+
+    def _refresh(self) -> None:
+        import cv2
+
+        while True:
+            over = self.pipeline.done
+            picture = self.view.picture()
+            if picture is not None:
+                self.image.value = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes()
+            if over:
+                break
+            time.sleep(self.REFRESH_S)
+        try:
+            report = self.pipeline.wait()
+            self.status.value = report.summary() + (f"; error: {report.error}" if report.error else "")
+        except Exception as err:  # a bug, not bad input: one line here, the traceback in the kernel log
+            log.exception("live widget")
+            self.status.value = f"error: {type(err).__name__}: {' '.join(str(err).split())}"
+        self.start_button.disabled, self.stop_button.disabled = False, True
 
 
 class QAWidget:

@@ -38,12 +38,14 @@ class StreamEncoder:
     def needs_video(self) -> bool:
         return self.kind in IMAGE_STREAMS
 
-    def features(self, pose, video: Path | None, source: Path) -> np.ndarray:
+    def features(self, pose, video: Path | np.ndarray | None, source: Path) -> np.ndarray:
+        """``video``: the clip's video file, or its RGB frames ``(T, H, W, 3)`` (a live segment's)."""
         if self.needs_video and video is None:
             raise InputError(source, f"the {self.name} stream reads video frames: give the video, not a .pose file")
         device = next(self.objective.parameters()).device
+        frames = video if video is None or isinstance(video, np.ndarray) else str(video)
         with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-            out = self.objective.features(pose, None if video is None else str(video))
+            out = self.objective.features(pose, frames)
         out = out.float().cpu().numpy() if isinstance(out, torch.Tensor) else out
         return np.asarray(out, np.float32)
 

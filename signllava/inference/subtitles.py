@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 FORMATS = ("text", "json", "srt", "vtt")
+CUE_FORMATS = ("text", "jsonl", "srt", "vtt")  # formats written one segment at a time (signllava live)
 
 
 @dataclass(frozen=True)
@@ -72,3 +73,25 @@ def format_segments(segments: Sequence[Segment], fmt: str, source: str = "", war
         cues = "\n".join(f"{_clock(s.start, '.')} --> {_clock(s.end, '.')}\n{s.text}\n" for s in segments)
         return "WEBVTT\n\n" + cues
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def format_cue(segment: Segment, fmt: str, number: int, extra: dict | None = None) -> str:
+    """One segment as it is appended to a growing file or stream in ``fmt`` (:data:`CUE_FORMATS`):
+    text (``[start-end s] text``), jsonl (one JSON object a line: the segment and ``extra``), srt (cue
+    ``number``, from 1) or vtt (whose file starts with :func:`cue_header`)."""
+    if fmt == "text":
+        return f"[{segment.start:7.2f}-{segment.end:7.2f} s] {segment.text}\n"
+    if fmt == "jsonl":
+        return json.dumps(segment.as_dict() | (extra or {}), ensure_ascii=False) + "\n"
+    if fmt == "srt":
+        return (
+            "\n" if number > 1 else ""
+        ) + f"{number}\n{_clock(segment.start, ',')} --> {_clock(segment.end, ',')}\n{segment.text}\n"
+    if fmt == "vtt":
+        return f"\n{_clock(segment.start, '.')} --> {_clock(segment.end, '.')}\n{segment.text}\n"
+    raise ValueError(f"unknown cue format {fmt!r}; choose one of {', '.join(CUE_FORMATS)}")
+
+
+def cue_header(fmt: str) -> str:
+    """What a file of cues in ``fmt`` starts with, before its first cue."""
+    return "WEBVTT\n" if fmt == "vtt" else ""

@@ -270,8 +270,44 @@ class Translator:
             np.save(f, features)
         return features
 
+    def clip_features(
+        self, pose: Pose, frames: np.ndarray | None = None, source: str = "live"
+    ) -> dict[str, np.ndarray]:
+        """Every stream the model needs for one clip given as its pose (and, for an encoder that reads
+        video, its RGB ``frames`` ``(T, H, W, 3)``), computed as :meth:`translate` computes a video's, not
+        cached: what ``signllava live`` translates each segment from."""
+        start = time.perf_counter()
+        out = {name: view(pose)[0] for name, view in self.views.items()}
+        self.timings.add("features", time.perf_counter() - start)
+        for name, encoder in self.encoders.items():
+            start = time.perf_counter()
+            out[name] = encoder.features(pose, frames, Path(source))
+            self.timings.add(name, time.perf_counter() - start)
+        return out
+
+    @property
+    def reads_video(self) -> bool:
+        """Whether some stream the model reads comes from video frames (DINO, MAE), not only poses."""
+        return any(e.needs_video for e in self.encoders.values())
+
+    def translate_clip(
+        self,
+        streams: dict[str, np.ndarray],
+        context: Sequence[str] = (),
+        name: str = "clip",
+        num_beams: int = 5,
+        max_new_tokens: int = 100,
+        max_context: int = 2,
+    ) -> tuple[str, tuple[str, ...] | None]:
+        """One clip's translation from its streams ``{name: (T, D)}``, with the last ``max_context`` of
+        ``context`` (the previous outputs) as context: the text, and the glosses the model's gloss head
+        read (None: it has none). :meth:`translate` runs it on each segment of a video."""
+        task = Task(name, "translate", "", None, tuple(context[-max_context:]))
+        batch = self._batch([task], [self._clip(streams, 0, None)])
+        return self._answer(batch, num_beams, max_new_tokens)[0], self._recognized(batch)[0]
+
     @staticmethod
-    def _clip(features: dict[str, np.ndarray], first: int, last: int) -> dict[str, torch.Tensor]:
+    def _clip(features: dict[str, np.ndarray], first: int, last: int | None) -> dict[str, torch.Tensor]:
         return {name: torch.from_numpy(np.ascontiguousarray(f[first:last])) for name, f in features.items()}
 
     @staticmethod
@@ -319,11 +355,11 @@ class Translator:
         self._report(path, "decoding", 0, frames)
         hands = hand_found(pose)
         for first, last in spans:
-            task = Task(f"{Path(path).stem}@{first}", "translate", "", None, tuple(previous[-max_context:]))
-            batch = self._batch([task], [self._clip(features, first, last)])
-            text = self._answer(batch, num_beams, max_new_tokens)[0]
-            found = share_found(hands, first, last)
-            results.append(Segment(first / fps, last / fps, text, self._recognized(batch)[0], found))
+            clip = {name: f[first:last] for name, f in features.items()}
+            text, glosses = self.translate_clip(
+                clip, previous, f"{Path(path).stem}@{first}", num_beams, max_new_tokens, max_context
+            )
+            results.append(Segment(first / fps, last / fps, text, glosses, share_found(hands, first, last)))
             if text:
                 previous.append(text)
             self._report(path, "decoding", last, frames)

@@ -90,3 +90,21 @@ def test_a_frame_repeated_by_resampling_runs_through_the_graph_once():
     data, _ = extractor.landmarks([a, a, b, b, b, a], 4, 4, skip=1)
     assert extractor._graph.calls == 3  # a, b, then a again after b
     assert [int(d[0, 0]) for d in data] == [1, 2, 2, 2, 3]
+
+
+def test_live_frames_stamped_at_their_steps_equal_a_videos_landmarks(holistic):
+    """signllava live stamps each frame at its step of the source's clock (process_at): with no frame
+    missing, the landmarks are the video's, bit for bit, on either backend; a missing step moves them."""
+    from pose.video import VideoStream
+
+    frames = list(VideoStream(realdata("pose_pairs", "what_is_your_name.mp4")).frames())[:24]
+    with quiet_mediapipe():
+        with HolisticExtractor(holistic) as offline:
+            data, conf = offline.landmarks(frames, 320, 240)
+        with HolisticExtractor(holistic) as live:
+            stamped = [live.process_at(frame, step, 320, 240) for step, frame in enumerate(frames)]
+        with HolisticExtractor(holistic) as gap:  # frame 10 dropped: a step of the clock is missing
+            gapped = [gap.process_at(frames[step], step, 320, 240) for step in [*range(10), *range(11, 24)]]
+    assert all(np.array_equal(d, s[0]) and np.array_equal(c, s[1]) for d, c, s in zip(data, conf, stamped, strict=True))
+    assert all(np.array_equal(d, s[0]) for d, s in zip(data[:10], gapped[:10], strict=True))
+    assert not all(np.array_equal(d, s[0]) for d, s in zip(data[11:], gapped[10:], strict=True))

@@ -20,7 +20,7 @@ import torch
 
 from pose.io import write_pose
 from signllava.cli import main
-from tests.conftest import write_video
+from tests.conftest import free_port, write_video
 from tests.pose.test_features import other_skeleton_pose
 from tests.signllava.cluster.test_profiles import fake_slurm
 
@@ -176,6 +176,22 @@ CASES = {
     "translate-checkpoint-repo-not-cached": ["translate", P, "--checkpoint", "someone/not-cached-anywhere"],
     "translate-checkpoint-repo-revision-not-cached": ["translate", P, "--checkpoint", "someone/not-cached@v2"],
     "translate-checkpoint-bad-repo-id": ["translate", P, "--checkpoint", "some--one/model"],
+    # live: cameras, streams and files that cannot be read, options
+    "live-camera-missing": ["live", "7"],
+    "live-camera-device-missing": ["live", "/dev/video9"],
+    "live-stream-never-starts": ["live", f"udp://127.0.0.1:{free_port()}", "--timeout", "0.5"],
+    "live-stream-scheme": ["live", "ftp://host/clip.mp4"],
+    "live-missing-video": ["live", "missing.mp4"],
+    "live-empty-video": ["live", "empty.mp4"],
+    "live-junk-video": ["live", "junk.mp4"],
+    "live-text-as-video": ["live", "text.mp4"],
+    "live-pose-file": ["live", P],
+    "live-folder": ["live", "emptydir"],
+    "live-format": ["live", V, "-f", "json"],
+    "live-timeout-0": ["live", V, "--timeout", "0"],
+    "live-beam-0": ["live", V, "--beam", "0"],
+    "live-output-is-a-folder": ["live", V, "-o", "emptydir"],
+    "live-checkpoint-missing": ["live", V, "--checkpoint", "nowhere"],
     "ask-empty-question": ["ask", P, ""],
     "ask-junk-pose": ["ask", "junk.pose", "Is the sign 'dog' present?"],
     "ask-missing-video": ["ask", "missing.mp4", "Is the sign 'dog' present?"],
@@ -380,6 +396,8 @@ CASES = {
 }
 if NO_CUDA:
     CASES["translate-device-cuda"] = ["translate", P, "--device", "cuda"]
+if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+    CASES["live-show-without-display"] = ["live", V, "--show"]
 
 
 def _tree(root: Path) -> dict[str, tuple[int, int]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -50,7 +51,7 @@ def run_notebook(monkeypatch, checkpoint: Path, video: Path | None, path: Path =
     NotebookClient(notebook, kernel_name="python3", timeout=300, resources=where, **options).execute()
     cells = {cell.source.split(maxsplit=1)[0]: cell for cell in notebook.cells if cell.cell_type == "code"}
     assert list(cells) == ["import", "CHECKPOINT", "translator", "session.overlay()", "session.translation()", "for",
-                           "session.widget()"]  # fmt: skip
+                           "session.widget()", "session.live()"]  # fmt: skip
     return cells
 
 
@@ -88,6 +89,18 @@ def check_outputs(cells: dict, video: Path) -> None:
     assert [line[3:] for line in answers.splitlines() if line.startswith("Q: ")] == offered
     assert answers.count("\nA: ") == 4
     assert WIDGET_MIME in cells["session.widget()"].outputs[0]["data"]
+    check_live_cell(cells["session.live()"])
+
+
+def check_live_cell(cell) -> None:
+    """The live mode: its widget where camera 0 is, else one line saying there is none."""
+    if Path("/dev/video0").exists() or not sys.platform.startswith("linux"):
+        assert WIDGET_MIME in cell.outputs[0]["data"]
+        return
+    assert text_of(cell).strip() == (
+        "no camera for live translation here (0: no such camera (/dev/video0 does not exist)); "
+        "set SIGNLLAVA_NOTEBOOK_CAMERA to another camera, a stream URL or a video file"
+    )
 
 
 def test_notebook_runs_headless_on_a_synthsign_clip(monkeypatch, checkpoint, clip):
@@ -119,6 +132,7 @@ def test_notebook_without_a_video_says_how_to_choose_one_in_one_line(monkeypatch
     for name in ("session.overlay()", "session.translation()", "for"):
         assert [(o.output_type, o.get("text")) for o in cells[name].outputs] == [("stream", f"error: {NO_VIDEO}\n")]
     assert WIDGET_MIME in cells["session.widget()"].outputs[0]["data"]
+    check_live_cell(cells["session.live()"])
 
 
 def test_session_translates_answers_and_keeps_history(translator, clip, tmp_path):
@@ -253,3 +267,32 @@ def test_session_folders_are_removed_with_the_session_or_after_their_process(tmp
     del session
     gc.collect()
     assert not folder.exists()
+
+
+def test_live_mode_plays_a_file_through_the_live_pipeline(translator, tmp_path, monkeypatch):
+    from signllava.notebook import LiveWidget, NoCamera
+
+    session = session_for(translator, None, tmp_path)
+    if sys.platform.startswith("linux"):
+        monkeypatch.delenv("SIGNLLAVA_NOTEBOOK_CAMERA", raising=False)
+        missing = session.live("7")
+        assert isinstance(missing, NoCamera) and "\n" not in str(missing)
+        assert str(missing).startswith("no camera for live translation here (7: no such camera")
+    video = write_video(tmp_path / "square.mp4", frames=25, fps=25, size=(96, 64))  # 1 s, played in real time
+    monkeypatch.setenv("SIGNLLAVA_NOTEBOOK_CAMERA", str(video))
+    ui = session.live()
+    assert isinstance(ui, LiveWidget) and ui.config.realtime and ui.config.num_beams == 1
+    ui.start_button.click()
+    assert ui.start_button.disabled and not ui.stop_button.disabled
+    ui.wait(120)
+    lines = "".join(o["text"] for o in ui.captions.outputs).splitlines()
+    assert len(lines) == 1 and lines[0].startswith("[  0.00-  1.00 s] ") and "latency" in lines[0]
+    assert ui.image.value[:3] == b"\xff\xd8\xff"  # the last picture, as JPEG
+    assert ui.status.value.startswith("live: 25 frames") and not ui.start_button.disabled
+    with pytest.raises(InputError, match="gone.mp4: file not found"):  # a file or stream: an error, as elsewhere
+        session.live(str(tmp_path / "gone.mp4"))
+    bad = write_video(tmp_path / "later.mp4", frames=5)
+    later = session.live(str(bad))
+    bad.write_bytes(b"")  # gone bad between choosing and starting: one line in the status
+    later.start_button.click()
+    assert later.status.value.startswith("error: ") and "\n" not in later.status.value
