@@ -35,7 +35,10 @@ class Opaque:
         return f"<{self.name}, not loaded>"
 
 
-class _PlainUnpickler(pickle.Unpickler):
+# the unpickler written in Python, not the C one: the C one sizes its memo by the largest index the file names,
+# so a few bytes asking to remember object 680,000,000 take gigabytes before anything fails; Python's memo is a
+# dict (the files read this way are annotations and job outcomes, read once: its speed is not what counts)
+class _PlainUnpickler(pickle._Unpickler):
     def __init__(self, file, inert: bool):
         super().__init__(file)
         self.inert = inert
@@ -55,5 +58,6 @@ def loads_plain(data: bytes, path: str | Path, inert: bool = False):
         return _PlainUnpickler(io.BytesIO(data), inert).load()
     except pickle.UnpicklingError as err:
         raise InputError(path, f"not read: {excerpt(err, MESSAGE)}") from None
-    except (EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError, MemoryError) as err:
+    except Exception as err:  # noqa: BLE001 - nothing of the file's runs, so any other error is its bytes': a
+        # damaged pickle raises whatever the opcode it breaks raises (EOFError, OverflowError, RecursionError ...)
         raise InputError(path, f"not a readable pickle ({type(err).__name__}: {excerpt(err, MESSAGE)})") from None
