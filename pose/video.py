@@ -226,13 +226,16 @@ def _read_image(path: Path, index: int, size: tuple[int, int] | None = None) -> 
     from .image_header import image_header
 
     data = path.read_bytes()
-    declared, problem = image_header(data)
+    declared, problem = image_header(data) if data else (None, "an empty file")
     if problem is not None:
         raise VideoError(path, f"frame {index} of its folder is not a readable image ({problem})")
     if size is not None and declared is not None and declared != size:
         raise VideoError(path, f"frame {index} changes size to {declared[0]}x{declared[1]}")
-    with native_stderr_quiet():  # libpng and libjpeg print their own lines for a damaged frame
-        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)  # BGR; None for a non-image
+    try:
+        with native_stderr_quiet():  # libpng and libjpeg print their own lines for a damaged frame
+            image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)  # BGR; None for a non-image
+    except cv2.error:  # what its checks raise instead of returning None
+        image = None
     if image is None:
         raise VideoError(path, f"frame {index} of its folder is not a readable image")
     return np.ascontiguousarray(image[:, :, ::-1])

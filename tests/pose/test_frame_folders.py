@@ -59,6 +59,7 @@ def _png_chunk_past_its_end(png: bytes) -> bytes:
         (".png", _png_chunk_past_its_end, "chunk runs past the end of the file"),
         (".jpg", lambda jpg: jpg[:-10], "cut short: the file ends before its end marker"),
         (".png", lambda png: png[:16] + (40_000).to_bytes(4, "big") + png[20:], "declares 40000 x 26 pixels"),
+        (".jpg", lambda jpg: b"", "an empty file"),  # OpenCV's imdecode asserts on no bytes (a cv2.error)
     ],
 )
 def test_a_frame_whose_header_lies_is_refused_before_it_is_decoded(tmp_path, capfd, suffix, damage, says):

@@ -206,15 +206,14 @@ def _found_by_fuzzing(d: Path) -> None:
         else:
             pose.body.data.data[1, 0, 11, 0] = damage[1]
         write_pose(pose, d / f"{name}.pose")
-    for name, suffix in (("png_chunk", ".png"), ("jpeg_cut", ".jpg")):
+    for name, suffix in (("png_chunk", ".png"), ("jpeg_cut", ".jpg"), ("empty_frame", ".png")):
         (d / name).mkdir()
         for i in (1, 2, 3):
             cv2.imwrite(str(d / name / f"images{i:04d}{suffix}"), np.full((26, 21, 3), 50, np.uint8))
         frame = d / name / f"images0002{suffix}"
         data = frame.read_bytes()
-        frame.write_bytes(
-            data[:33] + (2_200_000_000).to_bytes(4, "big") + data[37:] if suffix == ".png" else data[:-10]
-        )
+        damaged = {"png_chunk": data[:33] + (2_200_000_000).to_bytes(4, "big") + data[37:], "jpeg_cut": data[:-10]}
+        frame.write_bytes(damaged.get(name, b""))
 
 
 NO_CUDA = not torch.cuda.is_available()
@@ -467,6 +466,7 @@ CASES = {
     "visualize-pose-coordinate-far-outside": ["visualize-pose", "far.pose", "-o", "z.png"],
     "translate-frame-folder-png-chunk-past-its-end": ["translate", "png_chunk"],
     "ask-frame-folder-jpeg-cut-short": ["ask", "jpeg_cut", "Is the video reversed?"],
+    "translate-frame-folder-empty-frame": ["translate", "empty_frame"],
     # input an error quotes: clipped to an excerpt
     "check-json-file-as-metadata": ["data", "check", "big.json", "-o", "dc/m.tsv"],
     "extract-manifest-row-of-200-kb": ["extract-poses", "longrow.txt", "-o", "eo"],
