@@ -210,7 +210,7 @@ def _found_by_fuzzing(d: Path) -> None:
         (d / name).mkdir()
         for i in (1, 2, 3):
             cv2.imwrite(str(d / name / f"images{i:04d}{suffix}"), np.full((26, 21, 3), 50, np.uint8))
-        frame = d / name / f"images0002{suffix}"
+        frame = d / name / f"images000{1 if name == 'empty_frame' else 2}{suffix}"  # the first: probed
         data = frame.read_bytes()
         damaged = {"png_chunk": data[:33] + (2_200_000_000).to_bytes(4, "big") + data[37:], "jpeg_cut": data[:-10]}
         frame.write_bytes(damaged.get(name, b""))
