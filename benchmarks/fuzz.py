@@ -15,8 +15,9 @@ the fuzzer's corpus (the peer: what the seeds the tests already had reach).
 
 Prints a table per reader (executions, libFuzzer's own coverage counters, coverage of the reader's modules by
 the seeds and after fuzzing, crashes) and the crashes with where they were raised; everything, inputs included,
-stays under ``--out``. Needs ``atheris`` and ``coverage`` (``pip install atheris coverage``; atheris ships
-wheels for Linux and macOS on x86-64).
+stays under ``--out``. Needs ``atheris`` and ``coverage`` (``pip install -e ".[fuzz]"``; atheris installed from
+a wheel on the Linux x86-64 machine this was run on; where pip has no wheel it builds it, which needs clang with
+libFuzzer). The default tests need neither: they run each target a few hundred times with a seeded mutator.
 """
 
 from __future__ import annotations
