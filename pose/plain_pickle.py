@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import struct
 from pathlib import Path
 
 from .errors import MESSAGE, InputError, excerpt
@@ -39,9 +40,10 @@ class Opaque:
 # so a few bytes asking to remember object 680,000,000 take gigabytes before anything fails; Python's memo is a
 # dict (the files read this way are annotations and job outcomes, read once: its speed is not what counts)
 class _PlainUnpickler(pickle._Unpickler):
-    def __init__(self, file, inert: bool):
+    def __init__(self, file: io.BytesIO, inert: bool):
         super().__init__(file)
         self.inert = inert
+        self.size = len(file.getbuffer())
 
     def find_class(self, module: str, name: str):
         if not self.inert:
@@ -50,6 +52,20 @@ class _PlainUnpickler(pickle._Unpickler):
 
     def persistent_load(self, pid):
         raise pickle.UnpicklingError("it refers to objects outside the file")
+
+    def load_bytearray8(self):
+        """BYTEARRAY8, its length checked against the file first: the base class makes a zeroed bytearray of the
+        length a damaged file declares (gigabytes) before it reads the bytes, which the file does not have."""
+        (size,) = struct.unpack("<Q", self.read(8))
+        if size > self.size:
+            raise pickle.UnpicklingError(f"a bytearray of {size} bytes in a file of {self.size}")
+        data = self.read(size)
+        if len(data) != size:
+            raise pickle.UnpicklingError("the file ends inside a bytearray")
+        self.append(bytearray(data))
+
+    dispatch = dict(pickle._Unpickler.dispatch)
+    dispatch[pickle.BYTEARRAY8[0]] = load_bytearray8
 
 
 def loads_plain(data: bytes, path: str | Path, inert: bool = False):
