@@ -112,6 +112,7 @@ def _locate(path: Path) -> tuple[Path | None, dict[int, Path]]:
 def _datasets(f, videos: list[str]) -> Iterator[tuple[str, object]]:
     """(key, HDF5 object) for each clip of ``videos``; a video stored as one dataset is one clip."""
     for video in videos:
+        _text_name(f, video)
         group = f.get(video)
         if group is None:
             raise InputError(
@@ -119,9 +120,19 @@ def _datasets(f, videos: list[str]) -> Iterator[tuple[str, object]]:
             )
         if hasattr(group, "items"):
             for clip, ds in group.items():
-                yield clip_key(video, clip), ds
+                yield clip_key(video, _text_name(f, clip)), ds
         else:
             yield video, group
+
+
+def _text_name(f, name) -> str:
+    """An HDF5 group or dataset name as text: h5py gives the bytes of a name that is not UTF-8, which would key a
+    clip by its ``b'...'`` spelling (no annotation or metadata names it so)."""
+    if not isinstance(name, str):
+        raise InputError(
+            f.filename, f"the HDF5 name {excerpt(repr(name))} is not UTF-8 text: no clip can be named by it"
+        )
+    return name
 
 
 class JsaltFeatures(Mapping):
