@@ -182,6 +182,11 @@ def _found_by_fuzzing(d: Path) -> None:
         f["vid00"]["clip_2"] = h5py.SoftLink("/nowhere")
     with h5py.File(d / "damaged.h5", "w") as f:
         f.create_group("vid00").create_dataset("clip_1", data=np.zeros((3, 4), np.float16))
+    with h5py.File(d / "bytesname.h5", "w") as f:
+        f.create_group(b"\xff\xfe").create_dataset("clip_1", data=np.zeros((3, 4), np.float16))
+    (d / "typed_encoder").mkdir()
+    (d / "typed_encoder" / "config.yaml").write_text("objective: sign2vec\nmodel: {size: tiny, max_frames: many}\n")
+    shutil.copy(DEFAULT_MODEL / "model.safetensors", d / "typed_encoder" / "model.safetensors")
     shard = (d / "damaged.h5").read_bytes()
     (d / "damaged.h5").write_bytes(shard.replace(b"SNOD", b"SNOX"))  # a group's symbol table node
     (d / "profile_list_section.yaml").write_text("defaults: [{cluster: slurm}]\n")
@@ -453,6 +458,15 @@ CASES = {
     "check-csl-pickle-length-past-memory": ["data", "check", "cslpkl/csl2020ct_v2.pkl", "-o", "dc/m.tsv"],
     "import-jsalt-clip-a-dangling-link": ["features", "import-jsalt", "dangling.h5", "st", "--stream", "pose"],
     "import-jsalt-damaged-group": ["features", "import-jsalt", "damaged.h5", "st", "--stream", "pose"],
+    "import-jsalt-group-name-not-utf8": ["features", "import-jsalt", "bytesname.h5", "st", "--stream", "pose"],
+    "pretrain-model-field-a-string": [
+        *("pretrain", "sign2vec", "--set", "model.max_frames=many", "--set", "data.poses=goodposes"),
+        *("--set", "output_dir=r"),
+    ],
+    "extract-features-encoder-model-field-a-string": [
+        *("extract-features", "--stream", "sign2vec", "--poses", "goodposes", "-o", "fs"),
+        *("--checkpoint", "typed_encoder"),
+    ],
     "submit-profile-section-a-list": ["submit", "train", "-p", "profile_list_section.yaml"],
     "submit-profile-stages-a-number-and-a-name": ["submit", "train", "-p", "profile_odd_stages.yaml"],
     "submit-profile-nodes-a-fraction": [
