@@ -202,7 +202,9 @@ def signing_space(pose: Pose) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     left, right = body[:, L_SHOULDER, :2], body[:, R_SHOULDER, :2]
     centre = (left + right) / 2
     size = SIGNING_SPACE * np.linalg.norm(left - right, axis=-1)
-    valid = found[:, L_SHOULDER] & found[:, R_SHOULDER] & (size > 0)
+    # shoulders closer than float32 tells apart where they are are one point: no signing space to scale by
+    apart = size > 1e-6 * np.maximum(np.abs(centre).max(-1), 1)
+    valid = found[:, L_SHOULDER] & found[:, R_SHOULDER] & apart
     return centre, np.where(valid, size, 1.0), valid
 
 

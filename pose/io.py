@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 from pose_format import Pose
 
 from .errors import MESSAGE, InputError, excerpt
@@ -153,11 +155,44 @@ def read_pose(path: str | os.PathLike, holistic: bool = True) -> Pose:
         pose = Pose.read(path.read_bytes())
     except Exception as err:
         raise InputError(path, f"not a readable .pose file ({type(err).__name__}: {excerpt(err, MESSAGE)})") from err
+    _check_rate(pose, path)
+    _check_values(pose, path)
     if holistic:
         _check_holistic(pose.header, path)
         if pose.body.data.shape[1] == 0:
             raise InputError(path, "the pose holds no person (its body has 0 people)")
     return pose
+
+
+def _check_rate(pose: Pose, path: Path) -> float:
+    """The pose's frame rate, refused unless a positive number a video could have (as a video's is)."""
+    fps = float(pose.body.fps)
+    if not (math.isfinite(fps) and 0 < fps <= 1000):
+        raise InputError(path, f"damaged .pose file: its frame rate is {excerpt(fps)} fps")
+    return fps
+
+
+# a found landmark this many frame sizes (at least 1000 px) from the origin is damage, not a place in a video
+FAR = 1000
+
+
+def _check_values(pose: Pose, path: Path) -> None:
+    """Refuse a pose whose numbers are damaged: a confidence that is no number, or a found landmark (confidence
+    above 0) whose coordinate is not a number or lies absurdly far outside the frame. Bytes changed inside a
+    file's body read as such values, and the views would turn them into infinities the model trains on."""
+    conf = np.asarray(pose.body.confidence)
+    values = np.asarray(pose.body.data.data)  # (T, people, points, dims)
+    dims = pose.header.dimensions
+    limit = FAR * max(dims.width or 0, dims.height or 0, 1000)
+    bad_conf = ~np.isfinite(conf)
+    bad = bad_conf[..., None] | ((conf > 0)[..., None] & ~(np.abs(values) <= limit))  # NaN compares False
+    if not bad.any():
+        return
+    frame, person, point, _ = np.argwhere(bad)[0]
+    names = [f"{c.name} {p}" for c in pose.header.components for p in c.points]
+    where = f"frame {frame}, person {person}, {names[point] if point < len(names) else f'point {point}'}"
+    what = "a confidence" if bad_conf[frame, person, point] else "a coordinate"
+    raise InputError(path, f"damaged .pose file: {where} has {what} that is no number or lies far outside the frame")
 
 
 def _check_holistic(header, path: Path) -> None:
@@ -180,9 +215,9 @@ def pose_seconds(path: str | os.PathLike, holistic: bool = True) -> float:
     try:
         with open(path, "rb") as f:
             pose = Pose.read(f, pose_body=EmptyPoseBody)
-        seconds = len(pose.body.data) / float(pose.body.fps)
     except Exception as err:
         raise InputError(path, f"not a readable .pose file ({type(err).__name__}: {excerpt(err, MESSAGE)})") from err
+    seconds = len(pose.body.data) / _check_rate(pose, path)
     if holistic:
         _check_holistic(pose.header, path)
     return seconds

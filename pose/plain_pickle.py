@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import struct
 from pathlib import Path
 
 from .errors import MESSAGE, InputError, excerpt
@@ -35,10 +36,14 @@ class Opaque:
         return f"<{self.name}, not loaded>"
 
 
-class _PlainUnpickler(pickle.Unpickler):
-    def __init__(self, file, inert: bool):
+# the unpickler written in Python, not the C one: the C one sizes its memo by the largest index the file names,
+# so a few bytes asking to remember object 680,000,000 take gigabytes before anything fails; Python's memo is a
+# dict (the files read this way are annotations and job outcomes, read once: its speed is not what counts)
+class _PlainUnpickler(pickle._Unpickler):
+    def __init__(self, file: io.BytesIO, inert: bool):
         super().__init__(file)
         self.inert = inert
+        self.size = len(file.getbuffer())
 
     def find_class(self, module: str, name: str):
         if not self.inert:
@@ -48,6 +53,20 @@ class _PlainUnpickler(pickle.Unpickler):
     def persistent_load(self, pid):
         raise pickle.UnpicklingError("it refers to objects outside the file")
 
+    def load_bytearray8(self):
+        """BYTEARRAY8, its length checked against the file first: the base class makes a zeroed bytearray of the
+        length a damaged file declares (gigabytes) before it reads the bytes, which the file does not have."""
+        (size,) = struct.unpack("<Q", self.read(8))
+        if size > self.size:
+            raise pickle.UnpicklingError(f"a bytearray of {size} bytes in a file of {self.size}")
+        data = self.read(size)
+        if len(data) != size:
+            raise pickle.UnpicklingError("the file ends inside a bytearray")
+        self.append(bytearray(data))
+
+    dispatch = dict(pickle._Unpickler.dispatch)
+    dispatch[pickle.BYTEARRAY8[0]] = load_bytearray8
+
 
 def loads_plain(data: bytes, path: str | Path, inert: bool = False):
     """The plain data pickled in ``data`` (read from ``path``, which errors name); see the module's doc."""
@@ -55,5 +74,6 @@ def loads_plain(data: bytes, path: str | Path, inert: bool = False):
         return _PlainUnpickler(io.BytesIO(data), inert).load()
     except pickle.UnpicklingError as err:
         raise InputError(path, f"not read: {excerpt(err, MESSAGE)}") from None
-    except (EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError, MemoryError) as err:
+    except Exception as err:  # noqa: BLE001 - nothing of the file's runs, so any other error is its bytes': a
+        # damaged pickle raises whatever the opcode it breaks raises (EOFError, OverflowError, RecursionError ...)
         raise InputError(path, f"not a readable pickle ({type(err).__name__}: {excerpt(err, MESSAGE)})") from None

@@ -218,10 +218,24 @@ def frames_from_glob(path: str | os.PathLike) -> Path:
     return folders[0]
 
 
-def _read_image(path: Path, index: int) -> np.ndarray:
+def _read_image(path: Path, index: int, size: tuple[int, int] | None = None) -> np.ndarray:
+    """Frame ``index`` of a folder, RGB; ``size``: the folder's frame size (its first frame's), which a frame
+    declaring another is refused with before it is decoded (as a decoded one of another size would be)."""
     import cv2
 
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)  # BGR; None for a damaged or non-image file
+    from .image_header import image_header
+
+    data = path.read_bytes()
+    declared, problem = image_header(data) if data else (None, "an empty file")
+    if problem is not None:
+        raise VideoError(path, f"frame {index} of its folder is not a readable image ({problem})")
+    if size is not None and declared is not None and declared != size:
+        raise VideoError(path, f"frame {index} changes size to {declared[0]}x{declared[1]}")
+    try:
+        with native_stderr_quiet():  # libpng and libjpeg print their own lines for a damaged frame
+            image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)  # BGR; None for a non-image
+    except cv2.error:  # what its checks raise instead of returning None
+        image = None
     if image is None:
         raise VideoError(path, f"frame {index} of its folder is not a readable image")
     return np.ascontiguousarray(image[:, :, ::-1])
@@ -253,8 +267,11 @@ def _probe_frame_folder(path: Path, fps: float) -> VideoInfo:
 
 
 def _frames_folder(path: Path) -> Iterator[np.ndarray]:
+    size = None
     for i, file in enumerate(frame_files(path)):
-        yield _read_image(file, i)
+        frame = _read_image(file, i, size)
+        size = size or (frame.shape[1], frame.shape[0])
+        yield frame
 
 
 # --- per-backend frame streams -------------------------------------------------------------------

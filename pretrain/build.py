@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from pose.config_loader import load_config
-from pose.errors import InputError, quoted
+from pose.errors import MESSAGE, InputError, excerpt, quoted
 
 from .data import PretrainData
 from .optim import OptimConfig
@@ -46,7 +47,18 @@ def build_objective(cfg: PretrainConfig):
     if unknown:
         fields = ", ".join(sorted(known))
         raise InputError(None, f"unknown {cfg.objective} model field {quoted(unknown[0])} (fields: {fields})")
-    return cls(cls.Config(**cfg.model))
+    return cls(_typed(cls.Config, cfg.model, cfg.objective))
+
+
+def _typed(schema, fields: dict, objective: str):
+    """The objective's model config, each field converted to its declared type as every config's are
+    (``hidden_size: "64"`` is 64) or refused in one line naming it: ``model`` is a free-form mapping in the run
+    config, so its values arrive untyped, and a string where a number belongs failed inside ``__post_init__``."""
+    try:
+        return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(schema), fields))
+    except OmegaConfBaseException as err:
+        what = (str(err).splitlines() or [type(err).__name__])[0]
+        raise InputError(None, f"{objective} model field {err.full_key or '?'}: {excerpt(what, MESSAGE)}") from None
 
 
 def config_text(cfg: PretrainConfig) -> str:
@@ -61,7 +73,10 @@ def load_objective(folder: str | Path, device: str = "cpu"):
         raise InputError(folder, "not a pretraining checkpoint (no model.safetensors / config.yaml)")
     cfg = load_config(PretrainConfig, folder / CONFIG)
     check_weights(folder / WEIGHTS)  # a damaged file is refused before the model is built
-    objective = build_objective(cfg)
+    try:
+        objective = build_objective(cfg)
+    except InputError as err:  # a model field of the checkpoint's config: that file is what is wrong
+        raise InputError(err.path or folder / CONFIG, err.problem) from None
     state = load_weights(folder / WEIGHTS)
     mine = objective.state_dict()
     if set(state) != set(mine) or any(state[k].shape != mine[k].shape for k in mine):

@@ -16,6 +16,7 @@ that name (How2Sign's clips are named by their globally unique SENTENCE_NAME).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -59,6 +60,26 @@ def _open_h5(file: Path):
         raise InputError(file, f"not a readable HDF5 feature shard ({why})") from None
 
 
+@contextlib.contextmanager
+def _damage_named(file: Path, what: str = "") -> Iterator[None]:
+    """Errors h5py raises inside a shard it opened (a damaged object header, B-tree or chunk: RuntimeError,
+    OSError, KeyError ... by which structure broke; a dtype that is no number) as one line naming the file."""
+    try:
+        yield
+    except InputError:
+        raise
+    except Exception as err:  # noqa: BLE001 - h5py's type says which structure of the file broke, not that it did
+        why = excerpt(str(err) or type(err).__name__, MESSAGE)
+        raise InputError(file, f"{what}a damaged HDF5 feature shard ({type(err).__name__}: {why})") from None
+
+
+def _kind(obj) -> str:
+    """What an HDF5 object that should be a clip's dataset is instead."""
+    if obj is None:
+        return "a link to nothing"
+    return "a group" if hasattr(obj, "keys") else f"a {type(obj).__name__}"
+
+
 def _locate(path: Path) -> tuple[Path | None, dict[int, Path]]:
     """The JSON index (if any) and the shard files ``{n: path}`` for a .json or one .h5 given."""
     if not path.is_file():
@@ -91,6 +112,7 @@ def _locate(path: Path) -> tuple[Path | None, dict[int, Path]]:
 def _datasets(f, videos: list[str]) -> Iterator[tuple[str, object]]:
     """(key, HDF5 object) for each clip of ``videos``; a video stored as one dataset is one clip."""
     for video in videos:
+        _text_name(f, video)
         group = f.get(video)
         if group is None:
             raise InputError(
@@ -98,9 +120,19 @@ def _datasets(f, videos: list[str]) -> Iterator[tuple[str, object]]:
             )
         if hasattr(group, "items"):
             for clip, ds in group.items():
-                yield clip_key(video, clip), ds
+                yield clip_key(video, _text_name(f, clip)), ds
         else:
             yield video, group
+
+
+def _text_name(f, name) -> str:
+    """An HDF5 group or dataset name as text: h5py gives the bytes of a name that is not UTF-8, which would key a
+    clip by its ``b'...'`` spelling (no annotation or metadata names it so)."""
+    if not isinstance(name, str):
+        raise InputError(
+            f.filename, f"the HDF5 name {excerpt(repr(name))} is not UTF-8 text: no clip can be named by it"
+        )
+    return name
 
 
 class JsaltFeatures(Mapping):
@@ -146,21 +178,22 @@ class JsaltFeatures(Mapping):
         for n, file in files.items():
             if not file.is_file():
                 raise InputError(index_path or path, f"shard {n} is indexed but {file} does not exist")
-            with _open_h5(file) as f:
+            with _open_h5(file) as f, _damage_named(file):
                 videos = [v for v, s in index.items() if int(s) == n] if index else list(f.keys())
                 for key, ds in _datasets(f, videos):
-                    here = f"{file.name}:{ds.name.lstrip('/')}"
+                    here = f"{file.name}:{key}"
                     if key in where:  # the same video in two shards
                         raise InputError(file, f"clip {quoted(key)} is stored twice: {where[key]} and {here}")
-                    if not isinstance(ds, h5py.Dataset) or len(ds.shape) != 2:
-                        shape = f"shape {ds.shape}" if isinstance(ds, h5py.Dataset) else "a group"
-                        raise InputError(file, f"{here} is not a 2-D (frames, dim) dataset ({shape})")
+                    shape = ds.shape if isinstance(ds, h5py.Dataset) else None  # None too for an empty dataspace
+                    if shape is None or len(shape) != 2:
+                        what = f"shape {shape}" if isinstance(ds, h5py.Dataset) else _kind(ds)
+                        raise InputError(file, f"{here} is not a 2-D (frames, dim) dataset ({what})")
                     if dim is None:
-                        dim, dim_from = ds.shape[1], here
-                    elif ds.shape[1] != dim:
-                        raise InputError(file, f"{here} has dim {ds.shape[1]} but {dim_from} has dim {dim}")
+                        dim, dim_from = shape[1], here
+                    elif shape[1] != dim:
+                        raise InputError(file, f"{here} has dim {shape[1]} but {dim_from} has dim {dim}")
                     where[key] = here
-                    clips[key] = (n, ds.name, ds.shape[0])
+                    clips[key] = (n, ds.name, shape[0])
         if not clips:
             raise InputError(path, "no features found in the JSALT layout")
         stem, _, number = path.stem.rpartition(".")
@@ -183,7 +216,8 @@ class JsaltFeatures(Mapping):
 
     def __getitem__(self, clip: str) -> np.ndarray:
         n, h5path, _ = self._entry(clip)
-        return np.asarray(self._file(n)[h5path][()]).astype(DTYPE, copy=False)  # (T, D)
+        with _damage_named(self._paths[n], f"clip {quoted(clip)}: "):
+            return np.asarray(self._file(n)[h5path][()]).astype(DTYPE, copy=False)  # (T, D)
 
     read = __getitem__
 

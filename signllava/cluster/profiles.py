@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from pose.errors import MESSAGE, InputError, excerpt, quoted
 
@@ -86,26 +87,53 @@ def load_profile(path: str | os.PathLike, stage: str) -> Profile:
     try:
         raw = OmegaConf.to_container(OmegaConf.load(path)) or {}
     except Exception as err:
-        raise InputError(path, f"not a valid YAML profile ({excerpt(str(err).splitlines()[0], MESSAGE)})") from err
-    if not isinstance(raw, dict) or set(raw) - {"defaults", "stages"}:
-        raise InputError(path, "a profile has two sections, defaults and stages; found " + ", ".join(map(str, raw)))
-    stages = raw.get("stages") or {}
-    unknown = sorted(set(stages) - set(STAGES))
+        raise InputError(path, f"not a valid YAML profile ({_first_line(err)})") from err
+    if not isinstance(raw, dict) or set(map(str, raw)) - {"defaults", "stages"}:
+        found = ", ".join(map(str, raw)) if isinstance(raw, dict) else f"a {type(raw).__name__}"
+        raise InputError(path, f"a profile has two sections, defaults and stages; found {excerpt(found)}")
+    stages = _section(raw, "stages", path)
+    unknown = sorted(set(map(str, stages)) - set(STAGES))
     if unknown:
         raise InputError(path, f"unknown stage {quoted(unknown[0])} in stages (known: {', '.join(STAGES)})")
     known = {f.name for f in dataclasses.fields(Profile)}
     merged = {}
-    for where, section in (("defaults", raw.get("defaults") or {}), (f"stages.{stage}", stages.get(stage) or {})):
-        bad = sorted(set(section) - known)
+    for where, section in (
+        ("defaults", _section(raw, "defaults", path)),
+        (f"stages.{stage}", _section(stages, stage, path)),
+    ):
+        bad = sorted(set(map(str, section)) - known)
         if bad:
-            raise InputError(path, f"unknown field {where}.{bad[0]} (profile fields: {', '.join(sorted(known))})")
+            raise InputError(
+                path, f"unknown field {where}.{excerpt(bad[0])} (profile fields: {', '.join(sorted(known))})"
+            )
         merged.update(section)
+    return _typed_profile(merged, path)
+
+
+def _first_line(err: Exception) -> str:
+    return excerpt((str(err).splitlines() or [type(err).__name__])[0], MESSAGE)
+
+
+def _section(raw: dict, name: str, path: Path) -> dict:
+    """A section of the profile (``defaults``, ``stages``, one stage's): a mapping of names, or nothing."""
+    section = raw.get(name) or {}
+    if not isinstance(section, dict):
+        raise InputError(path, f"{name} must be a mapping of name: value, not {quoted(section)}")
+    return section
+
+
+def _typed_profile(fields: dict, path: Path) -> Profile:
+    """The profile of ``fields``, each converted to its declared type as configs are (``nodes: "2"`` is 2) or
+    refused in one line (``nodes: 1.5``, ``setup: a line`` where a list of lines belongs), then validated."""
     try:
-        return Profile(**merged)
+        profile = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Profile), fields))
     except InputError as err:
         raise InputError(path, err.problem) from err
-    except TypeError as err:
-        raise InputError(path, excerpt(err, MESSAGE)) from err
+    except (OmegaConfBaseException, TypeError, ValueError) as err:  # TypeError: a list where a mapping belongs
+        raise InputError(path, f"bad profile value: {_first_line(err)}") from None
+    if not all(isinstance(line, str) for line in profile.setup):
+        raise InputError(path, "setup must be a list of shell lines (strings)")
+    return profile
 
 
 def _partition_gpus(partition: str | None) -> int:

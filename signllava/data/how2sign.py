@@ -15,13 +15,13 @@ import io
 import math
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 
 from ftfy import TextFixerConfig, fix_text
 
-from pose.errors import InputError, excerpt
+from pose.errors import InputError, excerpt, quoted
 from pose.io import atomic_output
 
 from .registry import Dataset, register
@@ -77,6 +77,16 @@ def _header(text: str) -> list[str]:
     return [ALIASES.get(h.strip().upper(), h.strip().upper()) for h in fields]
 
 
+def table_rows(reader, path: Path) -> Iterator:
+    """The rows of a ``csv`` reader (or ``DictReader``) over ``path``; a row it cannot parse (a field past its
+    size limit, a quote left open) is one line naming the file and the line, as every other problem of a table
+    is."""
+    try:
+        yield from reader
+    except csv.Error as err:
+        raise InputError(path, f"not a readable table at line {reader.line_num} ({excerpt(err)})") from None
+
+
 def unknown_columns(path: str | os.PathLike) -> list[str]:
     """Header columns of a metadata file that are neither required nor paraphrases (ignored on read)."""
     with open(path, encoding="utf-8-sig", errors="replace") as f:
@@ -94,7 +104,7 @@ def read_realigned(path: str | os.PathLike, split: str | None = None) -> tuple[l
     if not text.strip():
         raise InputError(path, "metadata file is empty")
     delimiter = "\t" if "\t" in text.splitlines()[0] else ","
-    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
+    rows = table_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"'), path)
     next(rows)
     header = _header(text)
     problem = _header_problem(header)
@@ -264,46 +274,69 @@ def write_manifest(
 
 
 def read_manifest(path: str | os.PathLike) -> list[Sentence]:
-    """Sentences from a manifest written by :func:`write_manifest` (:func:`manifest_dataset` says whose)."""
+    """Sentences from a manifest written by :func:`write_manifest` (:func:`manifest_dataset` says whose).
+
+    A manifest's rows were checked when it was written, so a row that ``data check`` would not have kept
+    (fields missing or extra, no name, times that are not numbers in order) means the file was damaged or
+    edited since: one line naming the row, rather than a sentence training would trip on later."""
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "manifest not found")
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f, delimiter="\t")
-        missing = [c for c in MANIFEST_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InputError(path, f"not a SignLLaVA manifest: missing column(s) {', '.join(missing)}")
-        para_cols = [c for c in reader.fieldnames if c.startswith(PARAPHRASE_PREFIX)]
-        out = []
-        for row_no, r in enumerate(reader, start=2):
-            try:
-                start, end = float(r["START_REALIGNED"]), float(r["END_REALIGNED"])
-            except (TypeError, ValueError):
-                raise InputError(path, f"row {row_no}: START/END is not a number") from None
-            out.append(
-                Sentence(
-                    r["VIDEO_ID"],
-                    r["VIDEO_NAME"],
-                    r["SENTENCE_ID"],
-                    r["SENTENCE_NAME"],
-                    start,
-                    end,
-                    r["SENTENCE"],
-                    r["split"],
-                    row=row_no,
-                    paraphrases=tuple(r[c] for c in para_cols if r[c]),
-                    glosses=tuple((r.get(GLOSS_COLUMN) or "").split()),
-                    order=int(r.get(ORDER_COLUMN) or 0),
-                )
-            )
-    return out
+    reader = csv.DictReader(io.StringIO(_utf8(path), newline=""), delimiter="\t")
+    rows = [(r, reader.line_num) for r in table_rows(reader, path)]
+    missing = [c for c in MANIFEST_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise InputError(path, f"not a SignLLaVA manifest: missing column(s) {', '.join(missing)}")
+    para_cols = [c for c in reader.fieldnames if c.startswith(PARAPHRASE_PREFIX)]
+    return [_manifest_row(r, line, para_cols, path) for r, line in rows]
+
+
+def _manifest_row(r: dict, line: int, para_cols: list[str], path: Path) -> Sentence:
+    if None in r or None in r.values():  # csv.DictReader: extra fields go under None, missing ones are None
+        raise InputError(path, f"line {line}: fields missing or extra (the header has {len(r) - (None in r)} columns)")
+    try:
+        start, end = float(r["START_REALIGNED"]), float(r["END_REALIGNED"])
+        order = int(r.get(ORDER_COLUMN) or 0)
+    except ValueError:
+        raise InputError(path, f"line {line}: START/END or ORDER is not a number") from None
+    if not r["SENTENCE_NAME"].strip():
+        raise InputError(path, f"line {line}: empty SENTENCE_NAME")
+    if not (math.isfinite(start) and math.isfinite(end) and 0 <= start <= end):
+        raise InputError(path, f"line {line}: bad interval START {excerpt(start)} END {excerpt(end)}")
+    return Sentence(
+        r["VIDEO_ID"],
+        r["VIDEO_NAME"],
+        r["SENTENCE_ID"],
+        r["SENTENCE_NAME"],
+        start,
+        end,
+        r["SENTENCE"],
+        r["split"],
+        row=line,
+        paraphrases=tuple(r[c] for c in para_cols if r[c]),
+        glosses=tuple((r.get(GLOSS_COLUMN) or "").split()),
+        order=order,
+    )
+
+
+def _utf8(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(path, f"not UTF-8 text ({err.reason} at byte {err.start}), as a manifest is written") from None
 
 
 def manifest_dataset(path: str | os.PathLike) -> str:
-    """The dataset a manifest's rows come from, where it records one ("" for manifests from before)."""
-    with open(path, newline="", encoding="utf-8") as f:
-        row = next(csv.DictReader(f, delimiter="\t"), None)
-    return (row or {}).get(DATASET_COLUMN) or ""
+    """The dataset a manifest's rows come from, where it records one ("" for manifests from before); one line
+    when it names none SignLLaVA reads."""
+    from .registry import DATASETS
+
+    path = Path(path)
+    row = next(table_rows(csv.DictReader(io.StringIO(_utf8(path), newline=""), delimiter="\t"), path), None)
+    name = (row or {}).get(DATASET_COLUMN) or ""
+    if name and name not in DATASETS:
+        raise InputError(path, f"its {DATASET_COLUMN} column names {quoted(name)}, no dataset SignLLaVA reads")
+    return name
 
 
 def find_media(

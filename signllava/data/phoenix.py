@@ -27,7 +27,7 @@ from pathlib import Path
 
 from pose.errors import InputError
 
-from .how2sign import fix_mojibake, split_of
+from .how2sign import fix_mojibake, split_of, table_rows
 from .registry import Dataset, register, untimed_report
 from .samples import CheckReport, Dropped, Sentence
 
@@ -61,7 +61,7 @@ def read_corpus(path: str | Path) -> tuple[list[Sentence], list[Dropped]]:
     if not split:
         raise InputError(path, "no split in the file name (PHOENIX-2014-T.<train|dev|test>.corpus.csv)")
     sentences, bad = [], []
-    rows = csv.reader(io.StringIO(text, newline=""), delimiter="|", quoting=csv.QUOTE_NONE)
+    rows = table_rows(csv.reader(io.StringIO(text, newline=""), delimiter="|", quoting=csv.QUOTE_NONE), path)
     next(rows)
     for row_no, fields in enumerate(rows, start=2):
         if not fields or all(not f.strip() for f in fields):

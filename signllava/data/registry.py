@@ -111,13 +111,15 @@ def read_metadata(paths: Sequence[str | os.PathLike], name: str = "") -> tuple[C
 
 def untimed_report(sentences: Sequence[Sentence], source: str, malformed: Sequence[Dropped] = ()) -> CheckReport:
     """A report of sentences that carry no times (each a whole clip or frame folder): rows that could not be
-    parsed (``malformed``), empty texts and repeated names are dropped with the reason, as ``data check``
-    drops them from timed metadata."""
+    parsed (``malformed``), rows without a name, empty texts and repeated names are dropped with the reason, as
+    ``data check`` drops them from timed metadata."""
     report = CheckReport(dropped=list(malformed))
     report.read.update(s.split for s in sentences)
     seen: dict[str, Sentence] = {}
     for s in sentences:
-        if not s.text:
+        if not s.sentence_name:
+            reason = "malformed row: empty name"
+        elif not s.text:
             reason = "empty sentence"
         elif s.sentence_name in seen:
             reason = f"duplicate name: {s.sentence_name} already at row {seen[s.sentence_name].row}"

@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
-from pose.errors import InputError, quoted
+from pose.errors import MESSAGE, InputError, excerpt, quoted
 from pose.io import atomic_folder, usual_permissions
 from pretrain.runtime import CONFIG, RECOPY, WEIGHTS, check_weights, load_weights
 
@@ -113,9 +113,28 @@ def read_meta(folder: str | os.PathLike) -> dict:
         raise InputError(folder, "not a SignLLaVA checkpoint (no meta.json / model.safetensors)")
     check_weights(folder / WEIGHTS, weights_fix(folder))
     try:
-        return json.loads((folder / META).read_text())
-    except json.JSONDecodeError as err:
-        raise InputError(folder / META, f"corrupt checkpoint metadata ({err.msg})") from err
+        meta = json.loads((folder / META).read_bytes())
+    except (ValueError, RecursionError) as err:  # bad JSON, not UTF-8, an integer of too many digits, too deep
+        raise InputError(folder / META, f"corrupt checkpoint metadata ({excerpt(err, MESSAGE)})") from None
+    problem = _meta_problem(meta)
+    if problem is not None:
+        raise InputError(folder / META, f"corrupt checkpoint metadata: {problem}")
+    return meta
+
+
+def _meta_problem(meta) -> str | None:
+    """What of a checkpoint's metadata the loaders could not read (they compare it with the model's)."""
+    if not isinstance(meta, dict):
+        return f"a JSON {type(meta).__name__}, not an object"
+    streams = meta.get("streams") or {}
+    if not isinstance(streams, dict) or not all(isinstance(s, dict) for s in streams.values()):
+        return "streams must map each stream's name to its settings"
+    connector = meta.get("connector") or {"kind": "mlp"}
+    if not isinstance(connector, dict) or not isinstance(connector.get("kind"), str):
+        return "connector must be its settings, with its kind"
+    if not isinstance(meta.get("poses") or {}, dict):
+        return "poses must be the pose extraction's settings"
+    return None
 
 
 def _fresh(key: str) -> bool:

@@ -22,7 +22,7 @@ import yaml
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from pose.errors import InputError
+from pose.errors import MESSAGE, InputError, excerpt
 from pose.io import atomic_folder
 from pretrain.runtime import CONFIG, WEIGHTS
 
@@ -103,11 +103,16 @@ def read_export_config(folder: Path) -> dict | None:
     if not path.is_file():
         return None
     try:
-        config = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise InputError(path, f"not a readable config.json ({err})") from None
+        config = json.loads(path.read_bytes())
+    except (ValueError, RecursionError) as err:  # bad JSON, not UTF-8, an integer of too many digits, too deep
+        raise InputError(path, f"not a readable config.json ({excerpt(err, MESSAGE)})") from None
     if not isinstance(config, dict) or config.get("format") != EXPORT_FORMAT:
         return None
+    # what materialize rebuilds our layout from: the training config, and a translation model's metadata
+    wanted = ("config", "meta") if config.get("kind") == "signllava" else ("config",)
+    missing = [key for key in wanted if not isinstance(config.get(key), dict)]
+    if missing:
+        raise InputError(path, f"an export's config.json without its {' and '.join(missing)} (a JSON object each)")
     return config
 
 

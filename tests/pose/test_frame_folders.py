@@ -47,6 +47,47 @@ def test_damaged_frames_and_empty_folders_are_one_line(tmp_path):
         probe(tmp_path / "empty")
 
 
+def _png_chunk_past_its_end(png: bytes) -> bytes:
+    """A PNG whose chunk after IHDR says it is 2 GB long, as a damaged byte made it."""
+    ihdr_end = 8 + 12 + 13
+    return png[:ihdr_end] + (2_200_000_000).to_bytes(4, "big") + png[ihdr_end + 4 :]
+
+
+@pytest.mark.parametrize(
+    "suffix, damage, says",
+    [
+        (".png", _png_chunk_past_its_end, "chunk runs past the end of the file"),
+        (".jpg", lambda jpg: jpg[:-10], "cut short: the file ends before its end marker"),
+        (".png", lambda png: png[:16] + (40_000).to_bytes(4, "big") + png[20:], "declares 40000 x 26 pixels"),
+        (".jpg", lambda jpg: b"", "an empty file"),  # OpenCV's imdecode asserts on no bytes (a cv2.error)
+    ],
+)
+def test_a_frame_whose_header_lies_is_refused_before_it_is_decoded(tmp_path, capfd, suffix, damage, says):
+    """Found by fuzzing: OpenCV allocated a damaged PNG chunk's 2 GB before failing (seconds, gigabytes of memory),
+    decoded a JPEG cut in half as a grey-filled frame without a word, and decoded whatever size a header declared;
+    and libpng and libjpeg printed their own lines to the terminal beside our one."""
+    folder = frame_folder(tmp_path / "clip", n=3, suffix=suffix)
+    frame = folder / f"images0002{suffix}"
+    frame.write_bytes(damage(frame.read_bytes()))
+    with pytest.raises(
+        VideoError, match=f"images0002\\{suffix}: frame 1 of its folder is not a readable image.*{says}"
+    ):
+        list(VideoStream(folder).frames())
+    (folder / f"images0001{suffix}").write_bytes(frame.read_bytes())
+    with pytest.raises(VideoError, match=says):
+        probe(folder)
+    assert capfd.readouterr().err == ""
+
+
+def test_a_frame_of_another_size_is_refused_from_its_header(tmp_path):
+    import cv2
+
+    folder = frame_folder(tmp_path / "clip", n=3)
+    cv2.imwrite(str(folder / "images0003.png"), np.zeros((30, 21, 3), np.uint8))
+    with pytest.raises(VideoError, match=r"images0003\.png: frame 2 changes size to 21x30"):
+        list(VideoStream(folder).frames())
+
+
 def test_a_glob_of_one_videos_frames_is_its_folder(tmp_path):
     folder = frame_folder(tmp_path / "train" / "name-1", n=2)
     assert frames_from_glob(tmp_path / "train" / "name-1" / "*.png") == folder

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import os
+import re
 
+import numpy as np
 import pytest
 
 from pose.io import atomic_folder, recover_folder, remove_partials
@@ -44,6 +46,53 @@ def test_pose_seconds_reads_the_duration_without_the_landmarks(tmp_path):
     (tmp_path / "junk.pose").write_bytes(b"not a pose")
     with pytest.raises(InputError, match="junk.pose: not a readable .pose file"):
         pose_seconds(tmp_path / "junk.pose")
+
+
+@pytest.mark.parametrize(
+    "damage, says",
+    [
+        (lambda p: setattr(p.body, "fps", 0), "its frame rate is 0.0 fps"),
+        (lambda p: setattr(p.body, "fps", float("nan")), "its frame rate is nan fps"),
+        (lambda p: p.body.data.data.__setitem__((1, 0, 40, 0), np.nan), "frame 1, person 0, FACE_LANDMARKS 7 has a"),
+        (
+            lambda p: p.body.data.data.__setitem__((0, 0, 11, 1), 3e38),
+            "frame 0, person 0, POSE_LANDMARKS LEFT_SHOULDER",
+        ),
+        (
+            lambda p: p.body.confidence.__setitem__((2, 0, 0), np.inf),
+            "frame 2, person 0, POSE_LANDMARKS NOSE has a conf",
+        ),
+    ],
+)
+def test_a_pose_whose_numbers_are_damaged_is_one_line(tmp_path, damage, says):
+    """Found by fuzzing: bytes changed in a .pose's body read as a frame rate of 0 or NaN (a traceback where the
+    pose is resampled) or as coordinates of NaN or 1e38, which the views turned into infinities, silently."""
+    from pose.errors import InputError
+    from pose.io import pose_seconds, read_pose, write_pose
+    from tests.pose.test_features import synthetic_pose
+
+    pose = synthetic_pose(frames=3)
+    damage(pose)
+    write_pose(pose, tmp_path / "a.pose")
+    with pytest.raises(InputError, match=f"a.pose: damaged .pose file: {re.escape(says)}") as err:
+        read_pose(tmp_path / "a.pose", holistic=False)  # drawing reads any skeleton, not damaged numbers
+    assert "\n" not in str(err.value)
+    if "frame rate" in says:
+        with pytest.raises(InputError, match="frame rate"):
+            pose_seconds(tmp_path / "a.pose")
+
+
+def test_shoulders_in_one_place_give_no_signing_space():
+    """Found by fuzzing: shoulders a subnormal float apart made a signing space that scaled the body to infinity."""
+    from pose.features import pose_view_208, sign2vec_view_255, signing_space
+    from tests.pose.test_features import synthetic_pose
+
+    pose = synthetic_pose(frames=2)
+    pose.body.data.data[1, 0, 11, :2] = (1e-40, 0)  # left shoulder
+    pose.body.data.data[1, 0, 12, :2] = (0, 0)  # right shoulder
+    assert signing_space(pose)[2].tolist() == [True, False]
+    for view in (pose_view_208, sign2vec_view_255):
+        assert np.isfinite(view(pose)[0]).all()
 
 
 @pytest.mark.parametrize("tool", ["openpose", "alphapose", "coco", "reduced"])

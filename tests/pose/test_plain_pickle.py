@@ -47,3 +47,46 @@ def test_damaged_pickles_are_one_line(blob):
     with pytest.raises(InputError, match=r"^r\.pkl: not") as err:
         loads_plain(blob, "r.pkl")
     assert "\n" not in str(err.value)
+
+
+def test_a_pickle_that_names_a_huge_memo_index_is_refused_without_taking_the_memory():
+    """Found by fuzzing: a few bytes asking to remember an object at index 50,000,000 made the C unpickler size its
+    memo to that (400 MB here; gigabytes for a larger index) before anything failed."""
+    import tracemalloc
+
+    blob = b"\x80\x04]r" + (50_000_000).to_bytes(4, "little") + b"\xfe."  # EMPTY_LIST, LONG_BINPUT, junk
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputError, match=r"^r\.pkl: not a readable pickle"):
+            loads_plain(blob, "r.pkl")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000_000
+
+
+def test_a_bytearray_longer_than_its_file_is_refused_before_it_is_made():
+    """Found by benchmarks/fuzz.py (pickle and csl-daily, out of memory): Python's unpickler too makes a zeroed
+    bytearray of the length BYTEARRAY8 declares before reading it; 2 GB here, 7 GB in the input it found."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputError, match=r"^r\.pkl: not read: a bytearray of 2147483648 bytes in a file of 12"):
+            loads_plain(b"\x80\x05\x96" + (2**31).to_bytes(8, "little") + b".", "r.pkl")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000_000
+    assert loads_plain(pickle.dumps(bytearray(b"abc"), protocol=5), "r.pkl") == bytearray(b"abc")
+    with pytest.raises(InputError, match="the file ends inside a bytearray"):
+        loads_plain(b"\x80\x05\x96" + (10).to_bytes(8, "little") + b"abc", "r.pkl")  # 10 declared, 3 there
+
+
+@pytest.mark.parametrize("size", [2**64 - 1, 2**62])  # larger than any address space; larger than memory
+def test_any_error_of_a_damaged_pickle_is_one_line(size):
+    """Found by fuzzing: a damaged pickle raises whatever its broken opcode raises (OverflowError, MemoryError)."""
+    blob = b"\x80\x05\x96" + size.to_bytes(8, "little") + b"."  # BYTEARRAY8 of that many bytes
+    with pytest.raises(InputError, match=r"^r\.pkl: not") as err:
+        loads_plain(blob, "r.pkl")
+    assert "\n" not in str(err.value)

@@ -125,6 +125,16 @@ def test_jsalt_layout_errors(tmp_path):
         JsaltFeatures.open(tmp_path / "missing.json")
 
 
+def test_a_name_that_is_not_utf8_is_one_line(tmp_path):
+    """Found by benchmarks/fuzz.py: h5py gives a name that is not UTF-8 as bytes, which keyed its clips
+    ``b'...'/clip_1`` and then failed sorting them against the others (TypeError)."""
+    with h5py.File(tmp_path / "pose.train.0.h5", "w") as f:
+        f.create_group("vid00").create_dataset("clip_1", data=np.zeros((3, 4), np.float16))
+        f.create_group(b"\xff\xfe").create_dataset("clip_1", data=np.zeros((3, 4), np.float16))
+    with pytest.raises(InputError, match=r"pose\.train\.0\.h5: the HDF5 name b'\\xff\\xfe' is not UTF-8 text"):
+        JsaltFeatures.open(tmp_path / "pose.train.0.h5")
+
+
 def original_layout(
     folder, stream="pose", split="train", dim=8, videos=(3, 2, 4), per_shard=2, index=None, first_video=1
 ):

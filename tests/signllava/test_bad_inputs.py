@@ -71,6 +71,7 @@ def bad(tmp_path_factory, synth) -> Path:
     (d / "list.json").write_text("[1, 2]")
     _other_tools(d)
     _damaged_weights(d)
+    _found_by_fuzzing(d)
     (d / "taken").write_text("a file where an output folder is wanted\n")
     # input quoted in an error: a 400 KB JSON file read as metadata, a manifest row of 200 KB
     (d / "big.json").write_text(json.dumps({f"video{i}": {"clip": "hello world " * 20} for i in range(2000)}))
@@ -145,6 +146,79 @@ def _damaged_weights(d: Path) -> None:
     (d / "damaged_encoder").mkdir()
     save_config(load_config(PretrainConfig, None, ["objective=sign2vec"]), d / "damaged_encoder" / "config.yaml")
     (d / "damaged_encoder" / "model.safetensors").write_bytes(weights[:1000])
+
+
+MANIFEST = "split\tVIDEO_ID\tVIDEO_NAME\tSENTENCE_ID\tSENTENCE_NAME\tSTART_REALIGNED\tEND_REALIGNED\tSENTENCE\tmedia"
+
+
+def _found_by_fuzzing(d: Path) -> None:
+    """Inputs like the ones ``benchmarks/fuzz.py`` (and ``tests/fuzz``) found each reader failing on: manifests
+    damaged or edited, a table field past csv's limit, damaged pickles, HDF5 shards and profiles, checkpoint and
+    export metadata, .pose files whose numbers are damaged, frames whose headers lie."""
+    import cv2
+    import h5py
+    import numpy as np
+
+    from tests.pose.test_features import synthetic_pose
+
+    row = "train\tv\tv\t1\ts1\t0.000\t1.000\thello\tv.mp4"
+    manifests = {
+        "notutf8": (MANIFEST + "\n" + row + "\n").encode() + b"caf\xa9\n",
+        "order": (MANIFEST + "\tDATASET\tORDER\n" + row + "\tphoenix14t\tfirst\n").encode(),
+        "dataset": (MANIFEST + "\tDATASET\tORDER\n" + row + "\tph\t0\n").encode(),
+        "short": (MANIFEST + "\n" + row.rsplit("\t", 2)[0] + "\n").encode(),
+        "interval": (MANIFEST + "\n" + row.replace("0.000\t1.000", "nan\t1.000") + "\n").encode(),
+        "noname": (MANIFEST + "\n" + row.replace("\ts1\t", "\t\t") + "\n").encode(),
+    }
+    for name, data in manifests.items():
+        (d / f"{name}_manifest.tsv").write_bytes(data)
+    header = "VIDEO_ID\tVIDEO_NAME\tSENTENCE_ID\tSENTENCE_NAME\tSTART_REALIGNED\tEND_REALIGNED\tSENTENCE\n"
+    (d / "bigfield_train.csv").write_text(header + 'v\tv\t1\ts\t0\t1\t"' + "x" * 200_000 + '"\n')
+    (d / "cslpkl").mkdir()
+    (d / "cslpkl" / "split_1.txt").write_text("name|split\nS1_P0_T0|train\n")
+    (d / "cslpkl" / "csl2020ct_v2.pkl").write_bytes(b"\x80\x05\x96" + (2**64 - 1).to_bytes(8, "little") + b".")
+    with h5py.File(d / "dangling.h5", "w") as f:
+        f.create_group("vid00").create_dataset("clip_1", data=np.zeros((3, 4), np.float16))
+        f["vid00"]["clip_2"] = h5py.SoftLink("/nowhere")
+    with h5py.File(d / "damaged.h5", "w") as f:
+        f.create_group("vid00").create_dataset("clip_1", data=np.zeros((3, 4), np.float16))
+    with h5py.File(d / "bytesname.h5", "w") as f:
+        f.create_group(b"\xff\xfe").create_dataset("clip_1", data=np.zeros((3, 4), np.float16))
+    (d / "typed_encoder").mkdir()
+    (d / "typed_encoder" / "config.yaml").write_text("objective: sign2vec\nmodel: {size: tiny, max_frames: many}\n")
+    shutil.copy(DEFAULT_MODEL / "model.safetensors", d / "typed_encoder" / "model.safetensors")
+    shard = (d / "damaged.h5").read_bytes()
+    (d / "damaged.h5").write_bytes(shard.replace(b"SNOD", b"SNOX"))  # a group's symbol table node
+    (d / "profile_list_section.yaml").write_text("defaults: [{cluster: slurm}]\n")
+    (d / "profile_odd_stages.yaml").write_text("stages:\n  1: {}\n  bogus: {}\n")
+    (d / "profile_fraction.yaml").write_text("defaults: {cluster: slurm, partition: local, nodes: 1.5}\n")
+    meta = json.loads((DEFAULT_MODEL / "meta.json").read_text())
+    for name, text in (
+        ("meta_notutf8", b'{"llm": "caf\xa9"}'),
+        ("meta_streams_list", json.dumps(meta | {"streams": ["pose"]})),
+    ):
+        shutil.copytree(DEFAULT_MODEL, d / f"{name}_ckpt")
+        (d / f"{name}_ckpt" / "meta.json").write_bytes(text if isinstance(text, bytes) else text.encode())
+    (d / "export_nometa").mkdir()
+    (d / "export_nometa" / "config.json").write_text(
+        '{"format": "signllava-export-1", "kind": "signllava", "config": {}}'
+    )
+    shutil.copy(DEFAULT_MODEL / "model.safetensors", d / "export_nometa" / "model.safetensors")
+    for name, damage in (("fpsnan", ("fps", float("nan"))), ("nan", ("value", np.nan)), ("far", ("value", 3e38))):
+        pose = synthetic_pose(frames=3)
+        if damage[0] == "fps":
+            pose.body.fps = damage[1]
+        else:
+            pose.body.data.data[1, 0, 11, 0] = damage[1]
+        write_pose(pose, d / f"{name}.pose")
+    for name, suffix in (("png_chunk", ".png"), ("jpeg_cut", ".jpg"), ("empty_frame", ".png")):
+        (d / name).mkdir()
+        for i in (1, 2, 3):
+            cv2.imwrite(str(d / name / f"images{i:04d}{suffix}"), np.full((26, 21, 3), 50, np.uint8))
+        frame = d / name / f"images000{1 if name == 'empty_frame' else 2}{suffix}"  # the first: probed
+        data = frame.read_bytes()
+        damaged = {"png_chunk": data[:33] + (2_200_000_000).to_bytes(4, "big") + data[37:], "jpeg_cut": data[:-10]}
+        frame.write_bytes(damaged.get(name, b""))
 
 
 NO_CUDA = not torch.cuda.is_available()
@@ -389,6 +463,40 @@ CASES = {
     "submit-array-larger-than-the-cluster-allows": [
         *("submit", "extract-poses", "-p", "bigarray.yaml", "--set", "inputs=[good.mp4]", "--set", "output=sp")
     ],
+    # found by fuzzing every reader (benchmarks/fuzz.py): each was a traceback, or a silent success on garbage
+    "check-manifest-not-utf8": ["data", "check", "notutf8_manifest.tsv", "-o", "dc/m.tsv"],
+    "check-manifest-order-not-a-number": ["data", "check", "order_manifest.tsv", "-o", "dc/m.tsv"],
+    "check-manifest-names-no-dataset": ["data", "check", "dataset_manifest.tsv", "-o", "dc/m.tsv"],
+    "check-manifest-row-short-of-fields": ["data", "check", "short_manifest.tsv", "-o", "dc/m.tsv"],
+    "check-manifest-start-nan": ["data", "check", "interval_manifest.tsv", "-o", "dc/m.tsv"],
+    "check-manifest-row-without-a-name": ["data", "check", "noname_manifest.tsv", "-o", "dc/m.tsv"],
+    "check-how2sign-field-past-the-csv-limit": ["data", "check", "bigfield_train.csv", "-o", "dc/m.tsv"],
+    "check-csl-pickle-length-past-memory": ["data", "check", "cslpkl/csl2020ct_v2.pkl", "-o", "dc/m.tsv"],
+    "import-jsalt-clip-a-dangling-link": ["features", "import-jsalt", "dangling.h5", "st", "--stream", "pose"],
+    "import-jsalt-damaged-group": ["features", "import-jsalt", "damaged.h5", "st", "--stream", "pose"],
+    "import-jsalt-group-name-not-utf8": ["features", "import-jsalt", "bytesname.h5", "st", "--stream", "pose"],
+    "pretrain-model-field-a-string": [
+        *("pretrain", "sign2vec", "--set", "model.max_frames=many", "--set", "data.poses=goodposes"),
+        *("--set", "output_dir=r"),
+    ],
+    "extract-features-encoder-model-field-a-string": [
+        *("extract-features", "--stream", "sign2vec", "--poses", "goodposes", "-o", "fs"),
+        *("--checkpoint", "typed_encoder"),
+    ],
+    "submit-profile-section-a-list": ["submit", "train", "-p", "profile_list_section.yaml"],
+    "submit-profile-stages-a-number-and-a-name": ["submit", "train", "-p", "profile_odd_stages.yaml"],
+    "submit-profile-nodes-a-fraction": [
+        *("submit", "extract-poses", "-p", "profile_fraction.yaml", "--set", "inputs=[good.mp4]", "--set", "output=sp")
+    ],
+    "translate-checkpoint-meta-not-utf8": ["translate", P, "--checkpoint", "meta_notutf8_ckpt"],
+    "translate-checkpoint-meta-streams-a-list": ["translate", P, "--checkpoint", "meta_streams_list_ckpt"],
+    "translate-export-without-its-meta": ["translate", P, "--checkpoint", "export_nometa"],
+    "translate-pose-frame-rate-nan": ["translate", "fpsnan.pose"],
+    "translate-pose-coordinate-nan": ["translate", "nan.pose"],
+    "visualize-pose-coordinate-far-outside": ["visualize-pose", "far.pose", "-o", "z.png"],
+    "translate-frame-folder-png-chunk-past-its-end": ["translate", "png_chunk"],
+    "ask-frame-folder-jpeg-cut-short": ["ask", "jpeg_cut", "Is the video reversed?"],
+    "translate-frame-folder-empty-frame": ["translate", "empty_frame"],
     # input an error quotes: clipped to an excerpt
     "check-json-file-as-metadata": ["data", "check", "big.json", "-o", "dc/m.tsv"],
     "extract-manifest-row-of-200-kb": ["extract-poses", "longrow.txt", "-o", "eo"],

@@ -86,10 +86,13 @@ def test_bad_rows_are_dropped_with_the_reason_and_bad_files_are_one_line(tmp_pat
     path = corpus(root, "train")
     text = path.read_text()
     cut = text[: text.rindex("|")]  # the last row cut short, as a truncated download leaves it
-    path.write_text(cut + "\n" + "01April_2010_Thursday_heute-1|x|-1|-1|S|A B|\n")
+    # found by fuzzing: a row without a name became a sentence named "" (every dataset without times drops it now)
+    no_name = "|x|-1|-1|S|A B|a sentence of no name\n"
+    path.write_text(cut + "\n" + "01April_2010_Thursday_heute-1|x|-1|-1|S|A B|\n" + no_name)
     report, pair = read_metadata([path])
     reasons = sorted(d.reason for d in report.dropped)
-    assert reasons == ["empty sentence", "malformed row: 6 fields, expected 7"] and pair == "dgs-de"
+    assert reasons == ["empty sentence", "malformed row: 6 fields, expected 7", "malformed row: empty name"]
+    assert pair == "dgs-de"
     assert len(report.kept) == 3
     (tmp_path / "PHOENIX-2014-T.train.corpus.csv").write_text("name,video\nx,y\n")
     with pytest.raises(InputError, match="not a PHOENIX-2014-T corpus file: its header must be name|video"):
