@@ -164,6 +164,7 @@ def _model_body(card: Card, config: dict, evaluation: dict | None, synthetic: bo
         "",
         "```python",
         "from signllava import Translator",
+        "",
         f'translator = Translator.load("{card.name if "/" in card.name else "USER/" + card.name}")  # or this folder',
         'for segment in translator.translate("video.mp4"):',
         "    print(segment.start, segment.end, segment.text)",
