@@ -13,15 +13,20 @@ import json
 
 from hypothesis import strategies as st
 
+# no subnormal floats: a run that set the CPU's flush-to-zero flags (pretrain.runtime.flush_denormals, in every
+# loaded model's process and so in the test session's) cannot represent them, and hypothesis refuses to draw them
+floats = st.floats(allow_subnormal=False)
 # text as metadata carries it: any character, with the ones that matter to CSV, JSON and YAML more often
 TRICKY = ["\t", ",", "|", '"', "'", "\n", "\r", "\x00", "\x85", "\u2028", "\ufeff", "â€™", "-", "_", "/", ":", " "]
 text = st.lists(st.characters() | st.sampled_from(TRICKY), max_size=12).map("".join)
 numbers = st.one_of(
     st.integers(-(10**30), 10**30),
-    st.floats(allow_nan=True, allow_infinity=True),
+    floats,
     st.sampled_from(["nan", "inf", "-inf", "1e309", "-0", "0x10", "1_000", " 1 ", "", "١٢"]),
 )
-json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False), text)
+json_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False, allow_subnormal=False), text
+)
 
 
 def json_values(keys=text):
@@ -150,7 +155,7 @@ def _yaml(doc) -> bytes:
 
 
 yaml_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | text,
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | floats | text,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3),
     max_leaves=8,
 )
