@@ -80,16 +80,32 @@ def _kind(obj) -> str:
     return "a group" if hasattr(obj, "keys") else f"a {type(obj).__name__}"
 
 
+def read_index(path: Path) -> dict[str, int]:
+    """A JSON index ``{video_id: shard number}``; one line for anything else. A shard number is a whole number
+    from 0 (or its digits, as text): 2.5, -1, true or Infinity name no shard file."""
+    what = "not a JSALT index {video_id: shard number}"
+    try:
+        index = json.loads(path.read_bytes())
+    except (ValueError, RecursionError) as err:  # bad JSON, not UTF-8, an integer of too many digits, too deep
+        raise InputError(path, f"{what} ({excerpt(err, MESSAGE)})") from None
+    if not isinstance(index, dict):
+        raise InputError(path, f"{what} (a JSON {type(index).__name__})")
+    numbers = {}
+    for video, n in index.items():
+        if isinstance(n, str) and n.isascii() and n.isdigit():
+            n = int(n)
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise InputError(path, f"{what}: video {quoted(video)} has shard number {excerpt(json.dumps(n))}")
+        numbers[video] = n
+    return numbers
+
+
 def _locate(path: Path) -> tuple[Path | None, dict[int, Path]]:
     """The JSON index (if any) and the shard files ``{n: path}`` for a .json or one .h5 given."""
     if not path.is_file():
         raise InputError(path, "not found (expected a JSALT .json index or .h5 feature shard)")
     if path.suffix == ".json":
-        try:
-            index = json.loads(path.read_text())
-            numbers = {int(n) for n in index.values()}
-        except (ValueError, TypeError, AttributeError) as err:
-            raise InputError(path, f"not a JSALT index {{video_id: shard number}} ({excerpt(err, MESSAGE)})") from err
+        numbers = set(read_index(path).values())
         prefix = path.with_suffix("")
         if path.name.startswith("metadata_") and not Path(f"{prefix}.{min(numbers, default=0)}.h5").is_file():
             prefix = prefix.with_name(prefix.name.removeprefix("metadata_"))  # as the original's scripts name it
@@ -171,7 +187,7 @@ class JsaltFeatures(Mapping):
         h5py = _h5py()
         path = Path(path)
         index_path, files = _locate(path)
-        index = json.loads(index_path.read_text()) if index_path else None
+        index = read_index(index_path) if index_path else None
         clips: dict[str, tuple[int, str, int]] = {}
         where: dict[str, str] = {}  # clip -> "file:video/clip", for error messages
         dim, dim_from = None, None
@@ -179,7 +195,7 @@ class JsaltFeatures(Mapping):
             if not file.is_file():
                 raise InputError(index_path or path, f"shard {n} is indexed but {file} does not exist")
             with _open_h5(file) as f, _damage_named(file):
-                videos = [v for v, s in index.items() if int(s) == n] if index else list(f.keys())
+                videos = [v for v, s in index.items() if s == n] if index else list(f.keys())
                 for key, ds in _datasets(f, videos):
                     here = f"{file.name}:{key}"
                     if key in where:  # the same video in two shards

@@ -181,16 +181,25 @@ def read_jsalt_annotations(data: bytes, scratch: Path) -> None:
 PLAIN = (int, float, complex, str, bytes, bytearray, bool, type(None))
 
 
-def _plain(value, depth: int = 0) -> bool:
-    if isinstance(value, PLAIN):
-        return True
-    if depth > 200:
-        return True  # deeper than any annotation file: its leaves were checked as they were built
-    if isinstance(value, list | tuple | set | frozenset):
-        return all(_plain(v, depth + 1) for v in value)
-    if isinstance(value, dict):
-        return all(_plain(k, depth + 1) and _plain(v, depth + 1) for k, v in value.items())
-    return False
+def _plain(value) -> bool:
+    """Whether ``value`` holds plain data only, each container walked once: a pickle may share one object many
+    times, or hold itself (a list appended to itself), so a plain recursive walk could take exponential time."""
+    seen, stack = set(), [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, PLAIN):
+            continue
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, list | tuple | set | frozenset):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        else:
+            return False
+    return True
 
 
 def read_pickle(data: bytes, scratch: Path) -> None:

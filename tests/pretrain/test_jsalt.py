@@ -125,6 +125,17 @@ def test_jsalt_layout_errors(tmp_path):
         JsaltFeatures.open(tmp_path / "missing.json")
 
 
+@pytest.mark.parametrize("number", ["Infinity", "2.5", "-1", "true", "[0]", '"x"'])
+def test_an_index_whose_shard_number_names_no_shard_is_one_line(tmp_path, number):
+    """Found by benchmarks/fuzz.py: JSON's Infinity raised OverflowError in int(); 2.5 read as shard 2."""
+    path, _ = jsalt_layout(tmp_path)
+    path.write_text('{"vid00": 0, "vid01": ' + number + "}")
+    with pytest.raises(InputError, match=r"not a JSALT index \{video_id: shard number\}: video 'vid01' has shard"):
+        JsaltFeatures.open(path)
+    path.write_text('{"vid00": "0", "vid01": 1}')  # digits as text name a shard too
+    assert len(JsaltFeatures.open(path)) == 6
+
+
 def test_a_name_that_is_not_utf8_is_one_line(tmp_path):
     """Found by benchmarks/fuzz.py: h5py gives a name that is not UTF-8 as bytes, which keyed its clips
     ``b'...'/clip_1`` and then failed sorting them against the others (TypeError)."""

@@ -182,6 +182,9 @@ def _found_by_fuzzing(d: Path) -> None:
         f["vid00"]["clip_2"] = h5py.SoftLink("/nowhere")
     with h5py.File(d / "damaged.h5", "w") as f:
         f.create_group("vid00").create_dataset("clip_1", data=np.zeros((3, 4), np.float16))
+    (d / "infidx").mkdir()
+    shutil.copy(d / "dangling.h5", d / "infidx" / "pose.train.0.h5")
+    (d / "infidx" / "pose.train.json").write_text('{"vid00": Infinity}')
     with h5py.File(d / "bytesname.h5", "w") as f:
         f.create_group(b"\xff\xfe").create_dataset("clip_1", data=np.zeros((3, 4), np.float16))
     (d / "typed_encoder").mkdir()
@@ -474,6 +477,14 @@ CASES = {
     "check-csl-pickle-length-past-memory": ["data", "check", "cslpkl/csl2020ct_v2.pkl", "-o", "dc/m.tsv"],
     "import-jsalt-clip-a-dangling-link": ["features", "import-jsalt", "dangling.h5", "st", "--stream", "pose"],
     "import-jsalt-damaged-group": ["features", "import-jsalt", "damaged.h5", "st", "--stream", "pose"],
+    "import-jsalt-index-shard-infinity": [
+        "features",
+        "import-jsalt",
+        "infidx/pose.train.json",
+        "st",
+        "--stream",
+        "pose",
+    ],
     "import-jsalt-group-name-not-utf8": ["features", "import-jsalt", "bytesname.h5", "st", "--stream", "pose"],
     "pretrain-model-field-a-string": [
         *("pretrain", "sign2vec", "--set", "model.max_frames=many", "--set", "data.poses=goodposes"),
