@@ -23,7 +23,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from pose.errors import MESSAGE, InputError, excerpt
-from pose.io import atomic_folder
+from pose.io import atomic_folder, file_sha256
 from pretrain.runtime import CONFIG, WEIGHTS
 
 from .checkpoint import META
@@ -145,10 +145,7 @@ def materialize(folder: Path, config: dict) -> Path:
     weights = folder / WEIGHTS
     if not weights.is_file():
         raise InputError(folder, "an export without its model.safetensors")
-    key = hashlib.sha256((folder / CONFIG_JSON).read_bytes())
-    with open(weights, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            key.update(block)
+    key = hashlib.sha256((folder / CONFIG_JSON).read_bytes() + file_sha256(weights).encode())
     target = cache_dir() / "hub" / key.hexdigest()[:24]
     if (target / WEIGHTS).is_file():
         return target
