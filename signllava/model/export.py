@@ -24,7 +24,7 @@ from omegaconf import OmegaConf
 from pose.config_loader import load_config
 from pose.errors import InputError
 from pose.io import atomic_folder
-from pretrain.runtime import CONFIG, WEIGHTS
+from pretrain.runtime import CONFIG, WEIGHTS, load_weights
 
 from .card import EVALUATION, Card, evaluation_summary, render_card
 from .checkpoint import META, _save_weights, read_meta
@@ -77,9 +77,7 @@ def export(
 
 def _weights(src: Path) -> dict:
     """The checkpoint's weights as they are (so the export translates exactly as the checkpoint does)."""
-    from .hub import _load
-
-    return _load(src / WEIGHTS)
+    return load_weights(src / WEIGHTS)
 
 
 def _translation_model(src: Path, base_model: str | None, card: Card):

@@ -19,17 +19,17 @@ import re
 from pathlib import Path
 
 import yaml
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from pose.errors import MESSAGE, InputError, excerpt
 from pose.io import atomic_folder, file_sha256
-from pretrain.runtime import CONFIG, WEIGHTS
+from pretrain.runtime import CONFIG, WEIGHTS, load_weights
 
 from .checkpoint import META
 from .llm import cache_dir
 
 EXPORT_FORMAT = "signllava-export-1"
+REFETCH = "export it again, or download the repo again (hf download USER/NAME --force-download)"
 CONFIG_JSON, ADAPTER, ADAPTER_WEIGHTS = "config.json", "adapter", "adapter_model.safetensors"
 # `user/name` or `user/name@revision` (a branch, tag or commit): the Hub's own name rules
 REPO_REF = re.compile(r"^(?P<repo>[A-Za-z0-9][\w.-]*/[\w.-]+)(?:@(?P<revision>[\w./-]+))?$")
@@ -149,24 +149,15 @@ def materialize(folder: Path, config: dict) -> Path:
     target = cache_dir() / "hub" / key.hexdigest()[:24]
     if (target / WEIGHTS).is_file():
         return target
-    state = _load(weights)
+    state = load_weights(weights, fix=REFETCH)
     if (folder / ADAPTER).is_dir():
-        state |= adapter_to_state(_load(folder / ADAPTER / ADAPTER_WEIGHTS))
+        state |= adapter_to_state(load_weights(folder / ADAPTER / ADAPTER_WEIGHTS, fix=REFETCH))
     with atomic_folder(target, keep_existing=True) as tmp:
         save_file(state, tmp / WEIGHTS)
         (tmp / CONFIG).write_text(yaml.safe_dump(config["config"], sort_keys=False))
         if config["kind"] == "signllava":
             (tmp / META).write_text(json.dumps(config["meta"], indent=2) + "\n")
     return target
-
-
-def _load(path: Path) -> dict:
-    if not path.is_file():
-        raise InputError(path, "missing from the export")
-    try:
-        return load_file(path)
-    except (SafetensorError, OSError) as err:
-        raise InputError(path, f"not readable safetensors weights ({str(err).splitlines()[0][:200]})") from None
 
 
 # our trainable state names LoRA weights as the model holds them (`llm.base_model.model.X.lora_A.default.weight`);
