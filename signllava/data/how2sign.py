@@ -351,8 +351,9 @@ def find_media(
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(folder, "video folder not found")
-    files = {p.stem: p for p in folder.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file()}
-    files |= {p.name: p for p in [folder, *folder.rglob("*")] if p.is_dir() and is_frame_folder(p)}
+    found = [folder, *folder.rglob("*")]  # one walk of a folder that may hold tens of thousands of videos
+    files = {p.stem: p for p in found if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file()}
+    files |= {p.name: p for p in found if p.is_dir() and is_frame_folder(p)}
     if not files:
         looked = ", ".join(VIDEO_SUFFIXES)
         raise InputError(folder, f"no videos (nor folders of frames) in this folder or below (looked for {looked})")
