@@ -206,11 +206,7 @@ def evaluate(cfg: EvalConfig, progress: bool = True) -> dict:
         "translation": translation_metrics(hyp_list, refs, model.language.code) | collapse_metrics(hyp_list),
         "translation_loss": held_out,
         "ambiguous": ambiguous_words(data, cfg.split, hyps),
-        "qa": {
-            task: yes_no_metrics([r["prediction"] for r in rs], [r["answer"] for r in rs])
-            | {"method": cfg.answers.method(task)}
-            for task, rs in qa_results.items()
-        },
+        "qa": {task: _qa_metrics(rs) | {"method": cfg.answers.method(task)} for task, rs in qa_results.items()},
         "sign_tokens": tokens,
         "recognition": recognition,
         "config": yaml.safe_load(config_yaml(cfg)),
@@ -282,10 +278,25 @@ def _qa(model, dataset, builder, sentences, index, cfg: EvalConfig) -> dict[str,
             preds = answer_tasks(model, chunk, batch["streams"], batch["stream_mask"], cfg.answers, max_new_tokens=16)
             rows += [
                 {"sentence_name": t.sentence, "question": t.question, "answer": t.answer, "prediction": p}
+                # the original's keyword questions: the words asked are keywords of the annotation
+                | (
+                    {"keywords": True}
+                    if task_name in WORD_TASKS and builder.asks_keywords(sentences[index[t.sentence]])
+                    else {}
+                )
                 for t, p in zip(chunk, preds, strict=True)
             ]
         results[task_name] = rows
     return results
+
+
+def _qa_metrics(rows: list[dict]) -> dict:
+    """Yes/no accuracy and F1 of a QA task's answers, and of its keyword questions apart where it asked some."""
+    metrics = yes_no_metrics([r["prediction"] for r in rows], [r["answer"] for r in rows])
+    asked = [r for r in rows if r.get("keywords")]
+    if asked:
+        metrics["keyword_questions"] = yes_no_metrics([r["prediction"] for r in asked], [r["answer"] for r in asked])
+    return metrics
 
 
 def answer_loss(model, dataset: SignDataset, tasks: list[Task], batch_size: int) -> dict:

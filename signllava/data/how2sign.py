@@ -219,7 +219,9 @@ def _fit_media(s: Sentence, durations: Mapping[str, float], report: CheckReport)
 # the columns a manifest adds to the realigned ones (read back in upper case, as every header is)
 DATASET_COLUMN = "DATASET"  # optional: the registered dataset the rows come from (its language pair)
 ORDER_COLUMN = "ORDER"  # with it: the row's place in its video, for datasets without times
-MANIFEST_ONLY = ("SPLIT", "MEDIA", DATASET_COLUMN, ORDER_COLUMN)
+KEYWORDS_COLUMN = "KEYWORDS"  # optional: the annotation's keywords of the row, joined by KEYWORD_SEPARATOR
+KEYWORD_SEPARATOR = " | "
+MANIFEST_ONLY = ("SPLIT", "MEDIA", DATASET_COLUMN, ORDER_COLUMN, KEYWORDS_COLUMN)
 MANIFEST_COLUMNS = (
     "split",
     "VIDEO_ID",
@@ -243,13 +245,16 @@ def write_manifest(
     video, for metadata without times); ``media`` maps SENTENCE_NAME to the video (full video, pre-cut clip
     or frame folder) it is cut from. Glosses and paraphrases, where the metadata had them, are kept in the
     optional columns GLOSSES and PARAPHRASE_1, PARAPHRASE_2, ...; ``dataset`` (the registered dataset the
-    rows come from, so the manifest keeps its language pair and order) in DATASET, with each row's place."""
+    rows come from, so the manifest keeps its language pair and order) in DATASET, with each row's place;
+    keywords, where the annotation gave them, in KEYWORDS."""
     media = media or {}
     ordered = sorted(sentences, key=lambda s: (s.split, s.video_id, s.start, s.order, s.sentence_name))
     with_glosses = any(s.glosses for s in ordered)
+    with_keywords = any(s.keywords for s in ordered)
     n_para = max((len(s.paraphrases) for s in ordered), default=0)
     header = [*MANIFEST_COLUMNS, *([GLOSS_COLUMN] if with_glosses else [])]
     header += [DATASET_COLUMN, ORDER_COLUMN] if dataset else []
+    header += [KEYWORDS_COLUMN] if with_keywords else []
     header += [f"{PARAPHRASE_PREFIX}_{i + 1}" for i in range(n_para)]
     with atomic_output(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, delimiter="\t", lineterminator="\n")
@@ -268,6 +273,7 @@ def write_manifest(
             ]
             row += [" ".join(s.glosses)] if with_glosses else []
             row += [dataset, str(s.order)] if dataset else []
+            row += [KEYWORD_SEPARATOR.join(s.keywords)] if with_keywords else []
             row += [*s.paraphrases, *[""] * (n_para - len(s.paraphrases))]
             writer.writerow(row)
     return Path(path)
@@ -316,6 +322,7 @@ def _manifest_row(r: dict, line: int, para_cols: list[str], path: Path) -> Sente
         paraphrases=tuple(r[c] for c in para_cols if r[c]),
         glosses=tuple((r.get(GLOSS_COLUMN) or "").split()),
         order=order,
+        keywords=tuple(k for k in (w.strip() for w in (r.get(KEYWORDS_COLUMN) or "").split("|")) if k),
     )
 
 

@@ -3,15 +3,16 @@
 One file per split (``annotation.train.json``, ``annotation.dev.json``: ``dev`` is our ``val``)::
 
     {video_id: {"clip_order": [clip names in signing order],
-                clip_name: {"translation": "...", "paraphrases": ["...", ...]}, ...}, ...}
+                clip_name: {"translation": "...", "paraphrases": ["...", ...], "keywords": ["...", ...]}, ...}, ...}
 
 Each clip becomes a :class:`~signllava.data.how2sign.Sentence` named ``video/clip``
 (:func:`pretrain.jsalt.clip_key`): the key its features have in the JSALT shards and in a store
 imported from them, since clip names repeat across videos. Paraphrases are the sentence's
 alternatives, as a How2Sign PARAPHRASE column's are. The file has no times: a clip's place in
 ``clip_order`` is the sentence's ``order``, which sets the video's order for context (start and end
-are 0). Clips with an empty translation are left out, as `data check` drops empty sentences; other
-fields of a clip (the original's ``keywords``) are not used.
+are 0). Clips with an empty translation are left out, as `data check` drops empty sentences. A clip's
+``keywords`` (optional: words or phrases of its translation) are the sentence's keywords: the original asks
+its sign-present questions about them (:class:`~signllava.data.tasks.TaskBuilder`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ from .how2sign import Sentence, fix_mojibake, split_of
 from .registry import Dataset, register, untimed_report
 from .samples import CheckReport
 
-LAYOUT = '{video_id: {"clip_order": [clip, ...], clip: {"translation": str, "paraphrases": [str, ...]}}}'
+LAYOUT = (
+    '{video_id: {"clip_order": [clip, ...], clip: {"translation": str, "paraphrases": [str, ...], '
+    '"keywords": [str, ...]}}}'
+)
 
 
 def is_annotation(path: str | os.PathLike) -> bool:
@@ -76,6 +80,9 @@ def read_annotations(path: str | os.PathLike, split: str | None = None) -> list[
             paraphrases = entry.get("paraphrases", [])
             if not _strings(paraphrases):
                 raise InputError(path, f"{where}, clip {quoted(clip)}: paraphrases must be a list of strings")
+            keywords = entry.get("keywords", [])
+            if not _strings(keywords):
+                raise InputError(path, f"{where}, clip {quoted(clip)}: keywords must be a list of strings")
             text = fix_mojibake(entry["translation"].strip())
             if not text:
                 continue
@@ -91,6 +98,7 @@ def read_annotations(path: str | os.PathLike, split: str | None = None) -> list[
                     split=split,
                     paraphrases=tuple(fix_mojibake(p.strip()) for p in paraphrases if p.strip()),
                     order=position,
+                    keywords=tuple(dict.fromkeys(k for w in keywords if (k := " ".join(fix_mojibake(w).split())))),
                 )
             )
     return sentences

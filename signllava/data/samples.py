@@ -24,6 +24,7 @@ class Sentence:
     glosses: tuple[str, ...] = ()  # sign glosses in signing order, when the metadata has a GLOSSES column
     row: int = 0  # line of the row in its file (1 = header), for messages
     order: int = 0  # place in its video where the metadata orders clips but has no times (JSALT clip_order)
+    keywords: tuple[str, ...] = ()  # words or phrases of the text the annotation marks (the original's QA asks them)
 
     @property
     def duration(self) -> float:

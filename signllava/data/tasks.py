@@ -13,7 +13,10 @@ of precomputed hypotheses, or the model's own previous outputs during inference.
 QA tasks (answers derivable from the reference alone, so they hold on How2Sign too):
   * ``sign_present``: "Is the sign '<word>' present?" -> "yes" / "no"; positives are content words
     of the reference (or of a paraphrase), negatives are drawn from a vocabulary of content words
-    of other sentences, never from this sentence;
+    of other sentences, never from this sentence. Where the annotation gives a sentence keywords (the
+    original's YouTube-ASL annotation JSON), its questions are the original's keyword questions: the
+    positives are its keywords and the negatives come from the keywords of the split's other sentences,
+    never a word or phrase its reference or a paraphrase holds;
   * ``signs_present``: several words at once -> comma-separated "yes"/"no" in the asked order;
   * ``reversed``: "Is the video reversed?" -> "yes" when the frames are flipped in time, else "no";
   * ``is_question``: "Is the signer asking a question?" -> "yes" when the reference ends with "?";
@@ -50,6 +53,21 @@ STOPWORDS = frozenset(
     "just should now also just let let's it's that's you're we're i'm don't can't going get got go one".split()
 )
 WORD_RE = re.compile(r"[a-z][a-z'\-]*")
+QUOTES = "'\"‘’“”"  # the quotes a question may put around a word (`ask` takes them off)
+
+
+def question_word(text: str) -> str:
+    """A word or phrase as a question asks it and ``ask`` reads it back: lower case, single spaces, unquoted."""
+    return " ".join(text.strip().strip(QUOTES).lower().split())
+
+
+def keyword_forms(keywords: Sequence[str]) -> tuple[str, ...]:
+    """The keywords a question can ask about, as it asks them (:func:`question_word`), each once: a keyword
+    holding a comma, question mark or quote, or the word "and", would be read back as other words than it
+    is (``ask`` splits a list of words at commas and "and"), so it is left out."""
+    forms = (question_word(k) for k in keywords)
+    usable = (f for f in forms if f and not re.search(r"[,?'\"‘’“”]|\band\b", f))
+    return tuple(dict.fromkeys(usable))
 
 
 def content_words(text: str) -> list[str]:
@@ -203,6 +221,13 @@ class TaskBuilder:
         if self.vocabulary is None:
             vocab = {w for s in self.sentences for w in content_words(s.text)}
             self.vocabulary = sorted(vocab)
+        # the original's keyword questions, for the sentences whose annotation gives keywords
+        self.keywords = {s.sentence_name: k for s in self.sentences if (k := keyword_forms(s.keywords))}
+        self.keyword_vocabulary = sorted({k for ks in self.keywords.values() for k in ks})
+
+    def asks_keywords(self, sentence: Sentence) -> bool:
+        """Whether the word questions about ``sentence`` ask about its keywords (else about its content words)."""
+        return sentence.sentence_name in self.keywords
 
     def context(self, sentence: Sentence) -> tuple[str, ...]:
         video_id, index = self._position[sentence.sentence_name]
@@ -219,10 +244,11 @@ class TaskBuilder:
         made = self.make(sentence, task, rng)
         return made if made is not None else self.translation(sentence)
 
-    def _absent(self, rng: random.Random, own: set[str], k: int) -> list[str]:
-        """Up to ``k`` distinct vocabulary words not in ``own``, drawn by rejection (the vocabulary of
-        a real dataset has thousands of words: filtering it whole for every sample is the slow way)."""
-        vocab, out = self.vocabulary, []
+    def _absent(self, rng: random.Random, own, k: int, vocab: Sequence[str] | None = None) -> list[str]:
+        """Up to ``k`` distinct words of ``vocab`` (default: the content-word vocabulary) not in ``own``, drawn
+        by rejection (the vocabulary of a real dataset has thousands of words: filtering it whole for every
+        sample is the slow way)."""
+        vocab, out = self.vocabulary if vocab is None else vocab, []
         for _ in range(20 * k):
             if len(out) == k or not vocab:
                 break
@@ -234,13 +260,26 @@ class TaskBuilder:
             out += rng.sample(rest, min(k - len(out), len(rest)))
         return out
 
+    def _word_choices(self, sentence: Sentence, rng: random.Random, k: int) -> tuple[list[str], list[str]]:
+        """The words a word question about ``sentence`` may ask: present ones, and up to ``k`` absent ones.
+        Its keywords and other sentences' keywords where it has keywords (a keyword its reference or a
+        paraphrase holds, as a word or phrase, is never asked as absent); else content words of the reference
+        or a paraphrase, and other sentences' content words."""
+        texts = (sentence.text, *sentence.paraphrases)
+        keywords = self.keywords.get(sentence.sentence_name)
+        if keywords:
+            return list(keywords), self._absent(rng, _Holds(texts, keywords), k, self.keyword_vocabulary)
+        present = content_words(rng.choice(texts))
+        # words of the reference and of every paraphrase are all "present" in what was signed
+        own = {w for text in texts for w in content_words(text)}
+        return present, self._absent(rng, own, k)
+
     def sign_present_pair(self, sentence: Sentence, rng: random.Random) -> list[Task]:
         """Two ``sign_present`` questions about ``sentence``, one answered "yes" (a content word of the
-        reference or of a paraphrase) and one "no" (a vocabulary word of neither), for a balanced
-        measure; none when the sentence has no content word or the vocabulary no other word."""
-        present = content_words(rng.choice([sentence.text, *sentence.paraphrases]))
-        own = {w for text in (sentence.text, *sentence.paraphrases) for w in content_words(text)}
-        absent = self._absent(rng, own, 1)
+        reference or of a paraphrase; a keyword, where it has keywords) and one "no" (a vocabulary word of
+        neither; another sentence's keyword), for a balanced measure; none when the sentence has no such
+        word or the vocabulary no other word."""
+        present, absent = self._word_choices(sentence, rng, 1)
         if not present or not absent:
             return []
         question = QUESTIONS["sign_present"]
@@ -265,12 +304,8 @@ class TaskBuilder:
         if task == "first_word":
             words = WORD_RE.findall(sentence.text.lower())
             return Task(name, task, words[0], QUESTIONS[task]) if words else None
-        reference = rng.choice([sentence.text, *sentence.paraphrases])
-        present = content_words(reference)
-        # words of the reference and of every paraphrase are all "present" in what was signed
-        own = {w for text in (sentence.text, *sentence.paraphrases) for w in content_words(text)}
         if task == "sign_present":
-            absent = self._absent(rng, own, 1)
+            present, absent = self._word_choices(sentence, rng, 1)
             if present and (not absent or rng.random() < 0.5):
                 word, answer = rng.choice(present), "yes"
             elif absent:
@@ -279,7 +314,7 @@ class TaskBuilder:
                 return None
             return Task(name, task, answer, QUESTIONS[task].format(word=word))
         if task == "signs_present":
-            absent = self._absent(rng, own, self.words_per_question)
+            present, absent = self._word_choices(sentence, rng, self.words_per_question)
             k = min(self.words_per_question, len(present) + len(absent))
             if k == 0:
                 return None
@@ -290,3 +325,15 @@ class TaskBuilder:
             words = ", ".join(f"'{w}'" for w, _ in asked)
             return Task(name, task, ", ".join(a for _, a in asked), QUESTIONS[task].format(words=words))
         raise InputError(None, f"unknown task {quoted(task)}; choose one of {', '.join(TASKS)}")
+
+
+class _Holds:
+    """``word in _Holds(texts, keywords)``: whether a keyword is one of ``keywords`` or stands, as whole words,
+    in one of ``texts`` (a keyword of another sentence that this one says too is not absent from it)."""
+
+    def __init__(self, texts: Sequence[str], keywords: Sequence[str]):
+        self.text = "\n".join(question_word(t) for t in texts)
+        self.keywords = set(keywords)
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.keywords or re.search(rf"(?<!\w){re.escape(word)}(?!\w)", self.text) is not None

@@ -17,9 +17,8 @@ from dataclasses import dataclass
 
 from pose.errors import InputError, excerpt
 
-from ..data.tasks import QUESTIONS, TASKS
+from ..data.tasks import QUESTIONS, QUOTES, TASKS, question_word
 
-QUOTES = "'\"‘’“”"
 # what a placeholder shows a reader in the list of questions a model answers
 PLACEHOLDERS = {"word": "<word>", "words": "'<word>', '<word>', ..."}
 
@@ -69,7 +68,7 @@ RECOGNIZERS: dict[str, re.Pattern] = {task: _recognizer(template) for task, temp
 def _words(text: str) -> tuple[str, ...]:
     """The words of a placeholder's text: split at commas and a last "and", unquoted, lower case."""
     pieces = re.split(r",|\band\b", text)
-    return tuple(w for p in pieces if (w := " ".join(p.strip().strip(QUOTES).lower().split())))
+    return tuple(w for p in pieces if (w := question_word(p)))
 
 
 def parse_question(text: str) -> Question | None:
