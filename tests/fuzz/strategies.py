@@ -130,7 +130,9 @@ def _csl_pickles(draw) -> bytes:
 @st.composite
 def jsalt_annotations(draw) -> bytes:
     keys = st.sampled_from(["clip_order", "translation", "paraphrases", "keywords", "clip_1", "clip_2"]) | text
-    clip = st.fixed_dictionaries({"translation": json_scalars, "paraphrases": json_values()}) | json_values(keys)
+    words = st.lists(text | st.sampled_from(["hello", "in person", "Q and A", "it's", "a, b"]), max_size=4)
+    fields = {"translation": json_scalars, "paraphrases": json_values()}
+    clip = st.fixed_dictionaries(fields, optional={"keywords": words | json_values()}) | json_values(keys)
     videos = {}
     for _ in range(draw(st.integers(0, 3))):
         clips = draw(st.lists(st.sampled_from(["clip_1", "clip_2", "clip_3"]) | text, max_size=4))

@@ -173,7 +173,27 @@ def read_jsalt_annotations(data: bytes, scratch: Path) -> None:
     sentences = _entry(read_annotations, path)
     if sentences is not None:
         _check_sentences(sentences)
+        _ask_words(sentences)
     _read_metadata([path], scratch / "jsalt")
+
+
+def _ask_words(sentences) -> None:
+    """The word questions training draws about the first sentences (keyword questions where they have keywords)
+    are asked as ``ask`` reads them back: the words a question asks must be the words it was made of."""
+    import random
+
+    from signllava.data.tasks import TaskBuilder
+    from signllava.inference.questions import parse_question
+
+    builder, rng = TaskBuilder(sentences[:50]), random.Random(0)
+    for s in sentences[:10]:
+        for task in ("sign_present", "signs_present"):
+            made = builder.make(s, task, rng)
+            if made is None:
+                continue
+            question = parse_question(made.question)
+            if question is None or len(question.words) != len(made.answer.split(", ")):
+                raise Garbage(f"{made.question!r} is not read back as the {task} question it was made as")
 
 
 # --- pickles from elsewhere --------------------------------------------------------------------------------------
@@ -483,7 +503,7 @@ TARGETS: dict[str, Target] = {
             lambda s: [seeds.jsalt_annotations()],
             ("signllava/data/jsalt.py", "signllava/data/registry.py"),
             strategies.jsalt_annotations,
-            JSON_TOKENS + (b'"clip_order"', b'"translation"', b'"paraphrases"'),
+            JSON_TOKENS + (b'"clip_order"', b'"translation"', b'"paraphrases"', b'"keywords"'),
         ),
         Target(
             "jsalt-shards",
