@@ -69,6 +69,9 @@ def bad(tmp_path_factory, synth) -> Path:
     _field_datasets(d)
     (d / "bad.json").write_text("{bad")
     (d / "list.json").write_text("[1, 2]")
+    # the original's annotation JSON whose keywords are one string, not a list of them
+    keywords = {"v": {"clip_order": ["c"], "c": {"translation": "hello", "keywords": "hello"}}}
+    (d / "annotation.train.json").write_text(json.dumps(keywords))
     _other_tools(d)
     _damaged_weights(d)
     _found_by_fuzzing(d)
@@ -361,6 +364,7 @@ CASES = {
     "import-jsalt-bad-json": ["features", "import-jsalt", "bad.json", "st", "--stream", "pose"],
     "import-jsalt-json-list": ["features", "import-jsalt", "list.json", "st", "--stream", "pose"],
     "import-jsalt-missing": ["features", "import-jsalt", "missing.json", "st", "--stream", "pose"],
+    "check-jsalt-keywords-not-a-list": ["data", "check", "annotation.train.json", "-o", "dc/m.tsv"],
     # training, pretraining, features, evaluation: configs and the data they name
     "train-config-syntax": ["train", "--config", "syntax.yaml"],
     "train-config-type": ["train", "--config", "type.yaml"],
