@@ -57,6 +57,9 @@ class CheckReport:
             lines.append(f"{split:8s} {self.read[split]:7d} {kept[split]:7d} {self.read[split] - kept[split]:8d}")
         reasons = Counter(_reason_kind(d.reason) for d in self.dropped)
         lines += [f"dropped: {n} x {reason}" for reason, n in reasons.most_common()]
+        keyworded = sum(1 for s in self.kept if s.keywords)
+        if keyworded:
+            lines.append(f"keywords: {keyworded} of {len(self.kept)} sentences have them (word questions ask them)")
         if self.clipped:
             lines.append(f"clipped: {self.clipped} rows whose END ran past the end of their video")
         lines += [
