@@ -256,7 +256,8 @@ def _part(path: Path, keys: list[str], frames: list[dict], part: str) -> tuple[l
                 raise InputError(
                     path, f"frame {keys[i]}, {part}: points of {len(value[0])} numbers, others have {len(lists[0][0])}"
                 )
-        raise InputError(path, f"{part}: points of different lengths within a frame")
+        # each frame reads alone, not all together: integers of more than 64 bits in some frames
+        raise InputError(path, f"frames {keys[found[0]]}-{keys[found[-1]]}, {part}: numbers no float holds exactly")
     points = points.astype(np.float64)
     bad = ~np.isfinite(points)
     if bad.any():
