@@ -329,6 +329,47 @@ def visualize_pose(
     typer.echo(f"wrote {draw_pose(pose_file, output, video, frames=frames, frame_index=frame)}")
 
 
+@app.command("import-keypoints")
+def import_keypoints_command(
+    inputs: list[Path] = typer.Argument(
+        ..., help="The original SignLLaVA's keypoint .json files, folders of them (searched below) or lists (.txt)."
+    ),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="Folder for the .pose files: <video>/<video>.<start>-<end>.pose per clip."
+    ),
+    fps: float | None = typer.Option(
+        None,
+        min=0.001,
+        max=1000,
+        help="The clips' frame rate (the JSON has none).  [default: the file's name <clip>.25fps.json, "
+        "else a folder above it named <name>_25fps]",
+    ),
+    size: str | None = typer.Option(
+        None, help="WIDTHxHEIGHT of the videos in pixels.  [default: the extent of the points]"
+    ),
+    overwrite: bool = typer.Option(False, help="Re-import files whose .pose already exists."),
+    quiet: Quiet = False,
+) -> None:
+    """Import the original SignLLaVA's MediaPipe keypoint JSON (its YouTube-ASL pipeline) as .pose files
+    (resumable); its annotation JSON's sentences then train from them (data.streams.pose.poses=OUT)."""
+    from pose.batch import write_failures
+    from pose.keypoints_batch import import_keypoints
+    from pose.keypoints_json import SUFFIX, parse_size
+
+    dims = parse_size(size) if size is not None else None
+    # one file alone is read before anything is written, and its error is the call's (as translate VIDEO's)
+    alone = len(inputs) == 1 and inputs[0].is_file() and inputs[0].suffix.lower() == SUFFIX
+    report = import_keypoints(inputs, output, fps, dims, overwrite, progress=_show_progress(quiet), strict=alone)
+    typer.echo(report.summary())
+    failures = output / "import_keypoints.failures.tsv"
+    if not report.failed:
+        failures.unlink(missing_ok=True)  # a list of an earlier run: its files are done now
+        return
+    write_failures(report, failures)
+    typer.echo(f"failures listed in {failures}", err=True)
+    raise typer.Exit(1)
+
+
 @app.command("demo")
 def demo(
     output: Path = typer.Option(Path("out/demo"), "--output", "-o", help="Folder for the demo's files."),

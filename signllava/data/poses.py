@@ -1,6 +1,7 @@
 """Sentence-level pose features from a folder of ``.pose`` files (pre-cut clips or full videos).
 
-For each sentence, ``<SENTENCE_NAME>.pose`` (a pre-cut clip) is used when present; otherwise
+For each sentence, ``<SENTENCE_NAME>.pose`` (a pre-cut clip, anywhere below the folder, or at that relative
+path: a JSALT sentence ``video/clip`` finds ``<video>/<clip>.pose``) is used when present; otherwise
 ``<VIDEO_NAME>.pose`` (the full video, extracted once) is cut by the realigned times at the
 frame level — no video is re-encoded. Full videos are read once and shared by their sentences.
 """
@@ -35,14 +36,19 @@ def view_for(dim: int, stream: str = "pose"):
 
 
 def _index(folder: Path) -> dict[str, Path]:
-    """Every .pose file under ``folder`` by name, also through linked folders (one folder that
-    links several datasets' pose folders trains on all of them)."""
-    return {
-        name[: -len(".pose")]: Path(root, name)
-        for root, _, names in sorted(os.walk(folder, followlinks=True))
-        for name in names
-        if name.endswith(".pose")
-    }
+    """Every .pose file under ``folder`` by name, and by its path relative to ``folder`` without the suffix
+    (``video/clip``, the name a JSALT annotation sentence has: ``import-keypoints`` writes
+    ``<video>/<clip>.pose``), also through linked folders (one folder that links several datasets' pose
+    folders trains on all of them)."""
+    by_name, by_path = {}, {}
+    for root, _, names in sorted(os.walk(folder, followlinks=True)):
+        for name in names:
+            if name.endswith(".pose"):
+                path = Path(root, name)
+                by_name[name[: -len(".pose")]] = path
+                if root != str(folder):  # at the top, the path is the name
+                    by_path[path.relative_to(folder).as_posix()[: -len(".pose")]] = path
+    return by_name | by_path  # a name has no "/", a nested path has one: neither hides the other
 
 
 def sentence_features(

@@ -121,6 +121,30 @@ def jsalt_index() -> bytes:
     return json.dumps({"vid00": 0, "vid01": 0}).encode()
 
 
+def keypoint_json(frames: int = 1, face: int = 0) -> bytes:
+    """The original SignLLaVA's keypoint JSON of a clip (``{"joints": {"<frame>": {part: [[x, y, z, v], ...]}}}``):
+    body and left hand found, the right hand not; a face of ``face`` points (0: not found, to stay small)."""
+    rng = np.random.default_rng(frames + face)
+
+    def points(n: int, fourth) -> list:
+        xy = rng.uniform(5, 60, (n, 2)).round(1)
+        return [
+            [*p, round(float(z), 2), fourth(i)]
+            for i, (p, z) in enumerate(zip(xy.tolist(), rng.uniform(-1, 1, n), strict=True))
+        ]
+
+    joints = {
+        str(t): {
+            "pose_landmarks": points(33, lambda i: round(0.5 + i / 66, 2)),
+            "face_landmarks": points(face, lambda i: 0.0),
+            "left_hand_landmarks": points(21, lambda i: 0.0),
+            "right_hand_landmarks": [],
+        }
+        for t in range(frames)
+    }
+    return json.dumps({"joints": joints}, separators=(",", ":")).encode()
+
+
 def pose_file(frames: int = 1) -> bytes:
     """A Holistic ``.pose`` (what extract-poses writes) with ``frames`` frames."""
     from pose_format import Pose

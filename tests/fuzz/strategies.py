@@ -242,3 +242,24 @@ def exports():
     )
     doc = config | json_values(keys)
     return doc.map(lambda d: b"\x00" + json.dumps(d).encode()) | _weight_header().map(lambda b: b"\x01" + b)
+
+
+@st.composite
+def keypoint_files(draw) -> bytes:
+    """The original's keypoint JSON: frame keys (numbers, with gaps, twice, not numbers), parts present, absent
+    or of another type, point counts right and wrong, points of 2 to 5 numbers, numbers at the edges."""
+    counts = {"pose_landmarks": 33, "face_landmarks": 468, "left_hand_landmarks": 21, "right_hand_landmarks": 21}
+    number = st.floats(-100, 100, allow_subnormal=False) | st.sampled_from([0, 1, -1, 1.5, 1e308, 65536, 2**63])
+    point = st.lists(number | json_scalars, min_size=2, max_size=5)
+
+    def part(name: str):
+        n = counts[name]
+        sizes = st.sampled_from([0, n, n - 1, n + 10 if name == "face_landmarks" else n + 1, 1])
+        fixed = st.tuples(sizes, point).map(lambda s: [s[1]] * s[0])  # one point repeated: small to draw
+        return fixed | st.lists(point, max_size=3) | json_values()
+
+    frame = st.fixed_dictionaries({name: part(name) for name in counts}) | json_values()
+    keys = st.sampled_from(["0", "1", "2", "3", "01", "-1", "x", "1.0", " 2", "٣"]) | text
+    joints = st.dictionaries(keys, frame, max_size=4)
+    doc = draw(st.fixed_dictionaries({"joints": joints}) | json_values())
+    return json.dumps(doc, ensure_ascii=draw(st.booleans())).encode("utf-8", errors="surrogatepass")

@@ -77,6 +77,30 @@ def read_pose_file(data: bytes, scratch: Path) -> None:
             raise Garbage(f"{view.__name__} gave non-finite values")
 
 
+def read_keypoint_json(data: bytes, scratch: Path) -> None:
+    """``import-keypoints`` on one of the original SignLLaVA's keypoint JSON files: read into a Holistic pose,
+    written, and read back as training reads a .pose (which must accept what the import wrote), both views."""
+    from pose.features import pose_view_208, sign2vec_view_255
+    from pose.io import read_pose, write_pose
+    from pose.keypoints_json import read_keypoints
+
+    folder = _fresh(scratch / "keypoints")
+    path = folder / "clip.json"
+    path.write_bytes(data)
+    pose = _entry(read_keypoints, path, 25.0)
+    if pose is None:
+        return
+    write_pose(pose, folder / "clip.pose")
+    try:
+        pose = read_pose(folder / "clip.pose")
+    except InputError as err:
+        raise Garbage(f"read_pose refused what import-keypoints wrote: {err}") from err
+    for view in (pose_view_208, sign2vec_view_255):
+        features, _ = view(pose)
+        if not np.isfinite(features).all():
+            raise Garbage(f"{view.__name__} gave non-finite values")
+
+
 # --- metadata: How2Sign, manifests, PHOENIX-2014T, CSL-Daily, JSALT annotations --------------------------------
 
 
@@ -465,6 +489,14 @@ TARGETS: dict[str, Target] = {
     t.name: t
     for t in (
         Target("pose", read_pose_file, _pose_seeds, ("pose/io.py", "pose/features.py", "pose/video.py")),
+        Target(
+            "keypoint-json",
+            read_keypoint_json,
+            lambda s: [seeds.keypoint_json(1), seeds.keypoint_json(2, face=468)],
+            ("pose/keypoints_json.py",),
+            strategies.keypoint_files,
+            JSON_TOKENS + (b'"joints"', b'"pose_landmarks"', b'"face_landmarks"', b"[]", b"0.0", b"1.5"),
+        ),
         Target(
             "how2sign",
             read_how2sign,

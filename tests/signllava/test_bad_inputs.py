@@ -75,6 +75,7 @@ def bad(tmp_path_factory, synth) -> Path:
     _other_tools(d)
     _damaged_weights(d)
     _found_by_fuzzing(d)
+    _keypoint_files(d)
     (d / "taken").write_text("a file where an output folder is wanted\n")
     # input quoted in an error: a 400 KB JSON file read as metadata, a manifest row of 200 KB
     (d / "big.json").write_text(json.dumps({f"video{i}": {"clip": "hello world " * 20} for i in range(2000)}))
@@ -227,6 +228,21 @@ def _found_by_fuzzing(d: Path) -> None:
         frame.write_bytes(damaged.get(name, b""))
 
 
+def _keypoint_files(d: Path) -> None:
+    """The original SignLLaVA's keypoint JSON gone wrong: a frame without a part, a hand of 20 points; and a good
+    one whose name and folders say no frame rate."""
+    from tests.fuzz.seeds import keypoint_json
+
+    good = json.loads(keypoint_json(1))
+    (d / "kp_good.json").write_text(json.dumps(good))
+    nopart = json.loads(keypoint_json(1))
+    del nopart["joints"]["0"]["face_landmarks"]
+    (d / "kp_nopart.json").write_text(json.dumps(nopart))
+    count = json.loads(keypoint_json(1))
+    count["joints"]["0"]["left_hand_landmarks"].pop()
+    (d / "kp_count.json").write_text(json.dumps(count))
+
+
 NO_CUDA = not torch.cuda.is_available()
 P, V = "good.pose", "good.mp4"
 CASES = {
@@ -365,6 +381,11 @@ CASES = {
     "import-jsalt-json-list": ["features", "import-jsalt", "list.json", "st", "--stream", "pose"],
     "import-jsalt-missing": ["features", "import-jsalt", "missing.json", "st", "--stream", "pose"],
     "check-jsalt-keywords-not-a-list": ["data", "check", "annotation.train.json", "-o", "dc/m.tsv"],
+    # import-keypoints: the original SignLLaVA's keypoint JSON
+    "import-keypoints-part-missing": ["import-keypoints", "kp_nopart.json", "-o", "ko", "--fps", "25"],
+    "import-keypoints-wrong-point-count": ["import-keypoints", "kp_count.json", "-o", "ko", "--fps", "25"],
+    "import-keypoints-not-json": ["import-keypoints", "bad.json", "-o", "ko", "--fps", "25"],
+    "import-keypoints-no-frame-rate-known": ["import-keypoints", "kp_good.json", "-o", "ko"],
     # training, pretraining, features, evaluation: configs and the data they name
     "train-config-syntax": ["train", "--config", "syntax.yaml"],
     "train-config-type": ["train", "--config", "type.yaml"],
