@@ -8,7 +8,6 @@ import random
 import shutil
 from pathlib import Path
 
-import numpy as np
 from typer.testing import CliRunner
 
 from pose.errors import InputError
@@ -17,7 +16,7 @@ from signllava.cli import app
 from signllava.data.how2sign import Sentence
 from signllava.data.poses import sentence_features
 from tests.conftest import realdata
-from tests.pose.test_keypoints_json import REAL, keypoint_doc, write_keypoints
+from tests.pose.test_keypoints_json import REAL, write_keypoints
 
 runner = CliRunner()
 WORDS = "the horse walks to the barn and eats fresh hay while we brush its mane slowly".split()
