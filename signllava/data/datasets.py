@@ -9,7 +9,7 @@ from __future__ import annotations
 
 # isort: off
 # importing registers them, in this order (`data list` prints them so)
-from . import how2sign, jsalt, phoenix, csl_daily  # noqa: F401
+from . import how2sign, jsalt, phoenix, csl_daily, captions  # noqa: F401
 
 # isort: on
 from .registry import DATASETS, Dataset, dataset_named, read_metadata, recognize
