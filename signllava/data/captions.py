@@ -443,27 +443,25 @@ def _folder_split(path: Path, top: Path) -> str:
 
 def read(paths: Sequence[Path]) -> CheckReport:
     report = CheckReport(dataset="captions")
+    parts: list[tuple[_Read, Path]] = []
     for path in map(Path, paths):
         if path.is_dir():
-            files = [(f, _folder_split(f, path)) for f in _sidecars(path)]
+            files = _sidecars(path)
             if not files:
                 raise InputError(path, "no .vtt or .srt caption file in this folder or below")
+            parts += [(read_sidecar(f, _folder_split(f, path)), f) for f in files]
         elif path.suffix.lower() in SIDECARS:
-            files = [(path, _folder_split(path, path.parent))]
+            parts.append((read_sidecar(path, _folder_split(path, path.parent)), path))
         else:
             part, unused = read_table(path)
             if unused:
                 report.ignored_columns[str(path)] = unused
-            files, sentences, dropped = [], *checked(part, str(path))
-            report.read.update(part.splits)
-            report.kept += sentences
-            report.dropped += dropped
-        for file, split in files:
-            part = read_sidecar(file, split)
-            sentences, dropped = checked(part, str(file))
-            report.read.update(part.splits)
-            report.kept += sentences
-            report.dropped += dropped
+            parts.append((part, path))
+    for part, path in parts:
+        sentences, dropped = checked(part, str(path))
+        report.read.update(part.splits)
+        report.kept += sentences
+        report.dropped += dropped
     return report
 
 
