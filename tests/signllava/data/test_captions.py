@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -315,3 +316,26 @@ def test_train_evaluate_and_submit_on_captioned_videos(llm_dir, tmp_path):
     profile = Path(__file__).parents[3] / "slurm" / "local.yaml"
     job = submit("train", profile, tmp_path / "train.yaml", overrides, local=True)
     assert job.results[0][0]["steps"] == 1
+
+
+@pytest.mark.slurm
+def test_a_training_job_on_slurm_reads_captioned_videos(slurm, tmp_path, train_overrides):
+    """`submit train` on a real SLURM controller (CI starts one; elsewhere this skips), data from caption files."""
+    from signllava.cluster.job_status import status_lines, wait
+    from signllava.cluster.launcher import submit
+
+    videos, subs = captioned_videos(tmp_path)
+    (subs / "val" / "vid_gone.vtt").unlink()
+    done = CliRunner().invoke(app, ["extract-poses", str(videos), "-o", str(tmp_path / "poses"), "-q", "-w", "1"])
+    assert done.exit_code == 0, done.output
+    # as the README has it: `data check --videos` first (it drops the cue past vid_a's end), then train on its manifest
+    manifest = tmp_path / "m.tsv"
+    done = CliRunner().invoke(app, ["data", "check", str(subs), "--videos", str(videos), "-o", str(manifest)])
+    assert done.exit_code == 0, done.output
+    run = tmp_path / "run"
+    data = {"data.metadata": f"[{manifest}]", "data.streams.pose.poses": str(tmp_path / "poses")}
+    profile = Path(__file__).parents[3] / "slurm" / "local.yaml"
+    sub = submit("train", profile, overrides=train_overrides(run, 2, **data))
+    status = wait(sub.logs, sub.record, timeout_s=600)
+    assert [t.state for t in status.tasks] == ["COMPLETED"], status_lines(run)
+    assert json.loads((run / "last" / "meta.json").read_text())["step"] == 2
