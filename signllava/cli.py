@@ -146,7 +146,7 @@ def data_list() -> None:
 @data_app.command("passages")
 def data_passages(
     metadata: list[Path] = typer.Argument(
-        ..., help="Sentence metadata (How2Sign realigned files, a manifest or JSALT annotations), any splits."
+        ..., help="Sentence metadata of any dataset (`signllava data list`), any splits."
     ),
     seconds: float = typer.Option(..., min=0.1, help="Each passage spans at least this long (seconds)."),
     output: Path = typer.Option(..., "--output", "-o", help="Manifest of the passages to write (.tsv)."),

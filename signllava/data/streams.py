@@ -35,7 +35,8 @@ class DataConfig:
     """Sentences, splits, streams and tasks for training and evaluation."""
 
     # a dataset's files (`signllava data list`): How2Sign realigned .csv/.tsv, `data check` manifests, JSALT
-    # .json, PHOENIX-2014-T corpus files, CSL-Daily's video_map.txt or pickle with split_1.txt
+    # .json, PHOENIX-2014-T corpus files, CSL-Daily's video_map.txt or pickle with split_1.txt, caption files
+    # (.vtt/.srt beside their videos, folders of them) or caption tables (OpenASL's TSV)
     metadata: list[str] = field(default_factory=list)
     dataset: str = ""  # the dataset of every metadata file (signllava.data.datasets); empty: recognized per file
     streams: dict[str, StreamInput] = field(default_factory=dict)

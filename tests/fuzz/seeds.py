@@ -63,6 +63,39 @@ def phoenix_corpus() -> bytes:
     ).encode()
 
 
+def caption_vtt() -> bytes:
+    """A WebVTT file as YouTube and editors write them: BOM, CRLF, STYLE and NOTE blocks, cue ids and settings,
+    tags, inline timestamps, a rolling cue, no final newline."""
+    return (
+        "\ufeffWEBVTT\r\nKind: captions\r\n\r\nSTYLE\r\n::cue { color: yellow }\r\n\r\nNOTE a note\r\n\r\n"
+        "1\r\n00:00:00.500 --> 00:00:01.500 align:start position:10%\r\n<v Ann>Hello <i>all</i> &amp; you\r\n\r\n"
+        "00:01.500 --> 00:00:02.800\r\nHello all &amp; you\r\n<c.y>Today</c><00:00:02.000><c> we</c>\r\n\r\n"
+        "00:00:02.800 --> 00:00:03.500\r\n[MUSIC] \u266a\r\n\r\n00:00:03.500 --> 00:00:03.900\r\n>> BOB: bye"
+    ).encode("utf-8")
+
+
+def caption_srt() -> bytes:
+    """A SubRip file with a dot where a comma belongs, font and ASS tags, mojibake, a two-line cue."""
+    return (
+        '1\n00:00:00,200 --> 00:00:01,200\n<font color="#ff0">- Good morning</font>\n\n'
+        "2\n00:00:01.300 --> 00:00:02,400\n{\\an8}caf\u00c3\u00a9 time (applause)\n(and tea)\n\n"
+        "3\n00:00:02,900 --> 00:00:03,800\nthank you\n"
+    ).encode("utf-8")
+
+
+OPENASL_HEADER = ("vid", "yid", "start", "end", "raw-text", "tokenized-text", "gloss", "split")
+
+
+def openasl_tsv() -> bytes:
+    """OpenASL's openasl-v1.0.tsv as released: ffmpeg times, clip ids with ':' in them, valid for val."""
+    rows = [
+        ("-abc-00:00:02.270-00:00:05.000", "-abc", "00:00:02.270", "00:00:05.000", "Hi, I'm Deaf.", "hi", "", "train"),
+        ("xyz-00:00:01.000-00:00:02.000", "xyz", "00:00:01.000", "00:00:02.000", "A question?", "a ?", "", "valid"),
+        ("xyz-00:00:03.000-00:00:04.000", "xyz", "00:00:03.000", "00:00:04.000", "Last one.", "last one .", "", "test"),
+    ]  # fmt: skip
+    return "".join("\t".join(r) + "\n" for r in [OPENASL_HEADER, *rows]).encode("utf-8")
+
+
 CSL_ROWS = (("S000000_P0000_T00", "他 家 有 什么", "他 家 里 有 什 么 ？"), ("S000001_P0001_T00", "你 好", "你 好"))
 
 

@@ -107,6 +107,38 @@ def _replace_header(table: bytes, header: str) -> bytes:
     return header.encode() + b"\n" + rest
 
 
+_TIMESTAMPS = st.one_of(
+    st.builds(
+        lambda h, m, s, ms, sep: f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}",
+        st.integers(0, 99),
+        st.integers(0, 75),
+        st.integers(0, 75),
+        st.integers(0, 999),
+        st.sampled_from([".", ","]),
+    ),
+    st.sampled_from(["00:01.000", "-00:00:01.000", "00:00:01", "1e9:00:00.000", "99999999999:00:00.000", ""]),
+)
+
+
+def caption_files():
+    """A WebVTT file (first byte 0), a SubRip file (1) or a caption table with OpenASL's columns and aliases (2),
+    of cues whose times and texts are drawn."""
+    cues = st.lists(st.tuples(_TIMESTAMPS, _TIMESTAMPS, text, text), max_size=5)
+
+    def vtt(cs) -> bytes:
+        body = "".join(f"{i}\n{a} --> {b} {settings}\n{t}\n\n" for i, (a, b, t, settings) in enumerate(cs))
+        return b"\x00" + ("WEBVTT\n\n" + body).encode("utf-8", errors="replace")
+
+    def srt(cs) -> bytes:
+        body = "".join(f"{i + 1}\n{a} --> {b}\n{t}\n{u}\n\n" for i, (a, b, t, u) in enumerate(cs))
+        return b"\x01" + body.encode("utf-8", errors="replace")
+
+    columns = ["vid", "yid", "start", "end", "raw-text", "tokenized-text", "gloss", "split", "video", "text", "id"]
+    encodings = ("utf-8", "utf-8-sig", "utf-16", "latin-1")
+    table = _header_kept(_table(columns, st.sampled_from(["\t", ","]), encodings), "\t".join(columns[:8]))
+    return cues.map(vtt) | cues.map(srt) | table.map(lambda b: b"\x02" + b)
+
+
 def csl_files():
     table = ["index", "name", "length", "gloss", "char", "word", "postag"]
     video_map = _header_kept(_table(table, "|", quote=False), "|".join(table)).map(lambda b: b"\x00" + b)

@@ -220,6 +220,25 @@ def _ask_words(sentences) -> None:
                 raise Garbage(f"{made.question!r} is not read back as the {task} question it was made as")
 
 
+CAPTION_FILES = ("talk.vtt", "lecture.en.srt", "openasl-v1.0.tsv")
+
+
+def read_captions(data: bytes, scratch: Path) -> None:
+    """Captioned videos: a WebVTT or SubRip file beside its video, the folder holding them, or a caption table
+    (OpenASL's TSV); the picked file replaced, the others valid."""
+    name, content = _pick(data, CAPTION_FILES)
+    folder = _fresh(scratch / "captions")
+    valid = {"talk.vtt": seeds.caption_vtt(), "lecture.en.srt": seeds.caption_srt(), "openasl-v1.0.tsv": b""}
+    (folder / "subs").mkdir()
+    for file, good in valid.items():
+        (folder / ("subs" if file != "openasl-v1.0.tsv" else "") / file).write_bytes(content if file == name else good)
+    if name == "openasl-v1.0.tsv":
+        _read_metadata([folder / name], folder)
+    else:
+        _read_metadata([folder / "subs" / name], folder)
+        _read_metadata([folder / "subs"], folder)
+
+
 # --- pickles from elsewhere --------------------------------------------------------------------------------------
 
 PLAIN = (int, float, complex, str, bytes, bytearray, bool, type(None))
@@ -536,6 +555,18 @@ TARGETS: dict[str, Target] = {
             ("signllava/data/jsalt.py", "signllava/data/registry.py"),
             strategies.jsalt_annotations,
             JSON_TOKENS + (b'"clip_order"', b'"translation"', b'"paraphrases"', b'"keywords"'),
+        ),
+        Target(
+            "captions",
+            read_captions,
+            lambda s: [
+                _picked(0, seeds.caption_vtt()),
+                _picked(1, seeds.caption_srt()),
+                _picked(2, seeds.openasl_tsv()),
+            ],
+            ("signllava/data/captions.py", "signllava/data/registry.py"),
+            strategies.caption_files,
+            CSV_TOKENS + (b"-->", b"WEBVTT", b"\n\n", b"<v ", b"</i>", b"&amp;", b"00:00:01.000", b"NOTE", b"yid"),
         ),
         Target(
             "jsalt-shards",

@@ -67,6 +67,7 @@ def bad(tmp_path_factory, synth) -> Path:
     (d / "profile_type.yaml").write_text("defaults:\n  time_min: soon\n")
     (d / "profile_unknown.yaml").write_text("defaults:\n  partitoin: gpu\n")
     _field_datasets(d)
+    _captions(d)
     (d / "bad.json").write_text("{bad")
     (d / "list.json").write_text("[1, 2]")
     # the original's annotation JSON whose keywords are one string, not a list of them
@@ -117,6 +118,17 @@ def _field_datasets(d: Path) -> None:
             return (print, ("a pickle ran code",))
 
     (d / "csl" / "csl2020ct_v2.pkl").write_bytes(pickle.dumps({"info": [Payload()]}))
+
+
+def _captions(d: Path) -> None:
+    """Captioned videos gone wrong: no cue whose timing line reads, a caption file in Latin-1, a caption file
+    whose video is not among the videos given, a caption table without its text column."""
+    (d / "captions").mkdir()
+    (d / "captions" / "broken_timing.vtt").write_text("WEBVTT\n\n00:00:01.000 --> 00:0X:02.000\nhello\n")
+    (d / "captions" / "latin1.srt").write_bytes("1\n00:00:00,000 --> 00:00:01,000\ncaf\xe9\n".encode("latin-1"))
+    (d / "captions" / "lone.vtt").write_text("WEBVTT\n\n00:00:00.000 --> 00:00:00.300\nhello\n")
+    write_video(d / "captions" / "videos" / "another.mp4", frames=5)
+    (d / "captions" / "table.csv").write_text("video,start,end\nv,0,1\n")
 
 
 def _other_tools(d: Path) -> None:
@@ -356,6 +368,13 @@ CASES = {
     ],
     "check-unknown-dataset": ["data", "check", "latin.tsv", "--dataset", "phoenix", "-o", "dc/m.tsv"],
     "check-file-of-no-dataset": ["data", "check", "bad.json", "-o", "dc/m.tsv"],
+    # captioned videos: WebVTT/SubRip files beside their videos, caption tables
+    "check-captions-no-timing-line-reads": ["data", "check", "captions/broken_timing.vtt", "-o", "dc/m.tsv"],
+    "check-captions-not-utf8": ["data", "check", "captions/latin1.srt", "-o", "dc/m.tsv"],
+    "check-captions-without-their-video": [
+        *("data", "check", "captions/lone.vtt", "--videos", "captions/videos", "-o", "dc/m.tsv")
+    ],
+    "check-caption-table-missing-a-column": ["data", "check", "captions/table.csv", "-o", "dc/m.tsv"],
     "list-extra-argument": ["data", "list", "phoenix"],
     "translate-frame-folder-corrupt-frame": ["translate", "corrupt_frame"],
     "translate-frame-folder-missing-frame": ["translate", "missing_frame"],
