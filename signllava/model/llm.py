@@ -8,9 +8,12 @@ folder (``$SIGNLLAVA_CACHE`` or ``~/.cache/signllava``) and later loads read tha
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import importlib.util
 import os
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -40,6 +43,22 @@ def default_gguf() -> Path:
     return path
 
 
+@contextlib.contextmanager
+def _quiet_gguf_loader() -> Iterator[None]:
+    """transformers' GGUF loader draws a tqdm bar of its own, which its progress-bar switch does not reach: on a
+    fresh machine the first command's output (a bad input's one line included) would carry it."""
+    from transformers import modeling_gguf_pytorch_utils as gguf_utils
+
+    bar = getattr(gguf_utils, "tqdm", None)
+    if bar is not None:
+        gguf_utils.tqdm = functools.partial(bar, disable=True)
+    try:
+        yield
+    finally:
+        if bar is not None:
+            gguf_utils.tqdm = bar
+
+
 def _default_local_copy() -> Path:
     """The converted default model (safetensors + tokenizer), made once from the GGUF."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -51,7 +70,8 @@ def _default_local_copy() -> Path:
 
     hf_logging.disable_progress_bar()  # a one-off conversion of a few seconds; a bar would only be noise in logs
     gguf = default_gguf()
-    dequantized = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    with _quiet_gguf_loader():
+        dequantized = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     # transformers marks GGUF-loaded models as quantized and refuses to save them; the weights are
     # plain float32 after loading, so copy them into an ordinary model of the same config

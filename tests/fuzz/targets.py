@@ -430,10 +430,18 @@ def read_export(data: bytes, scratch: Path) -> None:
     from signllava.model.hub import read_export_config, resolve_checkpoint
 
     folder = _checkpoint_folder(data, scratch / "export", seeds.tiny_export())
-    os.environ["SIGNLLAVA_CACHE"] = str(_fresh(scratch / "cache"))
     if _entry(read_export_config, folder) is None:
         return
-    checkpoint = _entry(resolve_checkpoint, folder)
+    # the export is rebuilt into a cache of its own, not the session's (which holds the default LLM)
+    cache = os.environ.get("SIGNLLAVA_CACHE")
+    os.environ["SIGNLLAVA_CACHE"] = str(_fresh(scratch / "cache"))
+    try:
+        checkpoint = _entry(resolve_checkpoint, folder)
+    finally:
+        if cache is None:
+            os.environ.pop("SIGNLLAVA_CACHE")
+        else:
+            os.environ["SIGNLLAVA_CACHE"] = cache
     if checkpoint is None or _entry(read_meta, checkpoint) is None or _entry(trained_config, checkpoint) is None:
         return
     _entry(load_checkpoint, checkpoint, seeds.tiny_model()[0])
