@@ -73,12 +73,15 @@ def import_keypoints(
     overwrite: bool = False,
     progress: bool = True,
     strict: bool = False,
+    shard: int = 0,
+    num_shards: int = 1,
 ) -> BatchReport:
     """Import every keypoint file of ``inputs`` that has no ``.pose`` yet under ``output_dir`` (all with
     ``overwrite``). ``fps``, ``size``: as :func:`pose.keypoints_json.read_keypoints` takes them.
-    ``strict``: a bad file raises its InputError (nothing written) instead of being reported."""
+    ``strict``: a bad file raises its InputError (nothing written) instead of being reported. ``shard`` of
+    ``num_shards``: every num_shards-th file from the shard-th, in output order (a SLURM array task's share)."""
     out = output_folder(output_dir)
-    jobs = plan_import(inputs, out, fps)
+    jobs = plan_import(inputs, out, fps)[shard::num_shards]
     report = BatchReport(action="imported")
     todo = []
     for job in jobs:

@@ -67,6 +67,7 @@ Verbose = Annotated[
 Context = Annotated[str | None, typer.Option(help="Preceding text as context: the text itself or a text file.")]
 SUBMIT_STAGES = (
     "extract-poses",
+    "import-keypoints",
     "pretrain-sign2vec",
     "pretrain-dino",
     "pretrain-mae",

@@ -131,17 +131,11 @@ class ExtractPosesJob(_Requeueable):
     max_requeues: int = 3
 
     def __call__(self, shard: int) -> dict:
-        from pose.batch import run_batch, write_failures
+        from pose.batch import run_batch
 
         cfg = dataclasses.replace(self.config, shard=shard)
         report = run_batch(self.inputs, self.output, cfg, progress=False)
         print(report.summary(), flush=True)
-        shards = make_folder(Path(self.output) / "slurm" / "shards")
-        failures = shards / f"shard-{shard:05d}.failures.tsv"
-        if report.failed:
-            write_failures(report, failures)
-        elif failures.exists():
-            failures.unlink()  # a rerun fixed them
         summary = {
             "shard": shard,
             "done": len(report.done),
@@ -150,9 +144,47 @@ class ExtractPosesJob(_Requeueable):
             "frames": report.frames,
             "seconds": report.wall_seconds,
         }
-        with atomic_output(shards / f"shard-{shard:05d}.json") as tmp:
-            tmp.write_text(json.dumps(summary, indent=2) + "\n")
-        return summary
+        return _shard_record(self.output, shard, report, summary)
+
+
+def _shard_record(output: str, shard: int, report, summary: dict) -> dict:
+    """A shard's summary and its failures list, under ``output``/slurm/shards (what ``jobs`` reports)."""
+    from pose.batch import write_failures
+
+    shards = make_folder(Path(output) / "slurm" / "shards")
+    failures = shards / f"shard-{shard:05d}.failures.tsv"
+    if report.failed:
+        write_failures(report, failures)
+    elif failures.exists():
+        failures.unlink()  # a rerun fixed them
+    with atomic_output(shards / f"shard-{shard:05d}.json") as tmp:
+        tmp.write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+@dataclass
+class ImportKeypointsJob(_Requeueable):
+    config: object  # signllava.cluster.stages.ImportKeypointsConfig
+    num_shards: int = 1
+    max_requeues: int = 3
+
+    def __call__(self, shard: int) -> dict:
+        from pose.keypoints_batch import import_keypoints
+        from pose.keypoints_json import parse_size
+
+        cfg = self.config
+        size = parse_size(cfg.size) if cfg.size is not None else None
+        shares = {"shard": shard, "num_shards": self.num_shards}
+        report = import_keypoints(cfg.inputs, cfg.output, cfg.fps, size, cfg.overwrite, progress=False, **shares)
+        print(report.summary(), flush=True)
+        summary = {
+            "shard": shard,
+            "done": len(report.done),
+            "skipped": len(report.skipped),
+            "failed": [o.error for o in report.failed],
+            "seconds": report.wall_seconds,
+        }
+        return _shard_record(cfg.output, shard, report, summary)
 
 
 @dataclass

@@ -29,7 +29,14 @@ from ..evaluate import EvalConfig, load_eval_config, report_path
 from ..model.build import TrainConfig
 from ..model.connectors import connector_lines
 from ..model.hub import resolve_checkpoint
-from .stage_jobs import EvaluateJob, ExtractFeaturesJob, ExtractPosesJob, PretrainJob, TrainJob
+from .stage_jobs import (
+    EvaluateJob,
+    ExtractFeaturesJob,
+    ExtractPosesJob,
+    ImportKeypointsJob,
+    PretrainJob,
+    TrainJob,
+)
 
 
 @dataclass
@@ -39,6 +46,17 @@ class ExtractPosesConfig:
     inputs: list[str] = field(default_factory=list)  # videos, folders of videos, or manifests
     output: str = "out/poses"
     extract: ExtractConfig = field(default_factory=ExtractConfig)
+
+
+@dataclass
+class ImportKeypointsConfig:
+    """import-keypoints as a job array: the original's keypoint JSON files split into the profile's shards."""
+
+    inputs: list[str] = field(default_factory=list)  # keypoint .json files, folders of them, or lists (.txt)
+    output: str = "out/poses"
+    fps: float | None = None  # the clips' frame rate; default: their file or folder name says it
+    size: str | None = None  # WIDTHxHEIGHT of the videos; default: the extent of the points
+    overwrite: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,6 +88,20 @@ def _check_extract_poses(cfg: ExtractPosesConfig) -> None:
             raise InputError(path, "input (video, folder or manifest) not found")
 
 
+def _check_import_keypoints(cfg: ImportKeypointsConfig) -> None:
+    """Every file's frame rate known, no two writing one output, the size readable: said before anything is
+    queued (the import's own plan, on the submitting machine)."""
+    from pose.keypoints_batch import plan_import
+    from pose.keypoints_json import parse_size
+
+    if not cfg.inputs:
+        raise InputError(None, "import-keypoints needs inputs: --set 'inputs=[/data/keypoints]' (files or folders)")
+    if cfg.size is not None:
+        parse_size(cfg.size)
+    if not plan_import(cfg.inputs, cfg.output, cfg.fps):
+        raise InputError(Path(cfg.inputs[0]), "no keypoint .json files here (nor below)")
+
+
 def _check_poses_and_checkpoint(cfg) -> None:
     if not Path(cfg.data.poses).is_dir():
         raise InputError(Path(cfg.data.poses), "pose folder not found (data.poses)")
@@ -98,6 +130,10 @@ def _connector_notes() -> list[str]:
 def _pose_array(cfg: ExtractPosesConfig, shards: int, max_requeues: int) -> ExtractPosesJob:
     extract = dataclasses.replace(cfg.extract, num_shards=shards, shard=0)
     return ExtractPosesJob(list(cfg.inputs), cfg.output, extract, max_requeues)
+
+
+def _keypoint_array(cfg: ImportKeypointsConfig, shards: int, max_requeues: int) -> ImportKeypointsJob:
+    return ImportKeypointsJob(cfg, shards, max_requeues)
 
 
 def _feature_array(cfg: ExtractFeaturesConfig, shards: int, max_requeues: int) -> ExtractFeaturesJob:
@@ -171,6 +207,17 @@ register(
         _output,
         array=True,
         check=_check_extract_poses,
+    )
+)
+register(
+    Stage(
+        "import-keypoints",
+        ImportKeypointsConfig,
+        "the original SignLLaVA's keypoint JSON into .pose files (job array over shards)",
+        _keypoint_array,
+        _output,
+        array=True,
+        check=_check_import_keypoints,
     )
 )
 for _objective, _help in (

@@ -8,6 +8,7 @@ import random
 import shutil
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from pose.errors import InputError
@@ -223,3 +224,112 @@ def test_the_real_keypoint_file_trains_and_evaluates(llm_dir, tmp_path):
     metadata = [tmp_path / "annotation.train.json", tmp_path / "annotation.dev.json"]
     report = _train_and_evaluate(llm_dir, metadata, tmp_path / "poses", tmp_path / "run", "val")
     assert report["sentences"] == 1 and report["hypotheses"][0]["sentence_name"] == f"{video}/{clip}"
+
+
+def _youtube_asl_files(root: Path) -> tuple[Path, list[Path], dict[str, str]]:
+    """The original's YouTube-ASL files, made here: keypoint JSON per clip (25 fps, from the folder's name) and
+    annotation JSON per split with keywords; returns the keypoint folder, the annotation files and the dev
+    clips' translations."""
+    src = root / "youtube_asl_25fps"
+    train_json, dev_json = root / "annotation.train.json", root / "annotation.dev.json"
+    annotations(train_json, clips(src, {"vidA": 3, "vidB": 2}))
+    dev = annotations(dev_json, clips(src, {"vidC": 3}, length=8, seed=50))
+    return src, [train_json, dev_json], dev
+
+
+def _pipeline_overrides(llm_dir: str, metadata: list[Path], poses: Path, run_dir: Path) -> list[str]:
+    settings = {
+        "model.llm": llm_dir,
+        "model.streams.pose.dim": 208,
+        "model.streams.pose.stride": 4,
+        "data.metadata": "[" + ",".join(map(str, metadata)) + "]",
+        "data.streams.pose.poses": str(poses),
+        "data.tasks.sign_present": 0.5,
+        "data.tasks.signs_present": 0.5,
+        "optim.max_steps": 2,
+        "optim.batch_size": 2,
+        "optim.warmup_ratio": 0.0,
+        "output_dir": str(run_dir),
+        "device": "cpu",
+        "save_every": 100000,
+    }
+    return [f"{k}={v}" for k, v in settings.items()]
+
+
+def _check_keyword_report(report: dict, dev: dict[str, str], keywords: dict[str, list[str]]) -> None:
+    assert report["sentences"] == 3 and sorted(h["sentence_name"] for h in report["hypotheses"]) == sorted(dev)
+    for task in ("sign_present", "signs_present"):
+        assert report["qa"][task]["n"] == report["qa"][task]["keyword_questions"]["n"] > 0  # every one a keyword's
+    for row in report["qa_answers"]["sign_present"]:
+        word = row["question"].split("'")[1]
+        assert (row["answer"] == "yes") == (word in keywords[row["sentence_name"]])
+
+
+def _keywords(path: Path) -> dict[str, list[str]]:
+    doc = json.loads(path.read_text())
+    return {f"{v}/{c}": [k.lower() for k in doc[v][c]["keywords"]] for v in doc for c in doc[v]["clip_order"]}
+
+
+def test_the_originals_youtube_asl_files_through_submit(llm_dir, tmp_path):
+    """import-keypoints, train (keyword questions) and evaluate as submitted stages, run here (`--local`: the
+    same jobs without a scheduler; the SLURM test below runs them on a real controller)."""
+    from signllava.cluster.launcher import submit
+
+    src, metadata, dev = _youtube_asl_files(tmp_path)
+    profile = Path(__file__).parents[2] / "slurm" / "local.yaml"
+    imported = submit(
+        "import-keypoints", profile, overrides=[f"inputs=[{src}]", f"output={tmp_path / 'poses'}"], local=True
+    )
+    assert sorted(r["done"] for job in imported.results for r in job) == [4, 4]  # two shards share them
+    run = tmp_path / "run"
+    trained = submit(
+        "train", profile, overrides=_pipeline_overrides(llm_dir, metadata, tmp_path / "poses", run), local=True
+    )
+    assert trained.results[0][0]["steps"] == 2
+    evaluated = submit(
+        "evaluate",
+        profile,
+        overrides=[
+            f"checkpoint={run / 'last'}",
+            "split=val",
+            "num_beams=1",
+            "max_new_tokens=4",
+            "qa=[sign_present,signs_present]",
+        ],
+        local=True,
+    )
+    report = json.loads(Path(evaluated.results[0][0]["output"]).read_text())
+    _check_keyword_report(report, dev, _keywords(metadata[1]))
+
+
+@pytest.mark.slurm
+def test_the_originals_youtube_asl_files_on_slurm(slurm, llm_dir, tmp_path):
+    """The same three stages as SLURM jobs: the import an array of two shards, training two DDP ranks."""
+    from signllava.cluster.job_status import status_lines, wait
+    from signllava.cluster.launcher import submit
+
+    src, metadata, dev = _youtube_asl_files(tmp_path)
+    profile = Path(__file__).parents[2] / "slurm" / "local.yaml"
+    poses, run = tmp_path / "poses", tmp_path / "run"
+    stages = (
+        ("import-keypoints", [f"inputs=[{src}]", f"output={poses}"], poses),
+        ("train", _pipeline_overrides(llm_dir, metadata, poses, run), run),
+        (
+            "evaluate",
+            [
+                f"checkpoint={run / 'last'}",
+                "split=val",
+                "num_beams=1",
+                "max_new_tokens=4",
+                "qa=[sign_present,signs_present]",
+            ],
+            run,
+        ),
+    )
+    for stage, overrides, folder in stages:
+        sub = submit(stage, profile, overrides=overrides)
+        status = wait(sub.logs, sub.record, timeout_s=600)
+        assert {t.state for t in status.tasks} == {"COMPLETED"}, (stage, status_lines(folder))
+    assert len(list(poses.rglob("*.pose"))) == 8
+    report = json.loads((run / "eval-val.json").read_text())  # beside the checkpoint, as evaluate puts it
+    _check_keyword_report(report, dev, _keywords(metadata[1]))

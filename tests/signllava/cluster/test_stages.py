@@ -19,6 +19,7 @@ SLURM = Path(__file__).parents[3] / "slurm"
 def test_every_stage_has_a_schema_a_job_and_a_run_folder():
     assert set(STAGES) == {
         "extract-poses",
+        "import-keypoints",
         "pretrain-sign2vec",
         "pretrain-dino",
         "pretrain-mae",
@@ -28,7 +29,7 @@ def test_every_stage_has_a_schema_a_job_and_a_run_folder():
     }
     for stage in STAGES.values():
         assert dataclasses.is_dataclass(stage.schema) and callable(stage.job) and callable(stage.run_folder)
-    assert [name for name, s in STAGES.items() if s.array] == ["extract-poses", "extract-features"]
+    assert [name for name, s in STAGES.items() if s.array] == ["extract-poses", "import-keypoints", "extract-features"]
     assert STAGES["pretrain-dino"].config(None, []).objective == "dino"
 
 
