@@ -439,6 +439,21 @@ CASES = {
     "show-config-syntax": ["show-config", "train", "--config", "syntax.yaml"],
     "show-config-unknown-key": ["show-config", "train", "--set", "model.nosuch=1"],
     "submit-stage": ["submit", "nope", "-p", "slurm/local.yaml"],
+    "submit-import-keypoints-no-frame-rate-known": [
+        *(
+            "submit",
+            "import-keypoints",
+            "-p",
+            "slurm/local.yaml",
+            "--set",
+            "inputs=[kp_good.json]",
+            "--set",
+            "output=ko",
+        )
+    ],
+    "submit-import-keypoints-no-json-here": [
+        *("submit", "import-keypoints", "-p", "slurm/local.yaml", "--set", "inputs=[emptydir]", "--set", "output=ko")
+    ],
     "submit-profile-syntax": ["submit", "train", "-p", "syntax.yaml"],
     "submit-profile-type": ["submit", "train", "-p", "profile_type.yaml"],
     "submit-profile-unknown-field": ["submit", "train", "-p", "profile_unknown.yaml"],
