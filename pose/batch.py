@@ -328,6 +328,12 @@ def _record(
         total = max(estimate.total(), bar.n)
         if abs(total - (bar.total or 0)) > 0.02 * total:  # an estimate: move it only when it is off by much
             bar.total = total
+    record_outcome(outcome, report, bar)
+    bar.set_postfix(videos=len(report.done), failed=len(report.failed), refresh=False)
+
+
+def record_outcome(outcome: Outcome, report: BatchReport, bar: tqdm) -> None:
+    """One input's outcome counted in ``report`` by its status; a warning or a failure said once, above ``bar``."""
     if outcome.status == "done":
         report.done.append(outcome)
         if outcome.warning:
@@ -339,7 +345,6 @@ def _record(
     else:
         report.failed.append(outcome)
         bar.write(f"failed: {outcome.error}", file=sys.stderr)
-    bar.set_postfix(videos=len(report.done), failed=len(report.failed), refresh=False)
 
 
 class _BarSink:

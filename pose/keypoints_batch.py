@@ -17,7 +17,6 @@ is written, and its error is the call's (``strict``), as ``translate VIDEO`` is.
 from __future__ import annotations
 
 import os
-import sys
 import time
 import warnings
 from collections.abc import Sequence
@@ -26,7 +25,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .batch import BatchReport, Outcome, error_line, gather_inputs
+from .batch import BatchReport, Outcome, error_line, gather_inputs, record_outcome
 from .errors import InputError
 from .holistic import NoSignerWarning
 from .io import claim, output_folder, remove_partials, write_pose
@@ -94,18 +93,7 @@ def import_keypoints(
     start = time.perf_counter()
     with tqdm(total=len(todo), unit="file", desc="keypoints", disable=not progress, dynamic_ncols=True) as bar:
         for job in todo:
-            outcome = _import_one(job, size, overwrite, strict)
-            if outcome.status == "done":
-                report.done.append(outcome)
-                if outcome.warning:
-                    bar.write(f"warning: {outcome.warning}", file=sys.stderr)
-            elif outcome.status == "busy":
-                report.busy.append(outcome.output)
-            elif outcome.status == "skipped":
-                report.skipped.append(outcome.output)
-            else:
-                report.failed.append(outcome)
-                bar.write(f"failed: {outcome.error}", file=sys.stderr)
+            record_outcome(_import_one(job, size, overwrite, strict), report, bar)
             bar.update(1)
             bar.set_postfix(failed=len(report.failed), refresh=False)
     report.wall_seconds = time.perf_counter() - start

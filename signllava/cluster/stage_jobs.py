@@ -134,23 +134,23 @@ class ExtractPosesJob(_Requeueable):
         from pose.batch import run_batch
 
         cfg = dataclasses.replace(self.config, shard=shard)
-        report = run_batch(self.inputs, self.output, cfg, progress=False)
-        print(report.summary(), flush=True)
-        summary = {
-            "shard": shard,
-            "done": len(report.done),
-            "skipped": len(report.skipped),
-            "failed": [o.error for o in report.failed],
-            "frames": report.frames,
-            "seconds": report.wall_seconds,
-        }
-        return _shard_record(self.output, shard, report, summary)
+        return _shard_record(self.output, shard, run_batch(self.inputs, self.output, cfg, progress=False))
 
 
-def _shard_record(output: str, shard: int, report, summary: dict) -> dict:
-    """A shard's summary and its failures list, under ``output``/slurm/shards (what ``jobs`` reports)."""
+def _shard_record(output: str, shard: int, report) -> dict:
+    """A shard's batch report (:class:`pose.batch.BatchReport`) printed, and its summary and failures list
+    written under ``output``/slurm/shards (what ``jobs`` reports)."""
     from pose.batch import write_failures
 
+    print(report.summary(), flush=True)
+    summary = {
+        "shard": shard,
+        "done": len(report.done),
+        "skipped": len(report.skipped),
+        "failed": [o.error for o in report.failed],
+        "frames": report.frames,
+        "seconds": report.wall_seconds,
+    }
     shards = make_folder(Path(output) / "slurm" / "shards")
     failures = shards / f"shard-{shard:05d}.failures.tsv"
     if report.failed:
@@ -176,15 +176,7 @@ class ImportKeypointsJob(_Requeueable):
         size = parse_size(cfg.size) if cfg.size is not None else None
         shares = {"shard": shard, "num_shards": self.num_shards}
         report = import_keypoints(cfg.inputs, cfg.output, cfg.fps, size, cfg.overwrite, progress=False, **shares)
-        print(report.summary(), flush=True)
-        summary = {
-            "shard": shard,
-            "done": len(report.done),
-            "skipped": len(report.skipped),
-            "failed": [o.error for o in report.failed],
-            "seconds": report.wall_seconds,
-        }
-        return _shard_record(cfg.output, shard, report, summary)
+        return _shard_record(cfg.output, shard, report)
 
 
 @dataclass

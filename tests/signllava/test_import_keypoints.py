@@ -153,8 +153,9 @@ def test_a_sentence_video_clip_finds_its_pose_among_clips_of_the_same_name(tmp_p
     assert next(sentence_features(one, tmp_path / "out"))[1].shape[1] == 208
 
 
-def _train_and_evaluate(llm_dir: str, metadata: list[Path], poses: Path, run_dir: Path, split: str) -> dict:
-    settings = {
+def _train_settings(llm_dir: str, metadata: list[Path], poses: Path, run_dir: Path) -> dict[str, object]:
+    """A 2-step tiny-LLM training run on the imported poses (pose stream, 208 values a frame)."""
+    return {
         "model.llm": llm_dir,
         "model.streams.pose.dim": 208,
         "model.streams.pose.stride": 4,
@@ -168,6 +169,10 @@ def _train_and_evaluate(llm_dir: str, metadata: list[Path], poses: Path, run_dir
         "device": "cpu",
         "save_every": 100000,
     }
+
+
+def _train_and_evaluate(llm_dir: str, metadata: list[Path], poses: Path, run_dir: Path, split: str) -> dict:
+    settings = _train_settings(llm_dir, metadata, poses, run_dir)
     args = [a for k, v in settings.items() for a in ("--set", f"{k}={v}")]
     trained = runner.invoke(app, ["train", "-q", *args])
     assert trained.exit_code == 0, trained.output
@@ -238,21 +243,8 @@ def _youtube_asl_files(root: Path) -> tuple[Path, list[Path], dict[str, str]]:
 
 
 def _pipeline_overrides(llm_dir: str, metadata: list[Path], poses: Path, run_dir: Path) -> list[str]:
-    settings = {
-        "model.llm": llm_dir,
-        "model.streams.pose.dim": 208,
-        "model.streams.pose.stride": 4,
-        "data.metadata": "[" + ",".join(map(str, metadata)) + "]",
-        "data.streams.pose.poses": str(poses),
-        "data.tasks.sign_present": 0.5,
-        "data.tasks.signs_present": 0.5,
-        "optim.max_steps": 2,
-        "optim.batch_size": 2,
-        "optim.warmup_ratio": 0.0,
-        "output_dir": str(run_dir),
-        "device": "cpu",
-        "save_every": 100000,
-    }
+    keyword_questions = {"data.tasks.sign_present": 0.5, "data.tasks.signs_present": 0.5}
+    settings = _train_settings(llm_dir, metadata, poses, run_dir) | keyword_questions
     return [f"{k}={v}" for k, v in settings.items()]
 
 
