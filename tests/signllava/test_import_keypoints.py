@@ -291,7 +291,19 @@ def test_the_originals_youtube_asl_files_through_submit(llm_dir, tmp_path):
         local=True,
     )
     report = json.loads(Path(evaluated.results[0][0]["output"]).read_text())
-    _check_keyword_report(report, dev, _keywords(metadata[1]))
+    keywords = _keywords(metadata[1])
+    _check_keyword_report(report, dev, keywords)
+    # the notebook asks a clip keyword questions, as the model was trained on them: a yes or no a keyword
+    from signllava import QASession, Translator
+    from signllava.data.tasks import QUESTIONS
+
+    name = sorted(dev)[0]
+    session = QASession(
+        Translator.load(str(run / "last"), "cpu"), tmp_path / "poses" / f"{name}.pose", workdir=tmp_path / "qa"
+    )
+    asked = ", ".join(f"'{k}'" for k in keywords[name])
+    answer = session.ask(QUESTIONS["signs_present"].format(words=asked))
+    assert [a.strip() in ("yes", "no") for a in answer.split(",")] == [True] * len(keywords[name])
 
 
 @pytest.mark.slurm
