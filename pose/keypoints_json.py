@@ -126,7 +126,7 @@ def frame_rate(path: str | os.PathLike, fps: float | None = None) -> float:
     if rate is None:
         raise InputError(
             path,
-            "no frame rate: the keypoint JSON does not record one; give --fps F (e.g. --fps 25), "
+            "no frame rate: the keypoint JSON does not record one; give --fps F (e.g. --fps 25; submit: --set fps=25), "
             "or name the file <clip>.25fps.json or a folder above it <name>_25fps",
         )
     if not (math.isfinite(rate) and 0 < rate <= 1000):
