@@ -63,10 +63,10 @@ def question_word(text: str) -> str:
 
 def keyword_forms(keywords: Sequence[str]) -> tuple[str, ...]:
     """The keywords a question can ask about, as it asks them (:func:`question_word`), each once: a keyword
-    holding a comma, question mark or quote, or the word "and", would be read back as other words than it
-    is (``ask`` splits a list of words at commas and "and"), so it is left out."""
+    holding a comma, a question mark or the word "and" would be read back as other words than it is (``ask``
+    splits a list of words at commas and "and"), so it is left out (an apostrophe inside is kept: "god's")."""
     forms = (question_word(k) for k in keywords)
-    usable = (f for f in forms if f and not re.search(r"[,?'\"‘’“”]|\band\b", f))
+    usable = (f for f in forms if f and not re.search(r"[,?]|\band\b", f))
     return tuple(dict.fromkeys(usable))
 
 
