@@ -372,8 +372,9 @@ def _problem(cue: _Cue) -> str | None:
     return None
 
 
-def checked(read: _Read, source: str) -> tuple[list[Sentence], list[Dropped]]:
-    """The usable cues as sentences, video by video in time order, and the dropped ones with why."""
+def checked(read: _Read, source: str) -> tuple[list[Sentence], list[Dropped], int]:
+    """The usable cues as sentences, video by video in time order, the dropped ones with why, and how many kept
+    ones start before the one kept before them ends (kept as timed: cutting them would lose signing)."""
     dropped = list(read.dropped)
     videos: dict[str, list[_Cue]] = {}
     for cue in read.cues:
@@ -383,6 +384,7 @@ def checked(read: _Read, source: str) -> tuple[list[Sentence], list[Dropped]]:
         else:
             videos.setdefault(cue.video, []).append(cue)
     kept: list[_Cue] = []
+    overlapping = 0
     for cues in videos.values():
         previous: _Cue | None = None
         for cue in sorted(cues, key=lambda c: (c.start, c.end, c.number)):
@@ -390,13 +392,14 @@ def checked(read: _Read, source: str) -> tuple[list[Sentence], list[Dropped]]:
             if reason:
                 dropped.append(Dropped(cue.name, reason, cue.row, source))
                 continue
+            overlapping += previous is not None and cue.start < previous.end
             kept.append(cue)
             previous = cue
     sentences = [
         Sentence(c.video, c.video, c.cue_id, c.name, c.start, c.end, c.text, c.split, glosses=c.glosses, row=c.row)
         for c in kept
     ]
-    return sentences, dropped
+    return sentences, dropped, overlapping
 
 
 def _overlap(previous: _Cue, cue: _Cue) -> str | None:
@@ -458,7 +461,8 @@ def read(paths: Sequence[Path]) -> CheckReport:
                 report.ignored_columns[str(path)] = unused
             parts.append((part, path))
     for part, path in parts:
-        sentences, dropped = checked(part, str(path))
+        sentences, dropped, overlapping = checked(part, str(path))
+        report.overlapping += overlapping
         report.read.update(part.splits)
         report.kept += sentences
         report.dropped += dropped

@@ -392,7 +392,7 @@ def with_media(report: CheckReport, durations: Mapping[str, float]) -> CheckRepo
     out = CheckReport(
         dropped=list(report.dropped), read=report.read, ignored_columns=report.ignored_columns, dataset=report.dataset
     )
-    out.clipped = report.clipped
+    out.clipped, out.overlapping = report.clipped, report.overlapping
     for s in report.kept:
         s, reason = _fit_media(s, durations, out)
         if reason is None:

@@ -97,6 +97,7 @@ def read_metadata(paths: Sequence[str | os.PathLike], name: str = "") -> tuple[C
         report.read.update(part.read)
         report.dropped += part.dropped
         report.clipped += part.clipped
+        report.overlapping += part.overlapping
         report.ignored_columns |= part.ignored_columns
         for s in part.kept:
             if s.sentence_name in seen:

@@ -46,6 +46,7 @@ class CheckReport:
     kept: list[Sentence] = field(default_factory=list)
     dropped: list[Dropped] = field(default_factory=list)
     clipped: int = 0  # rows whose END ran past the video's end and were cut to it
+    overlapping: int = 0  # kept rows that start before the row before them in their video ends (timed captions)
     read: Counter = field(default_factory=Counter)  # rows read per split
     ignored_columns: dict[str, list[str]] = field(default_factory=dict)  # file -> columns we do not use
     dataset: str = ""  # the registered dataset the rows come from, where the files say (a manifest records it)
@@ -60,6 +61,8 @@ class CheckReport:
         keyworded = sum(1 for s in self.kept if s.keywords)
         if keyworded:
             lines.append(f"keywords: {keyworded} of {len(self.kept)} sentences have them (word questions ask them)")
+        if self.overlapping:
+            lines.append(f"overlap: {self.overlapping} rows kept start before the previous one ends (kept as timed)")
         if self.clipped:
             lines.append(f"clipped: {self.clipped} rows whose END ran past the end of their video")
         lines += [

@@ -194,6 +194,15 @@ def test_rolling_captions_repeat_the_previous_line_and_are_merged(tmp_path):
     assert [d.reason.split(":")[0] for d in report.dropped] == ["repeated caption"]
 
 
+def test_captions_that_partly_overlap_are_kept_and_counted(tmp_path):
+    path = tmp_path / "talk.vtt"
+    path.write_text(vtt_cues((0.0, 2.0, "one sentence"), (1.5, 3.0, "another one"), (3.0, 4.0, "a third")))
+    report, _ = read_metadata([path])
+    assert [s.text for s in report.kept] == ["one sentence", "another one", "a third"] and not report.dropped
+    assert report.overlapping == 1
+    assert "overlap: 1 rows kept start before the previous one ends (kept as timed)" in report.summary()
+
+
 def test_splits_from_the_folders_else_a_stable_hash_of_the_video(tmp_path):
     for folder, name in (("train", "a"), ("train/day1", "b"), ("dev", "c"), ("test", "d"), ("misc", "e")):
         (tmp_path / "subs" / folder).mkdir(parents=True, exist_ok=True)
