@@ -28,7 +28,7 @@ from pretrain.runtime import CONFIG
 
 from .data.dataset import SignCollator, SignDataset
 from .data.how2sign import by_video
-from .data.streams import DataConfig, build_streams, load_sentences
+from .data.streams import DataConfig, build_streams, split_sentences
 from .data.tasks import QUESTIONS, WORD_TASKS, ContextSource, ContextWindow, Task, TaskBuilder
 from .inference.answers import AnswerConfig, answer_tasks
 from .metrics import collapse_metrics, effective_rank, gloss_wer, translation_metrics, yes_no_metrics
@@ -147,7 +147,7 @@ def evaluate(cfg: EvalConfig, progress: bool = True) -> dict:
     out = output_file(report_path(cfg))  # and a report that cannot be written, before the work
     data = cfg.data or trained_config(folder).data
     with _data_hint():  # the data is read before the model loads, so a wrong path fails at once
-        sentences = load_sentences(data, cfg.split)
+        sentences = split_sentences(data, cfg.split)
     if cfg.limit:
         sentences = sentences[: cfg.limit]
     if not sentences:

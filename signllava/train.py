@@ -13,14 +13,14 @@ import warnings
 
 from pose import provenance
 from pose.config_loader import config_yaml
-from pose.errors import InputError, quoted
+from pose.errors import InputError
 from pose.io import output_folder
 from pretrain.loop import Run, StepOutput, Trainee, fit
 from pretrain.runtime import distributed_setup, seed_everything
 
 from .data.dataset import SignCollator, SignDataset
 from .data.languages import language
-from .data.streams import build_streams, data_language, load_sentences
+from .data.streams import build_streams, data_language, split_sentences
 from .data.tasks import ContextWindow, TaskBuilder
 from .model.build import TrainConfig, build_model
 from .model.checkpoint import load_checkpoint, read_meta, write_checkpoint
@@ -54,9 +54,7 @@ def train(cfg: TrainConfig, progress: bool = True, should_stop=None) -> dict:
     if cfg.init_from:
         # not a checkpoint, or its weights damaged: said before the data is read (a repo id fetched now)
         read_meta(resolve_checkpoint(cfg.init_from))
-    sentences = load_sentences(cfg.data, cfg.data.train_split)
-    if not sentences:
-        raise InputError(None, f"no sentences in split {quoted(cfg.data.train_split)} of {cfg.data.metadata}")
+    sentences = split_sentences(cfg.data, cfg.data.train_split)
     # the prompts name the data's languages ("... German Sign Language video into German"); a model that
     # resumes or starts from another keeps what its config says
     cfg.model.language = cfg.model.language or data_language(cfg.data)

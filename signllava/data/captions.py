@@ -32,7 +32,8 @@ not in order or negative (``bad interval``), an unreadable timing line or row (`
 it while it is still shown or right after (YouTube's rolling captions: each cue repeats the previous line
 first; the repeated lines are cut from a cue, and a cue left with nothing new is dropped as ``repeated
 caption``, its time added to the first one's), and a caption lying wholly inside the previous one's time
-(``overlapping``: two texts for one stretch of signing). Captions that only partly overlap are kept as timed.
+(``overlapping``: two texts for one stretch of signing). Captions that only partly overlap are kept as timed
+and counted (``data check`` says how many).
 With ``data check --videos``, captions of a missing video are dropped, an end past the video's end is clipped
 and a start past it dropped, as for every dataset.
 """

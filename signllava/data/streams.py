@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,6 +60,24 @@ def load_sentences(data: DataConfig, split: str) -> list[Sentence]:
         )
     report, _ = read_metadata(data.metadata, data.dataset)
     return [s for s in report.kept if s.split == split]
+
+
+def split_sentences(data: DataConfig, split: str) -> list[Sentence]:
+    """:func:`load_sentences` of a split that must have some (what train and evaluate read): where it has none,
+    one line that says which splits the data has, and why a file gives sentences of no split."""
+    report, _ = read_metadata(data.metadata, data.dataset) if data.metadata else (None, "")
+    if report is None:
+        return load_sentences(data, split)  # says the metadata is empty
+    chosen = [s for s in report.kept if s.split == split]
+    if chosen:
+        return chosen
+    splits = Counter(s.split for s in report.kept)
+    have = ", ".join(f"{quoted(k) if k else 'no split'} ({n})" for k, n in sorted(splits.items()))
+    problem = f"no sentences in split {quoted(split)} of {data.metadata}"
+    problem += f": its sentences are in {have}" if have else ": it has no usable sentence (`data check` says why)"
+    if "" in splits:
+        problem += "; a file whose name says no split gives sentences of none (annotation.train.json, ..._val.csv)"
+    raise InputError(None, problem)
 
 
 def data_language(data: DataConfig) -> str:

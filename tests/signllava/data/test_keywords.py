@@ -184,3 +184,21 @@ def test_keywords_not_a_list_of_strings_is_one_line(tmp_path, keywords):
     path.write_text(json.dumps({"v": {"clip_order": ["c"], "c": {"translation": "hello", "keywords": keywords}}}))
     with pytest.raises(InputError, match="clip 'c': keywords must be a list of strings"):
         read_annotations(path)
+
+
+def test_a_split_with_no_sentences_says_which_splits_the_data_has(tmp_path):
+    """The original's YouTube-ASL subset file names no split: training on it says so, instead of only "none"."""
+    from pose.errors import InputError
+    from signllava.data.streams import split_sentences
+
+    unnamed = tmp_path / "YT.annotations.subset.json"
+    unnamed.write_text(json.dumps({"v": {"clip_order": ["c"], "c": {"translation": "hello", "keywords": ["hello"]}}}))
+    dev = tmp_path / "annotation.dev.json"
+    dev.write_text(json.dumps({"w": {"clip_order": ["c"], "c": {"translation": "bye"}}}))
+    data = DataConfig(metadata=[str(unnamed), str(dev)])
+    with pytest.raises(
+        InputError,
+        match=r"no sentences in split 'train' .*: its sentences are in no split \(1\), 'val' \(1\); a file whose name",
+    ):
+        split_sentences(data, "train")
+    assert [s.text for s in split_sentences(data, "val")] == ["bye"]
