@@ -50,24 +50,26 @@ class DataConfig:
     num_workers: int = 0  # DataLoader worker processes
 
 
-def load_sentences(data: DataConfig, split: str) -> list[Sentence]:
-    """The usable sentences of ``split`` from the configured metadata, read by their dataset's reader
-    (:mod:`.datasets`; checked as `data check` checks them)."""
+def _metadata_report(data: DataConfig):
+    """Every usable sentence of the configured metadata, read by its dataset's reader (:mod:`.datasets`; checked
+    as `data check` checks them)."""
     if not data.metadata:
         raise InputError(
             None,
             "config value data.metadata is empty: give a dataset's files (`signllava data list` says which)",
         )
-    report, _ = read_metadata(data.metadata, data.dataset)
-    return [s for s in report.kept if s.split == split]
+    return read_metadata(data.metadata, data.dataset)[0]
+
+
+def load_sentences(data: DataConfig, split: str) -> list[Sentence]:
+    """The usable sentences of ``split`` from the configured metadata (none is no error: ``data passages``)."""
+    return [s for s in _metadata_report(data).kept if s.split == split]
 
 
 def split_sentences(data: DataConfig, split: str) -> list[Sentence]:
-    """:func:`load_sentences` of a split that must have some (what train and evaluate read): where it has none,
-    one line that says which splits the data has, and why a file gives sentences of no split."""
-    report, _ = read_metadata(data.metadata, data.dataset) if data.metadata else (None, "")
-    if report is None:
-        return load_sentences(data, split)  # says the metadata is empty
+    """The sentences of a split that must have some (what train and evaluate read): where it has none, one
+    line that says which splits the data has, and why a file gives sentences of no split."""
+    report = _metadata_report(data)
     chosen = [s for s in report.kept if s.split == split]
     if chosen:
         return chosen
