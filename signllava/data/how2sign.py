@@ -389,10 +389,7 @@ def find_media(
 def with_media(report: CheckReport, durations: Mapping[str, float]) -> CheckReport:
     """``report`` with the sentences whose media was not found dropped (and ENDs past a video's end clipped),
     as :func:`check_metadata` does given durations; for metadata of any dataset."""
-    out = CheckReport(
-        dropped=list(report.dropped), read=report.read, ignored_columns=report.ignored_columns, dataset=report.dataset
-    )
-    out.clipped, out.overlapping = report.clipped, report.overlapping
+    out = replace(report, kept=[], dropped=list(report.dropped))
     for s in report.kept:
         s, reason = _fit_media(s, durations, out)
         if reason is None:

@@ -107,10 +107,7 @@ def read_annotations(path: str | os.PathLike, split: str | None = None) -> list[
 def _read(paths) -> CheckReport:
     report = CheckReport(dataset="jsalt")
     for path in paths:
-        part = untimed_report(read_annotations(path), str(path))
-        report.kept += part.kept
-        report.dropped += part.dropped
-        report.read.update(part.read)
+        report.absorb(untimed_report(read_annotations(path), str(path)))
     return report
 
 

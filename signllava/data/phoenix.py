@@ -95,10 +95,7 @@ def read(paths: Sequence[Path]) -> CheckReport:
     report = CheckReport(dataset="phoenix14t")
     for path in paths:
         sentences, bad = read_corpus(path)
-        part = untimed_report(sentences, str(path), bad)
-        report.kept += part.kept
-        report.dropped += part.dropped
-        report.read.update(part.read)
+        report.absorb(untimed_report(sentences, str(path), bad))
         report.read[split_of(path)] += len(bad)
     return report
 

@@ -94,11 +94,7 @@ def read_metadata(paths: Sequence[str | os.PathLike], name: str = "") -> tuple[C
     report = CheckReport(dataset=names.pop() if len(names) == 1 else "")
     seen: dict[str, Sentence] = {}
     for dataset_name, part in parts.items():
-        report.read.update(part.read)
-        report.dropped += part.dropped
-        report.clipped += part.clipped
-        report.overlapping += part.overlapping
-        report.ignored_columns |= part.ignored_columns
+        report.absorb(part, kept=False)
         for s in part.kept:
             if s.sentence_name in seen:
                 first = seen[s.sentence_name]

@@ -51,6 +51,17 @@ class CheckReport:
     ignored_columns: dict[str, list[str]] = field(default_factory=dict)  # file -> columns we do not use
     dataset: str = ""  # the registered dataset the rows come from, where the files say (a manifest records it)
 
+    def absorb(self, part: CheckReport, kept: bool = True) -> None:
+        """Add another report's rows read, dropped rows and counts to this one (and its kept sentences, unless
+        ``kept`` is False: a caller that checks them one by one)."""
+        self.read.update(part.read)
+        self.dropped += part.dropped
+        self.clipped += part.clipped
+        self.overlapping += part.overlapping
+        self.ignored_columns |= part.ignored_columns
+        if kept:
+            self.kept += part.kept
+
     def summary(self) -> str:
         kept = Counter(s.split for s in self.kept)
         lines = [f"{'split':8s} {'rows':>7s} {'kept':>7s} {'dropped':>8s}"]
