@@ -237,18 +237,19 @@ class HolisticExtractor:
 
 
 def build_pose(
-    data: list[np.ndarray],
-    conf: list[np.ndarray],
+    data: list[np.ndarray] | np.ndarray,
+    conf: list[np.ndarray] | np.ndarray,
     fps: float,
     width: int,
     height: int,
     config: HolisticConfig,
     name: str,
 ) -> Pose:
-    """A Pose from per-frame ``(P, 3)`` data and ``(P,)`` confidence (warns when no signer is found)."""
+    """A Pose from per-frame ``(P, 3)`` data and ``(P,)`` confidence, lists of frames or ``(T, P, 3)`` and ``(T, P)``
+    arrays (warns when no signer is found)."""
     header = holistic_header(width, height, config)
     n_points = header.total_points()
-    if data:
+    if len(data):
         body_data = np.stack(data)[:, None]  # (T, 1, P, 3)
         body_conf = np.stack(conf)[:, None]  # (T, 1, P)
     else:

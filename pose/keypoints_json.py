@@ -41,17 +41,15 @@ import json
 import math
 import os
 import re
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from pose_format import Pose
-from pose_format.numpy.pose_body import NumPyPoseBody
 
 from .config import HolisticConfig
 from .errors import InputError, quoted
-from .holistic import BODY_POINTS, HAND_POINTS, IRIS_POINTS, NoSignerWarning, holistic_header
+from .holistic import BODY_POINTS, HAND_POINTS, IRIS_POINTS, build_pose
 from .io import FAR
 
 SUFFIX = ".json"
@@ -276,15 +274,15 @@ def read_keypoints(path: str | os.PathLike, fps: float | None = None, size: tupl
     face = parts["face_landmarks"][1]
     face_n = face.shape[1] if face is not None else FACE_POINTS[0]
     n_points = BODY_POINTS + face_n + 2 * HAND_POINTS + BODY_POINTS
-    data = np.zeros((len(frames), 1, n_points, 3), np.float32)  # (T, people, points, xyz)
-    conf = np.zeros((len(frames), 1, n_points), np.float32)
+    data = np.zeros((len(frames), n_points, 3), np.float32)  # (T, points, xyz)
+    conf = np.zeros((len(frames), n_points), np.float32)
     extent = np.zeros((len(frames), n_points), bool)  # points whose place counts towards the frame size
     start = 0
     for part, (found, points) in parts.items():
         n = face_n if part == "face_landmarks" else PARTS[part][1][0]
         if points is not None:
             rows = np.asarray(found)
-            data[rows, 0, start : start + n] = points[..., :3]
+            data[rows, start : start + n] = points[..., :3]
             if part == "pose_landmarks":
                 visibility = points[..., 3]
                 off = (visibility < 0) | (visibility > 1)
@@ -296,26 +294,20 @@ def read_keypoints(path: str | os.PathLike, fps: float | None = None, size: tupl
                         f"frame {keys[found[frame]]}, {part}, point {point}: visibility "
                         f"{value:g} is not between 0 and 1",
                     )
-                conf[rows, 0, start : start + n] = visibility
+                conf[rows, start : start + n] = visibility
                 extent[rows, start : start + n] = visibility >= VISIBLE
             else:
-                conf[rows, 0, start : start + n] = 1.0
+                conf[rows, start : start + n] = 1.0
                 extent[rows, start : start + n] = True
         start += n
     width, height = size or _extent(data, extent)
     far = ~(np.abs(data) <= FAR * max(width, height, 1000))  # a float32 overflow is inf: far too
     if far.any():
-        frame, _, point, _ = np.argwhere(far)[0]
+        frame, point, _ = np.argwhere(far)[0]
         where = f"frame {keys[frame]}, {_part_of(point, face_n)}, point {point - _start_of(point, face_n)}"
         raise InputError(path, f"{where}: a coordinate {FAR} frame sizes or more outside the frame")
-    if not conf.any():
-        warnings.warn(
-            f"{path}: no signer in any of its {len(frames)} frames; every point is masked",
-            NoSignerWarning,
-            stacklevel=2,
-        )
-    header = holistic_header(width, height, HolisticConfig(refine_face_landmarks=face_n != 468))
-    return Pose(header, NumPyPoseBody(fps=rate, data=data, confidence=conf))
+    # the header, the Pose and the warning where no signer was found, as extraction makes them
+    return build_pose(data, conf, rate, width, height, HolisticConfig(refine_face_landmarks=face_n != 468), str(path))
 
 
 def _bounds(face_n: int) -> list[tuple[str, int]]:
@@ -334,7 +326,7 @@ def _start_of(point: int, face_n: int) -> int:
 
 def _extent(data: np.ndarray, counted: np.ndarray) -> tuple[int, int]:
     """The frame size the points span (from 0): their largest x and y rounded up, 1 to 65535 pixels."""
-    xy = data[:, 0, :, :2][counted]  # (found points, 2)
+    xy = data[:, :, :2][counted]  # (found points, 2)
     if not len(xy):
         return 1, 1
     top = np.ceil(xy.max(0))
