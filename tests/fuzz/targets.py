@@ -154,15 +154,22 @@ def read_how2sign(data: bytes, scratch: Path) -> None:
     _read_metadata([path], scratch / "h2s")
 
 
+def _sentence_file(data: bytes, scratch: Path, folder: str, name: str, reader: Callable) -> list | None:
+    """``data`` as the file ``name`` read by its own reader (its sentences checked), then as every command reads
+    metadata; the reader's sentences, or None where it refused the file."""
+    path = _fresh(scratch / folder) / name
+    path.write_bytes(data)
+    sentences = _entry(reader, path)
+    if sentences is not None:
+        _check_sentences(sentences)
+    _read_metadata([path], scratch / folder)
+    return sentences
+
+
 def read_manifest_file(data: bytes, scratch: Path) -> None:
     from signllava.data.how2sign import read_manifest
 
-    path = _fresh(scratch / "manifest") / "manifest.tsv"
-    path.write_bytes(data)
-    sentences = _entry(read_manifest, path)
-    if sentences is not None:
-        _check_sentences(sentences)
-    _read_metadata([path], scratch / "manifest")
+    _sentence_file(data, scratch, "manifest", "manifest.tsv", read_manifest)
 
 
 def read_phoenix(data: bytes, scratch: Path) -> None:
@@ -192,13 +199,9 @@ def read_csl(data: bytes, scratch: Path) -> None:
 def read_jsalt_annotations(data: bytes, scratch: Path) -> None:
     from signllava.data.jsalt import read_annotations
 
-    path = _fresh(scratch / "jsalt") / "annotation.train.json"
-    path.write_bytes(data)
-    sentences = _entry(read_annotations, path)
+    sentences = _sentence_file(data, scratch, "jsalt", "annotation.train.json", read_annotations)
     if sentences is not None:
-        _check_sentences(sentences)
         _ask_words(sentences)
-    _read_metadata([path], scratch / "jsalt")
 
 
 def _ask_words(sentences) -> None:
